@@ -1,0 +1,19 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/", "coverage/", "node_modules/", "drizzle/", "web/dist/", "bench/results/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", __dirname: "readonly", module: "writable", require: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "no-restricted-properties": ["error", { object: "process", property: "env", message: "Read settings through src/config.ts" }],
+    },
+  },
+  {
+    files: ["tests/**", "bench/**", "drizzle.config.ts", "jest.config.js", "src/config.ts", "src/server.ts", "src/cli/**"],
+    rules: { "no-restricted-properties": "off", "@typescript-eslint/no-explicit-any": "off" },
+  },
+);

@@ -1,0 +1,93 @@
+import { randomUUID } from "node:crypto";
+import jwt from "jsonwebtoken";
+import type { Config } from "../config";
+import type { Role } from "../db/schema";
+import { unauthenticated } from "../errors";
+import type { SigningKey } from "./signing-key";
+
+/** The claims this service puts in (and requires of) an access token. */
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  role: Role;
+  email_verified: boolean;
+  /** The account's token version: bumped on password change and reset. */
+  ver: number;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string;
+  jti: string;
+}
+
+export interface TokenSubject {
+  userId: string;
+  sessionId: string;
+  role: Role;
+  emailVerified: boolean;
+  tokenVersion: number;
+}
+
+export type AccessTokens = ReturnType<typeof createAccessTokens>;
+
+const TOKEN_TYPE = "at+jwt";
+
+export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"]; now?: () => Date }) {
+  const { key, config } = deps;
+  const now = deps.now ?? (() => new Date());
+  const header = { alg: key.algorithm, typ: TOKEN_TYPE, ...(key.kid ? { kid: key.kid } : {}) };
+  const verifyOptions = {
+    // Pinning the algorithm is what stops "alg: none" and HS256-signed-with-the-public-key forgeries.
+    algorithms: [key.algorithm as jwt.Algorithm],
+    issuer: config.issuer,
+    audience: config.audience,
+    complete: true as const,
+  };
+
+  return {
+    ttl: config.accessTokenTtl,
+
+    sign(subject: TokenSubject): string {
+      const iat = Math.floor(now().getTime() / 1000);
+      const claims: AccessClaims = {
+        sub: subject.userId,
+        sid: subject.sessionId,
+        role: subject.role,
+        email_verified: subject.emailVerified,
+        ver: subject.tokenVersion,
+        iat,
+        exp: iat + config.accessTokenTtl,
+        iss: config.issuer,
+        aud: config.audience,
+        jti: randomUUID(),
+      };
+      return jwt.sign(claims, key.signKey, { algorithm: key.algorithm, header });
+    },
+
+    /** Checks signature, algorithm, iss, aud, exp and shape; any failure is UNAUTHENTICATED. */
+    verify(token: string): AccessClaims {
+      let decoded: jwt.Jwt;
+      try {
+        decoded = jwt.verify(token, key.verifyKey, { ...verifyOptions, clockTimestamp: Math.floor(now().getTime() / 1000) });
+      } catch {
+        throw unauthenticated("Invalid or expired access token");
+      }
+      if (decoded.header.typ !== TOKEN_TYPE || !isAccessClaims(decoded.payload)) {
+        throw unauthenticated("Invalid or expired access token");
+      }
+      return decoded.payload;
+    },
+  };
+}
+
+function isAccessClaims(payload: unknown): payload is AccessClaims {
+  const p = payload as Partial<AccessClaims> | null;
+  return (
+    typeof p === "object" &&
+    p !== null &&
+    typeof p.sub === "string" &&
+    typeof p.sid === "string" &&
+    typeof p.ver === "number" &&
+    (p.role === "USER" || p.role === "ADMIN")
+  );
+}

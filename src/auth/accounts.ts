@@ -1,0 +1,122 @@
+import type { Config } from "../config";
+import type { UserRow } from "../db/schema";
+import { AppError, badInput, unauthenticated } from "../errors";
+import type { AccessTokens } from "./access-tokens";
+import { checkEmail } from "./emails";
+import type { PasswordHasher } from "./passwords";
+import { checkPassword, normalizePassword } from "./password-policy";
+import type { ClientInfo, IssuedRefreshToken, Sessions } from "./sessions";
+import type { Users } from "./users";
+
+/** The authenticated caller: an account and the session its access token belongs to. */
+export interface Viewer {
+  user: UserRow;
+  sessionId: string;
+}
+
+export interface AuthResult {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+  user: UserRow;
+}
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;
+
+const MAX_NAME_LENGTH = 100;
+const wrongCredentials = () => unauthenticated("Invalid email or password");
+
+function checkName(name: string | null | undefined): string | null {
+  const trimmed = name?.trim();
+  if (!trimmed) return null;
+  if (trimmed.length > MAX_NAME_LENGTH) throw badInput("name", `Name must be at most ${MAX_NAME_LENGTH} characters`);
+  return trimmed;
+}
+
+/** Registration, sign-in, refresh and password changes: the rules, over users, sessions and tokens. */
+export function createAccounts(deps: {
+  users: Users;
+  sessions: Sessions;
+  passwords: PasswordHasher;
+  accessTokens: AccessTokens;
+  config: Config["passwords"];
+}) {
+  const { users, sessions, passwords, accessTokens, config } = deps;
+
+  function issue(user: UserRow, issued: IssuedRefreshToken): AuthResult {
+    const accessToken = accessTokens.sign({
+      userId: user.id,
+      sessionId: issued.sessionId,
+      role: user.role,
+      emailVerified: user.emailVerified,
+      tokenVersion: user.tokenVersion,
+    });
+    return { accessToken, refreshToken: issued.refreshToken, tokenType: "Bearer", expiresIn: accessTokens.ttl, user };
+  }
+
+  return {
+    async register(input: Credentials & { name?: string | null }, client: ClientInfo): Promise<AuthResult> {
+      const email = checkEmail(input.email);
+      const name = checkName(input.name);
+      const password = checkPassword(config, input.password, "password", email);
+      const user = await users.create({ email, name, passwordHash: await passwords.hash(password) });
+      if (!user) throw new AppError("EMAIL_TAKEN", "An account with this email already exists", { field: "email" });
+      return issue(user, await sessions.start(user.id, client));
+    },
+
+    async login(input: Credentials, client: ClientInfo): Promise<AuthResult> {
+      const email = checkEmail(input.email);
+      const user = await users.findByEmail(email);
+      // An unknown address still costs one argon2 verification, so timing does not tell them apart.
+      const check = await passwords.verify(user?.passwordHash, input.password);
+      if (!user || !check.ok || !user.active) throw wrongCredentials();
+      if (check.needsRehash) await users.upgradePasswordHash(user.id, await passwords.hash(normalizePassword(input.password)));
+      return issue(user, await sessions.start(user.id, client));
+    },
+
+    async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult> {
+      const issued = await sessions.rotate(refreshToken, client);
+      const user = await users.findById(issued.userId);
+      if (!user?.active) throw unauthenticated("Invalid or expired refresh token");
+      return issue(user, issued);
+    },
+
+    logout(refreshToken: string): Promise<boolean> {
+      return sessions.endByToken(refreshToken);
+    },
+
+    async logoutAll(viewer: Viewer): Promise<boolean> {
+      await sessions.endAll(viewer.user.id, "logout_all");
+      return true;
+    },
+
+    /** Keeps the caller's session; ends the others and retires every access token issued so far. */
+    async changePassword(viewer: Viewer, currentPassword: string, newPassword: string): Promise<boolean> {
+      const check = await passwords.verify(viewer.user.passwordHash, currentPassword);
+      if (!check.ok) throw new AppError("BAD_USER_INPUT", "Current password is incorrect", { field: "currentPassword" });
+      const password = checkPassword(config, newPassword, "newPassword", viewer.user.email);
+      await users.setPassword(viewer.user.id, await passwords.hash(password));
+      await sessions.endAll(viewer.user.id, "password_changed", viewer.sessionId);
+      return true;
+    },
+
+    /**
+     * Turns a bearer token into the caller, refusing it at once when its session has ended,
+     * the account is inactive, or the password changed after it was issued.
+     */
+    async authenticate(bearer: string): Promise<Viewer> {
+      const claims = accessTokens.verify(bearer);
+      const user = await sessions.findLiveSessionUser(claims.sid, claims.sub);
+      if (!user?.active || user.tokenVersion !== claims.ver) {
+        throw unauthenticated("Invalid or expired access token");
+      }
+      return { user, sessionId: claims.sid };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { users, type Role, type UserRow } from "../db/schema";
+
+export type Users = ReturnType<typeof createUsers>;
+
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  name?: string | null;
+  role?: Role;
+}
+
+/** Storage of accounts. Emails reaching it are already normalised. */
+export function createUsers(deps: { db: Db; now?: () => Date }) {
+  const { db } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const byId = db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder("id")))
+    .prepare("user_by_id");
+  const byEmail = db
+    .select()
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, sql.placeholder("email")))
+    .prepare("user_by_email");
+
+  return {
+    async findById(id: string): Promise<UserRow | null> {
+      const [row] = await byId.execute({ id });
+      return row ?? null;
+    },
+
+    async findByEmail(email: string): Promise<UserRow | null> {
+      const [row] = await byEmail.execute({ email });
+      return row ?? null;
+    },
+
+    /** One query for a whole batch, in the order asked (DataLoader's contract). */
+    async findByIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
+      const rows = ids.length ? await db.select().from(users).where(inArray(users.id, [...ids])) : [];
+      const byKey = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byKey.get(id) ?? null);
+    },
+
+    /** Returns null when the address already has an account. */
+    async create(user: NewUser): Promise<UserRow | null> {
+      const at = now();
+      const [row] = await db
+        .insert(users)
+        .values({ ...user, createdAt: at, updatedAt: at })
+        .onConflictDoNothing()
+        .returning();
+      return row ?? null;
+    },
+
+    /** Replaces the hash with one of the current parameters; the password itself is unchanged. */
+    async upgradePasswordHash(id: string, passwordHash: string): Promise<void> {
+      await db.update(users).set({ passwordHash }).where(eq(users.id, id));
+    },
+
+    /** Sets a new password and bumps the token version, which retires every access token issued so far. */
+    async setPassword(id: string, passwordHash: string): Promise<UserRow | null> {
+      const at = now();
+      const [row] = await db
+        .update(users)
+        .set({ passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at })
+        .where(eq(users.id, id))
+        .returning();
+      return row ?? null;
+    },
+  };
+}

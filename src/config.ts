@@ -1,0 +1,119 @@
+import { z } from "zod";
+
+/** Thrown for any invalid setting; its message is one line that names the variable. */
+export class ConfigError extends Error {}
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: boolean) => z.stringbool().default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value : undefined));
+
+const Env = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  TRUST_PROXY: flag(false),
+  CORS_ORIGINS: z.string().default(""),
+  GRAPHQL_INTROSPECTION: flag(false).optional(),
+
+  DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATA_DIR: z.string().min(1).default("./.data"),
+  REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_KEY_PREFIX: z.string().default("auth:"),
+
+  JWT_SECRET: optionalText,
+  JWT_PRIVATE_KEY: optionalText,
+  JWT_ISSUER: z.string().min(1).default("auth-service"),
+  JWT_AUDIENCE: z.string().min(1).default("api"),
+  ACCESS_TOKEN_TTL: seconds(900),
+  REFRESH_TOKEN_TTL: seconds(2_592_000),
+  REFRESH_TOKEN_REUSE_INTERVAL: z.coerce.number().int().min(0).default(10),
+
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
+  // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).default(1),
+});
+
+type Env = z.infer<typeof Env>;
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const name = issue.path.join(".") || "environment";
+  return `${name}: ${issue.message}`;
+}
+
+function parseEnv(env: NodeJS.ProcessEnv): Env {
+  const result = Env.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(`Invalid configuration: ${result.error.issues.map(describeIssue).join("; ")}`);
+  }
+  return result.data;
+}
+
+function checkProduction(e: Env): void {
+  if (e.NODE_ENV !== "production") return;
+  if (!e.DATABASE_URL) throw new ConfigError("Invalid configuration: DATABASE_URL is required when NODE_ENV=production");
+  if (!e.JWT_SECRET && !e.JWT_PRIVATE_KEY) {
+    throw new ConfigError("Invalid configuration: JWT_SECRET or JWT_PRIVATE_KEY is required when NODE_ENV=production");
+  }
+}
+
+function checkSecret(e: Env): void {
+  if (e.JWT_SECRET === undefined || e.JWT_PRIVATE_KEY) return;
+  if (Buffer.byteLength(e.JWT_SECRET) < 32) {
+    throw new ConfigError("Invalid configuration: JWT_SECRET must be at least 32 bytes");
+  }
+  if (e.NODE_ENV === "production" && new Set(e.JWT_SECRET).size < 8) {
+    throw new ConfigError("Invalid configuration: JWT_SECRET looks like a placeholder; use a random value");
+  }
+}
+
+/** Reads, validates and freezes every setting. The only reader of process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv) {
+  const e = parseEnv(env);
+  checkProduction(e);
+  checkSecret(e);
+  const isProduction = e.NODE_ENV === "production";
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    isProduction,
+    http: Object.freeze({
+      port: e.PORT,
+      host: e.HOST,
+      trustProxy: e.TRUST_PROXY,
+      corsOrigins: e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
+      introspection: e.GRAPHQL_INTROSPECTION ?? !isProduction,
+    }),
+    log: Object.freeze({ level: e.LOG_LEVEL }),
+    database: Object.freeze({ url: e.DATABASE_URL, dataDir: e.DATA_DIR }),
+    redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }),
+    jwt: Object.freeze({
+      secret: e.JWT_SECRET,
+      // Env files often carry PEM keys on one line with literal "\n".
+      privateKey: e.JWT_PRIVATE_KEY?.replace(/\\n/g, "\n"),
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      accessTokenTtl: e.ACCESS_TOKEN_TTL,
+    }),
+    sessions: Object.freeze({
+      refreshTokenTtl: e.REFRESH_TOKEN_TTL,
+      reuseInterval: e.REFRESH_TOKEN_REUSE_INTERVAL,
+    }),
+    passwords: Object.freeze({
+      minLength: e.PASSWORD_MIN_LENGTH,
+      maxLength: 128,
+      argon2: Object.freeze({
+        memoryCost: e.ARGON2_MEMORY_KIB,
+        timeCost: e.ARGON2_TIME_COST,
+        parallelism: e.ARGON2_PARALLELISM,
+      }),
+    }),
+  });
+}
+
+export type Config = ReturnType<typeof loadConfig>;

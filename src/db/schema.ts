@@ -1,0 +1,73 @@
+import { sql } from "drizzle-orm";
+import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const role = pgEnum("role", ["USER", "ADMIN"]);
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    // Stored normalised (trimmed, lower-cased); the unique index holds even for rows written by hand.
+    email: text("email").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    name: text("name"),
+    role: role("role").notNull().default("USER"),
+    emailVerified: boolean("email_verified").notNull().default(false),
+    active: boolean("active").notNull().default(true),
+    // Bumped on every password change or reset; access tokens carry it, so older ones stop working at once.
+    tokenVersion: integer("token_version").notNull().default(0),
+    passwordChangedAt: timestamptz("password_changed_at"),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
+    index("users_created_at_id_idx").on(t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+/** One row per sign-in: a refresh-token family. Ending a session ends every token in it. */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: timestamptz("created_at").notNull(),
+    lastUsedAt: timestamptz("last_used_at").notNull(),
+    expiresAt: timestamptz("expires_at").notNull(),
+    endedAt: timestamptz("ended_at"),
+    endReason: text("end_reason"),
+    userAgent: text("user_agent"),
+    ip: text("ip"),
+  },
+  (t) => [index("sessions_user_id_idx").on(t.userId)],
+);
+
+/**
+ * Every refresh token a session has handed out, current and retired, by SHA-256 hash.
+ * Retired rows are what lets a replayed token be recognised as theft rather than garbage.
+ */
+export const refreshTokens = pgTable(
+  "refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    createdAt: timestamptz("created_at").notNull(),
+    rotatedAt: timestamptz("rotated_at"),
+    successorHash: text("successor_hash"),
+    // The successor token encrypted under a key derived from this token: only a holder of
+    // this token can read it back, which is what lets two tabs converge on one successor.
+    successorSealed: text("successor_sealed"),
+  },
+  (t) => [index("refresh_tokens_session_id_idx").on(t.sessionId)],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type Role = (typeof role.enumValues)[number];

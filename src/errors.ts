@@ -1,0 +1,67 @@
+import type { GraphQLFormattedError } from "graphql";
+import { unwrapResolverError } from "@apollo/server/errors";
+
+/** The contract's error vocabulary: every GraphQL error carries one of these as extensions.code. */
+export type ErrorCode =
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "BAD_USER_INPUT"
+  | "EMAIL_TAKEN"
+  | "INVALID_TOKEN"
+  | "RATE_LIMITED"
+  | "INTERNAL_SERVER_ERROR";
+
+/** An expected failure whose code and message may be shown to the client. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export const unauthenticated = (message = "Authentication required") => new AppError("UNAUTHENTICATED", message);
+export const forbidden = (message = "Not allowed") => new AppError("FORBIDDEN", message);
+export const badInput = (field: string, message: string) => new AppError("BAD_USER_INPUT", message, { field });
+
+// Errors that Apollo and graphql-js raise before a resolver runs (parse, validation,
+// variable coercion, bad requests) are the client's fault and already safe to show.
+const CLIENT_ERROR_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+]);
+
+export const INTERNAL_MESSAGE = "Internal server error";
+
+/**
+ * The only place where errors become responses. AppErrors pass with their code;
+ * Apollo's own client errors pass as they are; anything else is reported and masked,
+ * so no stack, SQL or library message reaches a client.
+ */
+export function createFormatError(report: (error: unknown) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) {
+      return {
+        message: original.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { ...original.extensions, code: original.code },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === "string" && CLIENT_ERROR_CODES.has(code) && original === error) {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    }
+    report(original);
+    return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+  };
+}

@@ -1,0 +1,56 @@
+import type { Viewer } from "../auth/accounts";
+import type { ClientInfo } from "../auth/sessions";
+import { unauthenticated } from "../errors";
+import type { Services } from "../services";
+import { createLoaders, type Loaders } from "./loaders";
+
+export interface Context {
+  services: Services;
+  client: ClientInfo;
+  loaders: Loaders;
+  /** The caller, or null without a bearer token. A bad token rejects with UNAUTHENTICATED. */
+  viewer(): Promise<Viewer | null>;
+  /** The caller; UNAUTHENTICATED without a valid token. */
+  requireViewer(): Promise<Viewer>;
+  /**
+   * Accounts this request proved it owns without a bearer token (a password, a refresh
+   * token, an emailed token): their private fields may be shown in the response.
+   */
+  provenOwnerOf: Set<string>;
+}
+
+export interface RequestInfo {
+  authorization: string | undefined;
+  client: ClientInfo;
+}
+
+function bearerToken(authorization: string | undefined): string | null {
+  if (!authorization) return null;
+  const [scheme, token, extra] = authorization.trim().split(/\s+/);
+  if (scheme?.toLowerCase() !== "bearer" || !token || extra) throw unauthenticated("Malformed Authorization header");
+  return token;
+}
+
+export function createContext(services: Services, request: RequestInfo): Context {
+  let viewer: Promise<Viewer | null> | undefined;
+  const getViewer = () => {
+    // Decoded once per request, and only when a resolver asks.
+    viewer ??= Promise.resolve().then(() => {
+      const token = bearerToken(request.authorization);
+      return token ? services.accounts.authenticate(token) : null;
+    });
+    return viewer;
+  };
+  return {
+    services,
+    client: request.client,
+    loaders: createLoaders(services.users),
+    provenOwnerOf: new Set(),
+    viewer: getViewer,
+    async requireViewer() {
+      const found = await getViewer();
+      if (!found) throw unauthenticated();
+      return found;
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import { Field, InputType } from "type-graphql";
+
+@InputType()
+export class LoginInput {
+  @Field(() => String)
+  email!: string;
+
+  @Field(() => String)
+  password!: string;
+
+  @Field(() => String, { nullable: true, description: "Required when CAPTCHA_PROVIDER is set." })
+  captchaToken?: string | null;
+}

@@ -1,0 +1,44 @@
+import { Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import type { UserRow } from "../../db/schema";
+import { forbidden } from "../../errors";
+import type { Context } from "../context";
+import { Role, User } from "../types/user.type";
+
+/** email, role, emailVerified and active are for the account itself and for admins only. */
+async function assertSelfOrAdmin(ctx: Context, user: UserRow): Promise<void> {
+  if (ctx.provenOwnerOf.has(user.id)) return;
+  const viewer = await ctx.viewer();
+  if (viewer?.user.id !== user.id && viewer?.user.role !== "ADMIN") throw forbidden("Not visible to you");
+}
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User, { nullable: true, description: "The caller's account; null when the request carries no access token." })
+  async me(@Ctx() ctx: Context): Promise<UserRow | null> {
+    return (await ctx.viewer())?.user ?? null;
+  }
+
+  @FieldResolver(() => String)
+  async email(@Root() user: UserRow, @Ctx() ctx: Context): Promise<string> {
+    await assertSelfOrAdmin(ctx, user);
+    return user.email;
+  }
+
+  @FieldResolver(() => Role)
+  async role(@Root() user: UserRow, @Ctx() ctx: Context): Promise<string> {
+    await assertSelfOrAdmin(ctx, user);
+    return user.role;
+  }
+
+  @FieldResolver(() => Boolean)
+  async emailVerified(@Root() user: UserRow, @Ctx() ctx: Context): Promise<boolean> {
+    await assertSelfOrAdmin(ctx, user);
+    return user.emailVerified;
+  }
+
+  @FieldResolver(() => Boolean)
+  async active(@Root() user: UserRow, @Ctx() ctx: Context): Promise<boolean> {
+    await assertSelfOrAdmin(ctx, user);
+    return user.active;
+  }
+}

@@ -1,0 +1,99 @@
+import "reflect-metadata";
+import { randomBytes } from "node:crypto";
+import { createApp, type App, type AppOptions } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { createLogger } from "../../src/logger";
+import { createTestDatabase, type TestDatabase } from "./databases";
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  data?: T | null;
+  errors?: { message: string; path?: string[]; extensions: { code: string; field?: string; [key: string]: unknown } }[];
+}
+
+export interface RequestOptions {
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: App;
+  url: string;
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** The settings every test app shares; a test passes only what it is about. */
+export function testEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    DATA_DIR: "memory://",
+    ...overrides,
+  };
+}
+
+/**
+ * The real app, listening on a free port, over a database of its own (PostgreSQL when
+ * TEST_DATABASE_URL is set, else embedded in memory). `database` lets a test reuse one.
+ */
+export async function startTestApp(
+  overrides: Record<string, string | undefined> = {},
+  options: AppOptions & { database?: TestDatabase } = {},
+): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
+  const env = testEnv({ DATABASE_URL: database.url, ...overrides });
+  const app = await createApp(loadConfig(env), { logger: createLogger({ level: env.LOG_LEVEL ?? "silent" }), ...options });
+  const url = await app.listen();
+
+  return {
+    app,
+    url,
+    async gql(query, variables, requestOptions = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(requestOptions.token ? { authorization: `Bearer ${requestOptions.token}` } : {}),
+          ...requestOptions.headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: any; errors?: any };
+      return { status: response.status, headers: response.headers, data: body.data, errors: body.errors };
+    },
+    async close() {
+      await app.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}
+
+export const uniqueEmail = (label = "user") => `${label}-${randomBytes(5).toString("hex")}@example.com`;
+export const STRONG_PASSWORD = "plum-kettle-orbit-42";
+
+export const AUTH_FIELDS = `accessToken refreshToken tokenType expiresIn user { id email name role emailVerified active createdAt }`;
+
+export interface AuthPayload {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: string;
+  expiresIn: number;
+  user: { id: string; email: string; name: string | null; role: string; emailVerified: boolean; active: boolean; createdAt: string };
+}
+
+export async function register(t: TestApp, input: { email?: string; password?: string; name?: string } = {}): Promise<AuthPayload> {
+  const res = await t.gql<{ register: AuthPayload }>(
+    `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`,
+    { input: { email: input.email ?? uniqueEmail(), password: input.password ?? STRONG_PASSWORD, name: input.name } },
+  );
+  if (!res.data?.register) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
+  return res.data.register;
+}
+
+export function errorCode(res: GraphQLResponse): string | undefined {
+  return res.errors?.[0]?.extensions.code;
+}
