@@ -32,6 +32,16 @@ const Env = z.object({
   REFRESH_TOKEN_TTL: seconds(2_592_000),
   REFRESH_TOKEN_REUSE_INTERVAL: z.coerce.number().int().min(0).default(10),
 
+  PASSWORD_RESET_TTL: seconds(1800),
+  EMAIL_VERIFICATION_TTL: seconds(86_400),
+  ONE_TIME_TOKEN_TTL: seconds(60),
+  ONE_TIME_TOKEN_MAX_TTL: seconds(3600),
+
+  SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAIL_FROM: z.string().min(3).default("Auth Service <no-reply@localhost>"),
+  FRONTEND_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  ACCOUNT_UI: flag(false).optional(),
+
   PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
   // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
@@ -62,6 +72,15 @@ function checkProduction(e: Env): void {
   }
 }
 
+function checkMail(e: Env): void {
+  if (e.NODE_ENV === "production" && !e.SMTP_URL) {
+    throw new ConfigError("Invalid configuration: SMTP_URL is required when NODE_ENV=production (emails are only logged without it)");
+  }
+  if (e.ONE_TIME_TOKEN_TTL > e.ONE_TIME_TOKEN_MAX_TTL) {
+    throw new ConfigError("Invalid configuration: ONE_TIME_TOKEN_TTL must not exceed ONE_TIME_TOKEN_MAX_TTL");
+  }
+}
+
 function checkSecret(e: Env): void {
   if (e.JWT_SECRET === undefined || e.JWT_PRIVATE_KEY) return;
   if (Buffer.byteLength(e.JWT_SECRET) < 32) {
@@ -77,7 +96,10 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   const e = parseEnv(env);
   checkProduction(e);
   checkSecret(e);
+  checkMail(e);
   const isProduction = e.NODE_ENV === "production";
+  const accountUi = e.ACCOUNT_UI ?? !isProduction;
+  const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "localhost" : e.HOST;
 
   return Object.freeze({
     env: e.NODE_ENV,
@@ -104,6 +126,19 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       refreshTokenTtl: e.REFRESH_TOKEN_TTL,
       reuseInterval: e.REFRESH_TOKEN_REUSE_INTERVAL,
     }),
+    tokens: Object.freeze({
+      passwordResetTtl: e.PASSWORD_RESET_TTL,
+      emailVerificationTtl: e.EMAIL_VERIFICATION_TTL,
+      oneTimeTokenTtl: e.ONE_TIME_TOKEN_TTL,
+      oneTimeTokenMaxTtl: e.ONE_TIME_TOKEN_MAX_TTL,
+    }),
+    mail: Object.freeze({
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      // Links in emails point at the hosted account pages when they are served.
+      frontendUrl: (e.FRONTEND_URL ?? (accountUi ? `http://${publicHost}:${e.PORT}/account` : "http://localhost:3000")).replace(/\/$/, ""),
+    }),
+    accountUi,
     passwords: Object.freeze({
       minLength: e.PASSWORD_MIN_LENGTH,
       maxLength: 128,
