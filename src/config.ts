@@ -17,7 +17,7 @@ const Env = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TRUST_PROXY: flag(false),
   CORS_ORIGINS: z.string().default(""),
-  GRAPHQL_INTROSPECTION: flag(false).optional(),
+  GRAPHQL_INTROSPECTION: z.stringbool().optional(),
 
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATA_DIR: z.string().min(1).default("./.data"),
@@ -40,7 +40,7 @@ const Env = z.object({
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAIL_FROM: z.string().min(3).default("Auth Service <no-reply@localhost>"),
   FRONTEND_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
-  ACCOUNT_UI: flag(false).optional(),
+  ACCOUNT_UI: z.stringbool().optional(),
 
   PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
   // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import postgres from "postgres";
 
 /** Names every database and key prefix of one test run, so concurrent runs never meet. */
@@ -23,12 +26,21 @@ function withDatabase(url: string, name: string): string {
 export interface TestDatabase {
   /** A postgres:// URL, or undefined for the embedded database. */
   url: string | undefined;
+  /** DATA_DIR for the embedded database. */
+  dataDir: string;
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database of its own: on TEST_DATABASE_URL's server when set, else in memory. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  if (!process.env.TEST_DATABASE_URL) return { url: undefined, drop: async () => {} };
+/**
+ * A fresh, empty database of its own: on TEST_DATABASE_URL's server when set, else embedded,
+ * in memory or (to be shared by several app instances, or kept across a restart) in a temp dir.
+ */
+export async function createTestDatabase(options: { shared?: boolean } = {}): Promise<TestDatabase> {
+  if (!process.env.TEST_DATABASE_URL) {
+    if (!options.shared) return { url: undefined, dataDir: "memory://", drop: async () => {} };
+    const dataDir = mkdtempSync(path.join(tmpdir(), "auth-test-"));
+    return { url: undefined, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
   const name = `${RUN_PREFIX}${runId()}_${randomBytes(4).toString("hex")}`;
   const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
   try {
@@ -38,6 +50,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   return {
     url: withDatabase(adminUrl(), name),
+    dataDir: "memory://",
     drop: () => dropDatabases((existing) => existing === name),
   };
 }

@@ -45,7 +45,7 @@ export async function startTestApp(
   options: AppOptions & { database?: TestDatabase } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
-  const env = testEnv({ DATABASE_URL: database.url, ...overrides });
+  const env = testEnv({ DATABASE_URL: database.url, DATA_DIR: database.dataDir, ...overrides });
   const app = await createApp(loadConfig(env), { logger: createLogger({ level: env.LOG_LEVEL ?? "silent" }), ...options });
   const url = await app.listen();
 

@@ -1,0 +1,133 @@
+import { eq } from "drizzle-orm";
+import jwt from "jsonwebtoken";
+import { users } from "../../src/db/schema";
+import { createTestDatabase } from "../helpers/databases";
+import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
+
+const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
+const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+describe("register", () => {
+  test("creates the account, stores the address trimmed and lower-cased, and signs it in", async () => {
+    const email = uniqueEmail("Mixed.Case");
+    const auth = await register(t, { email: `  ${email.toUpperCase()} `, name: "  Ada Lovelace " });
+    expect(auth).toMatchObject({ tokenType: "Bearer", expiresIn: 900 });
+    expect(auth.user).toMatchObject({ email: email.toLowerCase(), name: "Ada Lovelace", role: "USER", emailVerified: false, active: true });
+    expect(new Date(auth.user.createdAt).toISOString()).toBe(auth.user.createdAt);
+    const me = await t.gql(`{ me { id email } }`, {}, { token: auth.accessToken });
+    expect(me.data?.me).toEqual({ id: auth.user.id, email: email.toLowerCase() });
+  });
+
+  test("an address that differs only in case is EMAIL_TAKEN", async () => {
+    const email = uniqueEmail();
+    await register(t, { email });
+    const res = await t.gql(REGISTER, { input: { email: email.toUpperCase(), password: STRONG_PASSWORD } });
+    expect(errorCode(res)).toBe("EMAIL_TAKEN");
+    expect(res.data).toBeNull();
+  });
+
+  test.each([
+    ["email", { email: "not-an-email", password: STRONG_PASSWORD }],
+    ["email", { email: `${"a".repeat(250)}@example.com`, password: STRONG_PASSWORD }],
+    ["password", { email: uniqueEmail(), password: "short" }],
+    ["password", { email: uniqueEmail(), password: "password123" }],
+    ["password", { email: uniqueEmail(), password: "x".repeat(129) }],
+    ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "n".repeat(101) }],
+  ])("invalid %s is BAD_USER_INPUT naming the field", async (field, input) => {
+    const res = await t.gql(REGISTER, { input });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
+  });
+
+  test("a refused registration leaves no account behind", async () => {
+    const email = uniqueEmail();
+    await t.gql(REGISTER, { input: { email, password: "qwerty123" } });
+    expect(await t.app.services.users.findByEmail(email)).toBeNull();
+  });
+
+  test("stores an argon2id hash with the configured cost, never the password", async () => {
+    const auth = await register(t);
+    const row = await t.app.services.users.findById(auth.user.id);
+    expect(row?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    expect(row?.passwordHash).not.toContain(STRONG_PASSWORD);
+  });
+});
+
+describe("login", () => {
+  test("signs in with the right password, whatever the address's case", async () => {
+    const email = uniqueEmail();
+    const { user } = await register(t, { email });
+    const res = await t.gql(LOGIN, { input: { email: ` ${email.toUpperCase()}`, password: STRONG_PASSWORD } });
+    expect(res.data?.login.user.id).toBe(user.id);
+  });
+
+  test("an unknown address and a wrong password give the same error", async () => {
+    const email = uniqueEmail();
+    await register(t, { email });
+    const wrong = await t.gql(LOGIN, { input: { email, password: "not-the-password" } });
+    const unknown = await t.gql(LOGIN, { input: { email: uniqueEmail(), password: "not-the-password" } });
+    expect(wrong.errors?.[0]?.extensions.code).toBe("UNAUTHENTICATED");
+    expect(unknown.errors?.[0]).toEqual(wrong.errors?.[0]);
+  });
+
+  test("accepts the password in another Unicode normal form", async () => {
+    const email = uniqueEmail();
+    await register(t, { email, password: "café-kettle-orbit" });
+    const decomposed = "café-kettle-orbit".normalize("NFD");
+    const res = await t.gql(LOGIN, { input: { email, password: decomposed } });
+    expect(res.data?.login.user.email).toBe(email);
+  });
+
+  test("the access token carries the contract's claims", async () => {
+    const auth = await register(t);
+    const { header, payload } = jwt.decode(auth.accessToken, { complete: true }) as jwt.Jwt & { payload: jwt.JwtPayload };
+    expect(header).toMatchObject({ alg: "HS256", typ: "at+jwt" });
+    expect(payload).toMatchObject({ sub: auth.user.id, role: "USER", email_verified: false, iss: "auth-service", aud: "api" });
+    expect(Object.keys(payload)).toEqual(expect.arrayContaining(["sid", "iat", "exp", "jti"]));
+  });
+});
+
+test("a hash made with older parameters is upgraded on the next successful login", async () => {
+  const database = await createTestDatabase({ shared: true });
+  const email = uniqueEmail();
+  const weak = await startTestApp({ ARGON2_MEMORY_KIB: "4096", ARGON2_TIME_COST: "1" }, { database });
+  await register(weak, { email });
+  await weak.close();
+
+  const current = await startTestApp({}, { database });
+  try {
+    const [before] = await current.app.database.db.select().from(users).where(eq(users.email, email));
+    expect(before?.passwordHash).toMatch(/m=4096,p=1,t=1/);
+    const res = await current.gql(LOGIN, { input: { email, password: STRONG_PASSWORD } });
+    expect(res.data?.login.user.email).toBe(email);
+    const [after] = await current.app.database.db.select().from(users).where(eq(users.email, email));
+    expect(after?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    const again = await current.gql(LOGIN, { input: { email, password: STRONG_PASSWORD } });
+    expect(again.data?.login.user.email).toBe(email);
+  } finally {
+    await current.close();
+    await database.drop();
+  }
+});
+
+describe("me", () => {
+  test("is null without a token", async () => {
+    const res = await t.gql(`{ me { id } }`);
+    expect(res.data).toEqual({ me: null });
+    expect(res.errors).toBeUndefined();
+  });
+
+  test.each([
+    ["garbage", "Bearer not.a.token"],
+    ["another scheme", "Basic dXNlcjpwYXNz"],
+    ["a token signed by someone else", `Bearer ${jwt.sign({ sub: "x" }, "some-other-secret-that-is-long-enough!!")}`],
+  ])("is UNAUTHENTICATED with %s", async (_label, authorization) => {
+    const res = await t.gql(`{ me { id } }`, {}, { headers: { authorization } });
+    expect(errorCode(res)).toBe("UNAUTHENTICATED");
+  });
+});

@@ -1,0 +1,86 @@
+import { generateKeyPairSync } from "node:crypto";
+import jwt from "jsonwebtoken";
+import { createAccessTokens } from "../../src/auth/access-tokens";
+import { loadSigningKey } from "../../src/auth/signing-key";
+import { loadConfig } from "../../src/config";
+
+const SECRET = "k3Jf9-q2Lw8xZp0aVb7nR4tY6uE1iO5sD";
+const subject = { userId: "7c9e6679-7425-40de-944b-e07fc1f90ae7", sessionId: "0e4c2a1f-1b5c-4d43-9d9c-2f3b6a0e8f11", role: "USER" as const, emailVerified: false, tokenVersion: 3 };
+
+function setup(env: Record<string, string> = {}, clock = { now: Date.now() }) {
+  const config = loadConfig({ JWT_SECRET: SECRET, ...env });
+  const key = loadSigningKey(config.jwt, "memory://");
+  return { key, tokens: createAccessTokens({ key, config: config.jwt, now: () => new Date(clock.now) }), clock };
+}
+
+const rsaPem = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+const ecPem = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+
+describe("access tokens", () => {
+  test("carry the contract's header and claims", () => {
+    const { tokens } = setup();
+    const decoded = jwt.decode(tokens.sign(subject), { complete: true })!;
+    expect(decoded.header).toMatchObject({ alg: "HS256", typ: "at+jwt" });
+    const claims = decoded.payload as Record<string, unknown>;
+    expect(claims).toMatchObject({ sub: subject.userId, sid: subject.sessionId, role: "USER", email_verified: false, iss: "auth-service", aud: "api" });
+    expect(claims.exp).toBe((claims.iat as number) + 900);
+    expect(claims.jti).toEqual(expect.any(String));
+    expect(tokens.verify(tokens.sign(subject)).sub).toBe(subject.userId);
+  });
+
+  test("expire after ACCESS_TOKEN_TTL", () => {
+    const { tokens, clock } = setup({ ACCESS_TOKEN_TTL: "60" });
+    const token = tokens.sign(subject);
+    clock.now += 59_000;
+    expect(() => tokens.verify(token)).not.toThrow();
+    clock.now += 2_000;
+    expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
+  test("another issuer or audience is refused", () => {
+    const { tokens } = setup();
+    const foreign = setup({ JWT_ISSUER: "someone-else" }).tokens.sign(subject);
+    expect(() => tokens.verify(foreign)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+    const otherAudience = setup({ JWT_AUDIENCE: "billing" }).tokens.sign(subject);
+    expect(() => tokens.verify(otherAudience)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
+  test("a token without the at+jwt type is refused even when correctly signed", () => {
+    const { tokens } = setup();
+    const idToken = jwt.sign({ ...subject, sub: subject.userId, sid: subject.sessionId, ver: 3, role: "USER" }, SECRET, { issuer: "auth-service", audience: "api" });
+    expect(() => tokens.verify(idToken)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
+  test("RS256 and ES256 follow the key type, with a kid in header and JWKS", () => {
+    for (const [pem, alg] of [[rsaPem(), "RS256"], [ecPem(), "ES256"]] as const) {
+      const { tokens, key } = setup({ JWT_PRIVATE_KEY: pem });
+      const token = tokens.sign(subject);
+      const header = jwt.decode(token, { complete: true })!.header;
+      expect(header).toMatchObject({ alg, typ: "at+jwt", kid: key.kid });
+      expect(key.jwks.keys).toEqual([expect.objectContaining({ kid: key.kid, alg, use: "sig" })]);
+      expect(JSON.stringify(key.jwks)).not.toMatch(/"d":/);
+      expect(tokens.verify(token).sid).toBe(subject.sessionId);
+    }
+  });
+
+  test("an HS256 token signed with the public key is refused when the key is asymmetric", () => {
+    const { tokens, key } = setup({ JWT_PRIVATE_KEY: rsaPem() });
+    const publicPem = key.verifyKey.export({ type: "spki", format: "pem" }).toString();
+    const claims = { sub: subject.userId, sid: subject.sessionId, role: "USER", ver: 3, iss: "auth-service", aud: "api" };
+    const forged = jwt.sign(claims, Buffer.from(publicPem), { algorithm: "HS256", header: { alg: "HS256", typ: "at+jwt" } });
+    expect(() => tokens.verify(forged)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
+  test("alg none and garbage are refused", () => {
+    const { tokens } = setup();
+    const body = Buffer.from(JSON.stringify({ sub: subject.userId, sid: subject.sessionId, role: "ADMIN", ver: 3, iss: "auth-service", aud: "api", exp: 9e9 })).toString("base64url");
+    const none = `${Buffer.from(JSON.stringify({ alg: "none", typ: "at+jwt" })).toString("base64url")}.${body}.`;
+    expect(() => tokens.verify(none)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+    expect(() => tokens.verify("not-a-jwt")).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
+  test("a weak RSA key is refused at start", () => {
+    const weak = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    expect(() => setup({ JWT_PRIVATE_KEY: weak })).toThrow(/at least 2048 bits/);
+  });
+});

@@ -1,0 +1,65 @@
+import { ConfigError, loadConfig } from "../../src/config";
+
+const SECRET = "k3Jf9-q2Lw8xZp0aVb7nR4tY6uE1iO5sD";
+
+describe("loadConfig", () => {
+  test("gives the contract's defaults", () => {
+    const config = loadConfig({});
+    expect(config.http).toMatchObject({ port: 4000, host: "0.0.0.0", corsOrigins: [], trustProxy: false });
+    expect(config.jwt).toMatchObject({ issuer: "auth-service", audience: "api", accessTokenTtl: 900 });
+    expect(config.sessions).toEqual({ refreshTokenTtl: 2_592_000, reuseInterval: 10 });
+    expect(config.passwords.minLength).toBe(8);
+    expect(config.passwords.argon2).toEqual({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+    expect(config.redis.keyPrefix).toBe("auth:");
+    expect(config.database).toEqual({ url: undefined, dataDir: "./.data" });
+    expect(config.tokens).toEqual({ passwordResetTtl: 1800, emailVerificationTtl: 86_400, oneTimeTokenTtl: 60, oneTimeTokenMaxTtl: 3600 });
+    expect(config.mail.frontendUrl).toBe("http://localhost:4000/account");
+  });
+
+  test("is frozen", () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.jwt)).toBe(true);
+  });
+
+  test("a bad value stops the start with one line naming the variable", () => {
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/^Invalid configuration: PORT: /);
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL: "-5" })).toThrow(/ACCESS_TOKEN_TTL/);
+    expect(() => loadConfig({ PASSWORD_MIN_LENGTH: "6" })).toThrow(/PASSWORD_MIN_LENGTH/);
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ TRUST_PROXY: "perhaps" })).toThrow(/TRUST_PROXY/);
+    try {
+      loadConfig({ PORT: "eighty" });
+    } catch (error) {
+      expect((error as Error).message).not.toContain("\n");
+    }
+  });
+
+  test("refuses a JWT_SECRET shorter than 32 bytes", () => {
+    expect(() => loadConfig({ JWT_SECRET: "too-short" })).toThrow(/JWT_SECRET must be at least 32 bytes/);
+  });
+
+  test("production refuses to start without DATABASE_URL, a real secret and a mail transport", () => {
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25" };
+    expect(() => loadConfig(production)).not.toThrow();
+    expect(() => loadConfig({ ...production, DATABASE_URL: "" })).toThrow(/DATABASE_URL is required/);
+    expect(() => loadConfig({ ...production, JWT_SECRET: undefined })).toThrow(/JWT_SECRET or JWT_PRIVATE_KEY is required/);
+    expect(() => loadConfig({ ...production, JWT_SECRET: "a".repeat(40) })).toThrow(/placeholder/);
+    expect(() => loadConfig({ ...production, SMTP_URL: undefined })).toThrow(/SMTP_URL is required/);
+  });
+
+  test("production turns introspection and the account pages off unless asked", () => {
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25" };
+    expect(loadConfig(production).http.introspection).toBe(false);
+    expect(loadConfig(production).accountUi).toBe(false);
+    expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: "true" }).http.introspection).toBe(true);
+    expect(loadConfig({}).http.introspection).toBe(true);
+  });
+
+  test("reads PEM keys written on one line with literal \\n", () => {
+    expect(loadConfig({ JWT_PRIVATE_KEY: "-----BEGIN KEY-----\\nabc\\n-----END KEY-----" }).jwt.privateKey).toBe(
+      "-----BEGIN KEY-----\nabc\n-----END KEY-----",
+    );
+  });
+});

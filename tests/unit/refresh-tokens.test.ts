@@ -1,0 +1,24 @@
+import { generateRefreshToken, hashToken, sealSuccessor, unsealSuccessor } from "../../src/auth/refresh-tokens";
+
+describe("refresh tokens", () => {
+  test("carry 256 bits, URL-safe", () => {
+    const token = generateRefreshToken();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(generateRefreshToken()).not.toBe(token);
+  });
+
+  test("are stored as a SHA-256 hash that does not contain the token", () => {
+    const token = generateRefreshToken();
+    expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashToken(token)).not.toContain(token);
+  });
+
+  test("a sealed successor opens only with the token it was sealed under", () => {
+    const token = generateRefreshToken();
+    const successor = generateRefreshToken();
+    const sealed = sealSuccessor(successor, token);
+    expect(sealed).not.toContain(successor);
+    expect(unsealSuccessor(sealed, token)).toBe(successor);
+    expect(() => unsealSuccessor(sealed, generateRefreshToken())).toThrow();
+  });
+});
