@@ -1,0 +1,85 @@
+import { generateKeyPairSync, createPublicKey } from "node:crypto";
+import jwt from "jsonwebtoken";
+import { register, startTestApp, type TestApp } from "../helpers/test-app";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+describe("HTTP endpoints", () => {
+  test("/healthz answers while the process is up", async () => {
+    const res = await fetch(`${t.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  test("/readyz answers 200 when the database answers", async () => {
+    const res = await fetch(`${t.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "ok", checks: { database: "ok" } });
+  });
+
+  test("the JWKS is empty for HS256", async () => {
+    const res = await fetch(`${t.url}/.well-known/jwks.json`);
+    expect(await res.json()).toEqual({ keys: [] });
+  });
+
+  test("batched requests are refused", async () => {
+    const res = await fetch(`${t.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }]),
+    });
+    expect(res.status).toBe(400);
+  });
+
+  test("queries work over GET, mutations do not", async () => {
+    const query = await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers: { "apollo-require-preflight": "1" } });
+    expect(await query.json()).toEqual({ data: { __typename: "Query" } });
+    const mutation = await fetch(`${t.url}/graphql?query=${encodeURIComponent("mutation { logoutAll }")}`, { headers: { "apollo-require-preflight": "1" } });
+    expect(mutation.status).toBe(405);
+  });
+
+  test("a GET without a preflight header is refused (CSRF prevention)", async () => {
+    const res = await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ __typename }")}`);
+    expect(res.status).toBe(400);
+  });
+
+  test("malformed JSON is a 400", async () => {
+    const res = await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{ not json" });
+    expect(res.status).toBe(400);
+  });
+
+  test("every GraphQL error carries a code, and wrong variable types are a clean error", async () => {
+    const res = await t.gql(`mutation($token: String!) { logout(refreshToken: $token) }`, { token: 42 });
+    expect(res.errors?.[0]?.extensions.code).toBe("BAD_USER_INPUT");
+    const invalid = await t.gql(`{ nope }`);
+    expect(invalid.errors?.[0]?.extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  });
+});
+
+describe("asymmetric signing", () => {
+  test.each([
+    ["RS256", () => generateKeyPairSync("rsa", { modulusLength: 2048 })],
+    ["ES256", () => generateKeyPairSync("ec", { namedCurve: "P-256" })],
+  ])("%s tokens verify offline against the served JWKS", async (alg, makeKey) => {
+    const { privateKey } = makeKey();
+    const app = await startTestApp({ JWT_PRIVATE_KEY: privateKey.export({ type: "pkcs8", format: "pem" }).toString() });
+    try {
+      const auth = await register(app);
+      const jwks = (await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as { keys: (JsonWebKey & { kid: string })[] };
+      expect(jwks.keys).toHaveLength(1);
+      const { header } = jwt.decode(auth.accessToken, { complete: true })!;
+      expect(header).toMatchObject({ alg, kid: jwks.keys[0]!.kid, typ: "at+jwt" });
+      // What another subgraph would do: pick the key by kid and verify with the pinned algorithm.
+      const publicKey = createPublicKey({ key: jwks.keys[0]!, format: "jwk" });
+      const claims = jwt.verify(auth.accessToken, publicKey, { algorithms: [alg as jwt.Algorithm], issuer: "auth-service", audience: "api" });
+      expect(claims).toMatchObject({ sub: auth.user.id });
+      expect((await app.gql(`{ me { id } }`, {}, { token: auth.accessToken })).data?.me.id).toBe(auth.user.id);
+    } finally {
+      await app.close();
+    }
+  });
+});
