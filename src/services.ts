@@ -5,6 +5,7 @@ import { createAccounts } from "./auth/accounts";
 import { createPasswordHasher } from "./auth/passwords";
 import { createSessions } from "./auth/sessions";
 import type { SigningKey } from "./auth/signing-key";
+import { createUserAdmin } from "./auth/user-admin";
 import { createUsers } from "./auth/users";
 
 export type Services = Awaited<ReturnType<typeof createServices>>;
@@ -17,5 +18,6 @@ export async function createServices(deps: { config: Config; database: Database;
   const passwords = await createPasswordHasher(config.passwords.argon2);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
   const accounts = createAccounts({ users, sessions, passwords, accessTokens, config: config.passwords });
-  return { users, sessions, passwords, accessTokens, accounts };
+  const userAdmin = createUserAdmin({ db: database.db, users, sessions, passwords, policy: config.passwords, now });
+  return { users, sessions, passwords, accessTokens, accounts, userAdmin };
 }

@@ -7,6 +7,7 @@ import { isUuid } from "../auth/ids";
 import type { UserRow } from "../db/schema";
 import { authChecker } from "./auth-checker";
 import type { Context } from "./context";
+import { AdminResolver } from "./resolvers/admin.resolver";
 import { AuthResolver } from "./resolvers/auth.resolver";
 import { SessionResolver } from "./resolvers/session.resolver";
 import { UserResolver } from "./resolvers/user.resolver";
@@ -28,7 +29,7 @@ const referenceResolvers = {
  */
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [AuthResolver, SessionResolver, UserResolver],
+    resolvers: [AuthResolver, SessionResolver, UserResolver, AdminResolver],
     authChecker,
     validate: false,
     // The subgraph layer below adds the parts that the plain schema check would miss.

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, createPublicKey } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, type JsonWebKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { register, startTestApp, type TestApp } from "../helpers/test-app";
 

@@ -1,0 +1,119 @@
+import { and, count, desc, eq, ilike, lt, or, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { users, type Role, type UserRow } from "../db/schema";
+import { badInput, forbidden } from "../errors";
+import type { Config } from "../config";
+import { checkEmail } from "./emails";
+import { checkId } from "./ids";
+import type { PasswordHasher } from "./passwords";
+import { checkPassword } from "./password-policy";
+import type { Sessions } from "./sessions";
+import type { Users } from "./users";
+
+export interface UserPage {
+  users: UserRow[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+export type UserAdmin = ReturnType<typeof createUserAdmin>;
+
+const MAX_PAGE = 100;
+const MAX_SEARCH = 254;
+
+/** Opaque to clients: the position of a user in the newest-first order. */
+export function encodeCursor(user: Pick<UserRow, "createdAt" | "id">): string {
+  return Buffer.from(JSON.stringify([user.createdAt.toISOString(), user.id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
+    const date = new Date(createdAt);
+    if (Number.isNaN(date.getTime())) throw new Error("bad date");
+    return { createdAt: date, id: checkId(id, "after") };
+  } catch {
+    throw badInput("after", "Not a valid cursor");
+  }
+}
+
+function searchFilter(search: string | null | undefined): SQL | undefined {
+  const term = search?.trim();
+  if (!term) return undefined;
+  if (term.length > MAX_SEARCH) throw badInput("search", `Search must be at most ${MAX_SEARCH} characters`);
+  // The term is matched literally: LIKE's wildcards in it are escaped.
+  const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return or(ilike(users.email, pattern), ilike(users.name, pattern));
+}
+
+/** What admins do to other accounts: list, search, deactivate, change role. */
+export function createUserAdmin(deps: {
+  db: Db;
+  users: Users;
+  sessions: Sessions;
+  passwords: PasswordHasher;
+  policy: Config["passwords"];
+  now?: () => Date;
+}) {
+  const { db, users: accounts, sessions, passwords, policy } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function update(id: string, values: Partial<Pick<UserRow, "active" | "role">>): Promise<UserRow> {
+    const [row] = await db
+      .update(users)
+      .set({ ...values, updatedAt: now() })
+      .where(eq(users.id, checkId(id)))
+      .returning();
+    if (!row) throw badInput("id", "No such user");
+    return row;
+  }
+
+  return {
+    /** Newest first; `after` is the cursor of the last user of the previous page. */
+    async list(options: { first: number; after?: string | null; search?: string | null }): Promise<UserPage> {
+      if (!Number.isInteger(options.first) || options.first < 1 || options.first > MAX_PAGE) {
+        throw badInput("first", `first must be between 1 and ${MAX_PAGE}`);
+      }
+      const filter = searchFilter(options.search);
+      const after = options.after ? decodeCursor(options.after) : undefined;
+      const position = after
+        ? or(lt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), lt(users.id, after.id)))
+        : undefined;
+      const [rows, [total]] = await Promise.all([
+        db
+          .select()
+          .from(users)
+          .where(and(filter, position))
+          .orderBy(desc(users.createdAt), desc(users.id))
+          .limit(options.first + 1),
+        db.select({ value: count() }).from(users).where(filter),
+      ]);
+      return { users: rows.slice(0, options.first), hasNextPage: rows.length > options.first, totalCount: total?.value ?? 0 };
+    },
+
+    /** Deactivating ends every session of the account; its access tokens stop working at once. */
+    async setActive(adminId: string, id: string, active: boolean): Promise<UserRow> {
+      if (!active && id === adminId) throw forbidden("You cannot deactivate your own account");
+      const user = await update(id, { active });
+      if (!active) await sessions.endAll(user.id, "deactivated");
+      return user;
+    },
+
+    /** For operators (npm run create-admin): creates an active ADMIN, or promotes and reactivates an existing account. */
+    async provisionAdmin(email: string, password: string): Promise<{ user: UserRow; created: boolean }> {
+      const address = checkEmail(email);
+      const existing = await accounts.findByEmail(address);
+      if (existing) return { user: await update(existing.id, { role: "ADMIN", active: true }), created: false };
+      const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
+      const user = await accounts.create({ email: address, passwordHash, role: "ADMIN" });
+      if (!user) return this.provisionAdmin(email, password);
+      return { user, created: true };
+    },
+
+    async setRole(adminId: string, id: string, role: Role): Promise<UserRow> {
+      // An admin demoting themselves could leave the service without any admin.
+      if (role !== "ADMIN" && id === adminId) throw forbidden("You cannot change your own role");
+      return update(id, { role });
+    },
+  };
+}

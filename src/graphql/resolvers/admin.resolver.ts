@@ -1,0 +1,40 @@
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { checkId } from "../../auth/ids";
+import { encodeCursor } from "../../auth/user-admin";
+import type { UserRow } from "../../db/schema";
+import type { Context } from "../context";
+import { UserConnection } from "../types/user-connection.type";
+import { Role, User } from "../types/user.type";
+
+@Authorized("ADMIN")
+@Resolver()
+export class AdminResolver {
+  @Query(() => UserConnection, { description: "ADMIN only. Newest first." })
+  async users(
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("search", () => String, { nullable: true }) search: string | null,
+    @Ctx() ctx: Context,
+  ) {
+    const page = await ctx.services.userAdmin.list({ first: first ?? 20, after, search });
+    const edges = page.users.map((user) => ({ cursor: encodeCursor(user), node: user }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.totalCount };
+  }
+
+  @Query(() => User, { nullable: true, description: "ADMIN only." })
+  user(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<UserRow | null> {
+    return ctx.loaders.userById.load(checkId(id));
+  }
+
+  @Mutation(() => User, { description: "ADMIN only. Deactivating ends every session of the account." })
+  async setUserActive(@Arg("id", () => ID) id: string, @Arg("active", () => Boolean) active: boolean, @Ctx() ctx: Context) {
+    const viewer = await ctx.requireViewer();
+    return ctx.services.userAdmin.setActive(viewer.user.id, checkId(id), active);
+  }
+
+  @Mutation(() => User, { description: "ADMIN only." })
+  async setUserRole(@Arg("id", () => ID) id: string, @Arg("role", () => Role) role: Role, @Ctx() ctx: Context) {
+    const viewer = await ctx.requireViewer();
+    return ctx.services.userAdmin.setRole(viewer.user.id, checkId(id), role);
+  }
+}

@@ -1,0 +1,143 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { createTestDatabase } from "../helpers/databases";
+import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
+const USERS = `query($first: Int, $after: String, $search: String) {
+  users(first: $first, after: $after, search: $search) { totalCount edges { cursor node { id email role active } } pageInfo { hasNextPage endCursor } }
+}`;
+
+let t: TestApp;
+let admin: AuthPayload;
+beforeAll(async () => {
+  t = await startTestApp();
+  const email = uniqueEmail("admin");
+  await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
+  admin = (await t.gql(LOGIN, { email, password: STRONG_PASSWORD })).data?.login;
+});
+afterAll(() => t.close());
+
+const asAdmin = (query: string, variables?: Record<string, unknown>) => t.gql(query, variables, { token: admin.accessToken });
+
+describe("users", () => {
+  test("pages newest first with cursors and a total count", async () => {
+    const tag = `page${Date.now()}`;
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) created.push((await register(t, { email: uniqueEmail(`${tag}-${i}`) })).user.id);
+    const first = await asAdmin(USERS, { first: 2, search: tag });
+    expect(first.data?.users.totalCount).toBe(5);
+    expect(first.data?.users.edges.map((e: any) => e.node.id)).toEqual([created[4], created[3]]);
+    expect(first.data?.users.pageInfo.hasNextPage).toBe(true);
+    const second = await asAdmin(USERS, { first: 2, search: tag, after: first.data?.users.pageInfo.endCursor });
+    expect(second.data?.users.edges.map((e: any) => e.node.id)).toEqual([created[2], created[1]]);
+    const last = await asAdmin(USERS, { first: 2, search: tag, after: second.data?.users.pageInfo.endCursor });
+    expect(last.data?.users.edges.map((e: any) => e.node.id)).toEqual([created[0]]);
+    expect(last.data?.users.pageInfo).toEqual({ hasNextPage: false, endCursor: last.data?.users.edges[0].cursor });
+  });
+
+  test("search matches literally, so % and _ are no wildcards", async () => {
+    const res = await asAdmin(USERS, { search: "%" });
+    expect(res.data?.users.totalCount).toBe(0);
+  });
+
+  test("bad paging input is BAD_USER_INPUT naming the argument", async () => {
+    expect((await asAdmin(USERS, { first: 0 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
+    expect((await asAdmin(USERS, { first: 101 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
+    expect((await asAdmin(USERS, { after: "garbage" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+  });
+
+  test("user(id) finds one account, or null", async () => {
+    const someone = await register(t);
+    const res = await asAdmin(`query($id: ID!) { user(id: $id) { id email } }`, { id: someone.user.id });
+    expect(res.data?.user).toEqual({ id: someone.user.id, email: someone.user.email });
+    const missing = await asAdmin(`query($id: ID!) { user(id: $id) { id } }`, { id: "00000000-0000-4000-8000-000000000000" });
+    expect(missing.data?.user).toBeNull();
+  });
+
+  test("everything here is FORBIDDEN to a USER and UNAUTHENTICATED to nobody", async () => {
+    const user = await register(t);
+    for (const query of [USERS, `query { user(id: "${user.user.id}") { id } }`, `mutation { setUserRole(id: "${user.user.id}", role: ADMIN) { id } }`]) {
+      expect(errorCode(await t.gql(query, {}, { token: user.accessToken }))).toBe("FORBIDDEN");
+      expect(errorCode(await t.gql(query))).toBe("UNAUTHENTICATED");
+    }
+    const me = await t.gql(`{ me { role } }`, {}, { token: user.accessToken });
+    expect(me.data?.me.role).toBe("USER");
+  });
+});
+
+describe("setUserActive and setUserRole", () => {
+  const SET_ACTIVE = `mutation($id: ID!, $active: Boolean!) { setUserActive(id: $id, active: $active) { id active } }`;
+
+  test("deactivating ends the account's sessions, stops its access tokens and its logins", async () => {
+    const victim = await register(t);
+    const res = await asAdmin(SET_ACTIVE, { id: victim.user.id, active: false });
+    expect(res.data?.setUserActive).toEqual({ id: victim.user.id, active: false });
+    expect(errorCode(await t.gql(`{ me { id } }`, {}, { token: victim.accessToken }))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await t.gql(`mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }`, { t: victim.refreshToken }))).toBe("UNAUTHENTICATED");
+    const login = await t.gql(LOGIN, { email: victim.user.email, password: STRONG_PASSWORD });
+    expect(login.errors?.[0]?.message).toBe("Invalid email or password");
+
+    await asAdmin(SET_ACTIVE, { id: victim.user.id, active: true });
+    expect((await t.gql(LOGIN, { email: victim.user.email, password: STRONG_PASSWORD })).data?.login.user.id).toBe(victim.user.id);
+  });
+
+  test("a promoted user can administer; an admin cannot deactivate or demote themselves", async () => {
+    const user = await register(t);
+    const res = await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id role } }`, { id: user.user.id });
+    expect(res.data?.setUserRole).toEqual({ id: user.user.id, role: "ADMIN" });
+    expect((await t.gql(USERS, { first: 1 }, { token: user.accessToken })).data?.users.totalCount).toBeGreaterThan(0);
+    expect(errorCode(await asAdmin(SET_ACTIVE, { id: admin.user.id, active: false }))).toBe("FORBIDDEN");
+    expect(errorCode(await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: USER) { id } }`, { id: admin.user.id }))).toBe("FORBIDDEN");
+  });
+
+  test("an unknown or malformed id is BAD_USER_INPUT", async () => {
+    expect(errorCode(await asAdmin(SET_ACTIVE, { id: "00000000-0000-4000-8000-000000000000", active: false }))).toBe("BAD_USER_INPUT");
+    expect(errorCode(await asAdmin(SET_ACTIVE, { id: "nope", active: false }))).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("field visibility", () => {
+  test("private fields are FORBIDDEN to other users while id and name resolve", async () => {
+    const alice = await register(t, { name: "Alice" });
+    const bob = await register(t);
+    const query = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id name email } } }`;
+    const res = await t.gql(query, { reps: [{ __typename: "User", id: alice.user.id }] }, { token: bob.accessToken });
+    expect(res.data?._entities[0]).toBeNull();
+    const partial = await t.gql(`query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id name } } }`, { reps: [{ __typename: "User", id: alice.user.id }] }, { token: bob.accessToken });
+    expect(partial.data?._entities[0]).toEqual({ id: alice.user.id, name: "Alice" });
+    expect(res.errors?.[0]?.extensions.code).toBe("FORBIDDEN");
+    const asAdminRes = await asAdmin(query, { reps: [{ __typename: "User", id: alice.user.id }] });
+    expect(asAdminRes.data?._entities[0]).toEqual({ id: alice.user.id, name: "Alice", email: alice.user.email });
+  });
+});
+
+test("npm run create-admin creates, then promotes, an admin in the configured database", async () => {
+  const database = await createTestDatabase({ shared: true });
+  const env = { ...process.env, DATABASE_URL: database.url ?? "", DATA_DIR: database.dataDir, LOG_LEVEL: "silent" };
+  const run = (args: string[]) =>
+    promisify(execFile)(process.execPath, ["-r", "@swc-node/register", "src/cli/create-admin.ts", ...args], { cwd: path.join(__dirname, "../.."), env });
+  try {
+    const email = uniqueEmail("ops");
+    expect((await run(["--email", email, "--password", STRONG_PASSWORD])).stdout).toMatch(/^created admin/);
+    const app = await startTestApp({}, { database });
+    try {
+      const existing = await register(app);
+      await app.close();
+      expect((await run(["--email", existing.user.email, "--password", "ignored-password-1"])).stdout).toMatch(/^promoted/);
+      await expect(run(["--email", uniqueEmail(), "--password", "short"])).rejects.toMatchObject({ stderr: expect.stringMatching(/at least 8/) });
+    } finally {
+      await app.close().catch(() => {});
+    }
+    const again = await startTestApp({}, { database });
+    try {
+      const login = await again.gql(LOGIN, { email, password: STRONG_PASSWORD });
+      expect(login.data?.login.user.role).toBe("ADMIN");
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await database.drop();
+  }
+}, 60_000);
