@@ -27,12 +27,15 @@ export interface AppOptions {
   logger?: Logger;
   /** Injected clock for tests. */
   now?: () => Date;
+  /** Sees every SQL statement; by default they are logged at trace level. */
+  onQuery?: (sql: string) => void;
 }
 
 /** The composition root: everything is built here, once, and handed down. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
-  const database = openDatabase(config.database);
+  const onQuery = options.onQuery ?? (logger.isLevelEnabled("trace") ? (sql: string) => logger.trace({ sql }, "sql") : undefined);
+  const database = openDatabase({ ...config.database, onQuery });
   try {
     await database.migrate();
     const signingKey = loadSigningKey(config.jwt, config.database.dataDir);

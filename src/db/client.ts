@@ -26,15 +26,22 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Pool size for postgres.js. */
   maxConnections?: number;
+  /** Called with every SQL statement sent (trace logging, query counting in tests). */
+  onQuery?: (sql: string) => void;
+}
+
+function queryLogger(onQuery: DatabaseOptions["onQuery"]) {
+  return onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;
 }
 
 export function openDatabase(options: DatabaseOptions): Database {
-  return options.url ? openPostgres(options.url, options.maxConnections ?? 10) : openPglite(options.dataDir);
+  return options.url ? openPostgres({ ...options, url: options.url }) : openPglite(options);
 }
 
-function openPostgres(url: string, max: number): Database {
-  const client = postgres(url, { max, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+function openPostgres(options: DatabaseOptions & { url: string }): Database {
+  const { url } = options;
+  const client = postgres(url, { max: options.maxConnections ?? 10, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
+  const db = drizzlePostgres(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
   return {
     db,
     kind: "postgres",
@@ -50,12 +57,13 @@ function openPostgres(url: string, max: number): Database {
   };
 }
 
-function openPglite(dataDir: string): Database {
+function openPglite(options: DatabaseOptions): Database {
+  const { dataDir } = options;
   // "memory://" keeps the database in memory (tests); any other value is a directory.
   const inMemory = dataDir.startsWith("memory://");
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(inMemory ? dataDir : `${dataDir.replace(/\/$/, "")}/pglite`);
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
   return {
     db,
     kind: "pglite",

@@ -1,0 +1,102 @@
+import { composeServices } from "@apollo/composition";
+import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import { startStandaloneServer } from "@apollo/server/standalone";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { parse } from "graphql";
+import { register, startTestApp, type AuthPayload, type TestApp } from "../helpers/test-app";
+
+// A second subgraph written for this test: posts that reference their author User.
+const POSTS_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  type Post @key(fields: "id") { id: ID! title: String! author: User! }
+  type User @key(fields: "id", resolvable: false) { id: ID! }
+  type Query { posts: [Post!]! }
+`;
+
+interface GatewayContext {
+  authorization?: string;
+}
+
+let auth: TestApp;
+let posts: ApolloServer;
+let gateway: ApolloServer<GatewayContext>;
+let gatewayUrl: string;
+let authors: AuthPayload[];
+const queries: string[] = [];
+
+beforeAll(async () => {
+  auth = await startTestApp({}, { onQuery: (sql) => queries.push(sql) });
+  authors = [];
+  for (let i = 0; i < 5; i++) authors.push(await register(auth, { name: `Author ${i}` }));
+
+  posts = new ApolloServer({
+    schema: buildSubgraphSchema({
+      typeDefs: parse(POSTS_SDL),
+      resolvers: {
+        Query: { posts: () => authors.map((a, i) => ({ id: `p${i}`, title: `Post ${i}`, author: { id: a.user.id } })) },
+      },
+    }),
+  });
+  const { url: postsUrl } = await startStandaloneServer(posts, { listen: { port: 0, host: "127.0.0.1" } });
+
+  // Compose the supergraph from what the running auth service says about itself.
+  const sdl = (await auth.gql(`{ _service { sdl } }`)).data?._service.sdl as string;
+  const composed = composeServices([
+    { name: "auth", typeDefs: parse(sdl), url: `${auth.url}/graphql` },
+    { name: "posts", typeDefs: parse(POSTS_SDL), url: postsUrl },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join("\n"));
+
+  gateway = new ApolloServer<GatewayContext>({
+    gateway: new ApolloGateway({
+      supergraphSdl: composed.supergraphSdl,
+      buildService: ({ url }) =>
+        new RemoteGraphQLDataSource<GatewayContext>({
+          url,
+          // The gateway forwards the caller's bearer token to the subgraphs.
+          willSendRequest({ request, context }) {
+            if (context.authorization) request.http?.headers.set("authorization", context.authorization);
+          },
+        }),
+    }),
+  });
+  ({ url: gatewayUrl } = await startStandaloneServer(gateway, {
+    listen: { port: 0, host: "127.0.0.1" },
+    context: async ({ req }) => ({ authorization: req.headers.authorization }),
+  }));
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await posts?.stop();
+  await auth?.close();
+});
+
+async function viaGateway(query: string, token?: string) {
+  const res = await fetch(gatewayUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  return (await res.json()) as { data?: any; errors?: { extensions: { code: string } }[] };
+}
+
+test("the gateway resolves post authors from this service, all in one SQL query", async () => {
+  queries.length = 0;
+  const res = await viaGateway(`{ posts { title author { id name } } }`);
+  expect(res.errors).toBeUndefined();
+  expect(res.data.posts.map((p: any) => p.author)).toEqual(authors.map((a) => ({ id: a.user.id, name: a.user.name })));
+  expect(queries).toHaveLength(1);
+  expect(queries[0]).toMatch(/from "users"/);
+});
+
+test("me works through the gateway with the forwarded Authorization header", async () => {
+  const res = await viaGateway(`{ me { id email } }`, authors[0]!.accessToken);
+  expect(res.data.me).toEqual({ id: authors[0]!.user.id, email: authors[0]!.user.email });
+});
+
+test("another author's email stays FORBIDDEN through the gateway", async () => {
+  const res = await viaGateway(`{ posts { author { id email } } }`, authors[0]!.accessToken);
+  expect(res.errors?.some((e) => e.extensions.code === "FORBIDDEN")).toBe(true);
+});
