@@ -1,14 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
-
-/** 256 bits of randomness, URL-safe. */
-export function generateRefreshToken(): string {
-  return randomBytes(32).toString("base64url");
-}
-
-/** Refresh tokens are stored only as this hash. */
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 
 // The sealing key is derived from the token itself (and differs from its stored hash), so a
 // copy of the database alone can never unseal a successor: only a holder of the token can.

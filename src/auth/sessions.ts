@@ -4,7 +4,8 @@ import type { Config } from "../config";
 import type { Db } from "../db/client";
 import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "../db/schema";
 import { unauthenticated } from "../errors";
-import { generateRefreshToken, hashToken, sealSuccessor, unsealSuccessor } from "./refresh-tokens";
+import { generateToken, hashToken } from "./opaque-tokens";
+import { sealSuccessor, unsealSuccessor } from "./refresh-tokens";
 
 /** Where a request came from, recorded on the session it starts or refreshes. */
 export interface ClientInfo {
@@ -73,7 +74,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; now?:
   return {
     async start(userId: string, client: ClientInfo): Promise<IssuedRefreshToken> {
       const at = now();
-      const refreshToken = generateRefreshToken();
+      const refreshToken = generateToken();
       const sessionId = await db.transaction(async (tx) => {
         const [session] = await tx
           .insert(sessions)
@@ -89,7 +90,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; now?:
     async rotate(token: string, client: ClientInfo): Promise<IssuedRefreshToken> {
       const at = now();
       const tokenHash = hashToken(token);
-      const next = generateRefreshToken();
+      const next = generateToken();
       const nextHash = hashToken(next);
       const rotated = await db.transaction(async (tx) => {
         const [row] = await tx

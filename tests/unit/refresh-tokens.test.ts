@@ -1,4 +1,5 @@
-import { generateRefreshToken, hashToken, sealSuccessor, unsealSuccessor } from "../../src/auth/refresh-tokens";
+import { generateToken as generateRefreshToken, hashToken } from "../../src/auth/opaque-tokens";
+import { sealSuccessor, unsealSuccessor } from "../../src/auth/refresh-tokens";
 
 describe("refresh tokens", () => {
   test("carry 256 bits, URL-safe", () => {
