@@ -1,21 +1,12 @@
+// npm test runs jest with --experimental-vm-modules: PGlite's CommonJS build loads parts of
+// itself with dynamic import(), which jest's module sandbox refuses without that flag.
 /** @type {import('jest').Config} */
-const swc = [
-  "@swc/jest",
-  {
-    jsc: {
-      parser: { syntax: "typescript", decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: "es2022",
-    },
-    module: { type: "commonjs" },
-  },
-];
-
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": swc },
+  // Transpile only (tsc --noEmit type-checks in CI), with the decorator metadata type-graphql reads.
+  transform: { "^.+\\.ts$": ["ts-jest", { transpilation: true }] },
   globalSetup: "<rootDir>/tests/helpers/global-setup.ts",
   globalTeardown: "<rootDir>/tests/helpers/global-teardown.ts",
   testTimeout: 30_000,

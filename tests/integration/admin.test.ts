@@ -115,9 +115,11 @@ describe("field visibility", () => {
 
 test("npm run create-admin creates, then promotes, an admin in the configured database", async () => {
   const database = await createTestDatabase({ shared: true });
+  const root = path.join(__dirname, "../..");
   const env = { ...process.env, DATABASE_URL: database.url ?? "", DATA_DIR: database.dataDir, LOG_LEVEL: "silent" };
-  const run = (args: string[]) =>
-    promisify(execFile)(process.execPath, ["-r", "@swc-node/register", "src/cli/create-admin.ts", ...args], { cwd: path.join(__dirname, "../.."), env });
+  // The compiled CLI, as npm run create-admin and the container run it.
+  await promisify(execFile)("npm", ["run", "build", "--silent"], { cwd: root });
+  const run = (args: string[]) => promisify(execFile)(process.execPath, ["dist/cli/create-admin.js", ...args], { cwd: root, env });
   try {
     const email = uniqueEmail("ops");
     expect((await run(["--email", email, "--password", STRONG_PASSWORD])).stdout).toMatch(/^created admin/);
