@@ -9,12 +9,18 @@ import type { Context } from "./graphql/context";
 import { buildGraphQLSchema } from "./graphql/schema";
 import { createHttpServer, drainPlugin, registerRoutes, type HttpServer } from "./http/app";
 import { createLogger, type Logger } from "./logger";
+import { createMailer } from "./mail/mailer";
+import { createMailTransport } from "./mail/transports";
 import { createServices, type Services } from "./services";
+import { createMemoryStore } from "./store/memory";
+import { createRedisStore } from "./store/redis";
+import type { TokenStore } from "./store/token-store";
 
 export interface App {
   config: Config;
   http: HttpServer;
   database: Database;
+  store: TokenStore;
   services: Services;
   logger: Logger;
   /** Starts listening; resolves to the base URL. */
@@ -36,10 +42,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const onQuery = options.onQuery ?? (logger.isLevelEnabled("trace") ? (sql: string) => logger.trace({ sql }, "sql") : undefined);
   const database = openDatabase({ ...config.database, onQuery });
+  const store = config.redis.url ? createRedisStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger }) : createMemoryStore({ now: options.now });
+  const transport = createMailTransport({ smtpUrl: config.mail.smtpUrl, logger });
+  const closeBackEnds = async () => {
+    transport.close();
+    await Promise.allSettled([store.close(), database.close()]);
+  };
   try {
     await database.migrate();
     const signingKey = loadSigningKey(config.jwt, config.database.dataDir);
-    const services = await createServices({ config, database, signingKey, now: options.now });
+    const mailer = createMailer({ transport, from: config.mail.from, frontendUrl: config.mail.frontendUrl, logger });
+    const services = await createServices({ config, database, store, mailer, signingKey, logger, now: options.now });
     const http = createHttpServer(config, logger);
     const apollo = new ApolloServer<Context>({
       schema: await buildGraphQLSchema(),
@@ -48,6 +61,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       includeStacktraceInErrorResponses: false,
       formatError: createFormatError((error) => logger.error({ err: error }, "unexpected error in a GraphQL operation")),
       logger,
+      // Shutdown is ours (server.ts): Apollo's own signal handlers would race it.
+      stopOnTerminationSignals: false,
       plugins: [
         drainPlugin(http),
         // Inline traces would show a gateway per-field timings of every operation; nothing here uses them.
@@ -56,25 +71,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ],
     });
     await apollo.start();
-    registerRoutes(http, { config, apollo, services, database, signingKey, logger });
+    registerRoutes(http, { config, apollo, services, database, store, signingKey, logger });
 
     return {
       config,
       http,
       database,
+      store,
       services,
       logger,
       async listen() {
         return http.listen({ port: config.http.port, host: config.http.host });
       },
       async close() {
-        await http.close();
+        // Stopping Apollo drains the HTTP server (the drain plugin closes Fastify) before the back ends go.
         await apollo.stop();
-        await database.close();
+        await closeBackEnds();
       },
     };
   } catch (error) {
-    await database.close().catch(() => {});
+    await closeBackEnds();
     throw error;
   }
 }

@@ -26,6 +26,7 @@ export class AppError extends Error {
 export const unauthenticated = (message = "Authentication required") => new AppError("UNAUTHENTICATED", message);
 export const forbidden = (message = "Not allowed") => new AppError("FORBIDDEN", message);
 export const badInput = (field: string, message: string) => new AppError("BAD_USER_INPUT", message, { field });
+export const invalidToken = (message = "This link is invalid or has expired") => new AppError("INVALID_TOKEN", message);
 
 // Errors that Apollo and graphql-js raise before a resolver runs (parse, validation,
 // variable coercion, bad requests) are the client's fault and already safe to show.

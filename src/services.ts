@@ -2,22 +2,50 @@ import type { Config } from "./config";
 import type { Database } from "./db/client";
 import { createAccessTokens } from "./auth/access-tokens";
 import { createAccounts } from "./auth/accounts";
+import { createEmailVerification } from "./auth/email-verification";
+import { createOneTimeTokens } from "./auth/one-time-tokens";
 import { createPasswordHasher } from "./auth/passwords";
+import { createPasswordReset } from "./auth/password-reset";
 import { createSessions } from "./auth/sessions";
 import type { SigningKey } from "./auth/signing-key";
 import { createUserAdmin } from "./auth/user-admin";
 import { createUsers } from "./auth/users";
+import type { Logger } from "./logger";
+import type { Mailer } from "./mail/mailer";
+import type { TokenStore } from "./store/token-store";
 
 export type Services = Awaited<ReturnType<typeof createServices>>;
 
+export interface ServiceDeps {
+  config: Config;
+  database: Database;
+  store: TokenStore;
+  mailer: Mailer;
+  signingKey: SigningKey;
+  logger: Logger;
+  now?: () => Date;
+}
+
 /** Every domain service, built once and wired by hand. */
-export async function createServices(deps: { config: Config; database: Database; signingKey: SigningKey; now?: () => Date }) {
-  const { config, database, signingKey, now } = deps;
-  const users = createUsers({ db: database.db, now });
-  const sessions = createSessions({ db: database.db, config: config.sessions, now });
+export async function createServices(deps: ServiceDeps) {
+  const { config, database, store, mailer, signingKey, logger, now } = deps;
+  const db = database.db;
+  const users = createUsers({ db, now });
+  const sessions = createSessions({ db, config: config.sessions, now });
   const passwords = await createPasswordHasher(config.passwords.argon2);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
-  const accounts = createAccounts({ users, sessions, passwords, accessTokens, config: config.passwords });
-  const userAdmin = createUserAdmin({ db: database.db, users, sessions, passwords, policy: config.passwords, now });
-  return { users, sessions, passwords, accessTokens, accounts, userAdmin };
+  const emailVerification = createEmailVerification({ store, users, mailer, logger, config: { ttl: config.tokens.emailVerificationTtl } });
+  const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, config: config.passwords });
+  const passwordReset = createPasswordReset({
+    store,
+    users,
+    sessions,
+    passwords,
+    mailer,
+    logger,
+    config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
+  });
+  const oneTimeTokens = createOneTimeTokens({ store, config: config.tokens, now });
+  const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, now });
+  return { users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, userAdmin };
 }

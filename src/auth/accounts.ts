@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { UserRow } from "../db/schema";
 import { AppError, badInput, unauthenticated } from "../errors";
 import type { AccessTokens } from "./access-tokens";
+import type { EmailVerification } from "./email-verification";
 import { checkEmail } from "./emails";
 import type { PasswordHasher } from "./passwords";
 import { checkPassword, normalizePassword } from "./password-policy";
@@ -45,9 +46,10 @@ export function createAccounts(deps: {
   sessions: Sessions;
   passwords: PasswordHasher;
   accessTokens: AccessTokens;
+  emailVerification: EmailVerification;
   config: Config["passwords"];
 }) {
-  const { users, sessions, passwords, accessTokens, config } = deps;
+  const { users, sessions, passwords, accessTokens, emailVerification, config } = deps;
 
   function issue(user: UserRow, issued: IssuedRefreshToken): AuthResult {
     const accessToken = accessTokens.sign({
@@ -67,6 +69,7 @@ export function createAccounts(deps: {
       const password = checkPassword(config, input.password, "password", email);
       const user = await users.create({ email, name, passwordHash: await passwords.hash(password) });
       if (!user) throw new AppError("EMAIL_TAKEN", "An account with this email already exists", { field: "email" });
+      await emailVerification.sendAfterRegistration(user);
       return issue(user, await sessions.start(user.id, client));
     },
 

@@ -61,6 +61,11 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       await db.update(users).set({ passwordHash }).where(eq(users.id, id));
     },
 
+    async markEmailVerified(id: string): Promise<UserRow | null> {
+      const [row] = await db.update(users).set({ emailVerified: true, updatedAt: now() }).where(eq(users.id, id)).returning();
+      return row ?? null;
+    },
+
     /** Sets a new password and bumps the token version, which retires every access token issued so far. */
     async setPassword(id: string, passwordHash: string): Promise<UserRow | null> {
       const at = now();

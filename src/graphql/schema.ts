@@ -9,6 +9,8 @@ import { authChecker } from "./auth-checker";
 import type { Context } from "./context";
 import { AdminResolver } from "./resolvers/admin.resolver";
 import { AuthResolver } from "./resolvers/auth.resolver";
+import { EmailTokenResolver } from "./resolvers/email-token.resolver";
+import { OneTimeTokenResolver } from "./resolvers/one-time-token.resolver";
 import { SessionResolver } from "./resolvers/session.resolver";
 import { UserResolver } from "./resolvers/user.resolver";
 
@@ -29,7 +31,7 @@ const referenceResolvers = {
  */
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [AuthResolver, SessionResolver, UserResolver, AdminResolver],
+    resolvers: [AuthResolver, SessionResolver, UserResolver, AdminResolver, EmailTokenResolver, OneTimeTokenResolver],
     authChecker,
     validate: false,
     // The subgraph layer below adds the parts that the plain schema check would miss.

@@ -7,12 +7,14 @@ import type { Database } from "../db/client";
 import type { Logger } from "../logger";
 import { createContext, type Context } from "../graphql/context";
 import type { Services } from "../services";
+import type { TokenStore } from "../store/token-store";
 
 export interface HttpDeps {
   config: Config;
   apollo: ApolloServer<Context>;
   services: Services;
   database: Database;
+  store: TokenStore;
   signingKey: SigningKey;
   logger: Logger;
 }
@@ -43,12 +45,15 @@ export function drainPlugin(http: HttpServer) {
 
 /** /graphql, /healthz, /readyz and the JWKS. */
 export function registerRoutes(http: HttpServer, deps: HttpDeps): void {
-  const { apollo, services, database, signingKey } = deps;
+  const { config } = deps;
+  const { apollo, services, database, store, signingKey } = deps;
+  const status = (check: Promise<void>) => check.then(() => "ok" as const, () => "unavailable" as const);
 
   http.get("/healthz", async () => ({ status: "ok" }));
 
   http.get("/readyz", async (_request, reply) => {
-    const checks = { database: await database.ping().then(() => "ok", () => "unavailable") };
+    const [databaseStatus, storeStatus] = await Promise.all([status(database.ping()), status(store.ping())]);
+    const checks = { database: databaseStatus, [config.redis.url ? "redis" : "tokenStore"]: storeStatus };
     const ready = Object.values(checks).every((status) => status === "ok");
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", checks });
   });

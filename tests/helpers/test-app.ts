@@ -4,6 +4,7 @@ import { createApp, type App, type AppOptions } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logger";
 import { createTestDatabase, type TestDatabase } from "./databases";
+import { createTestRedis, type TestRedis } from "./redis";
 
 export interface GraphQLResponse<T = Record<string, any>> {
   status: number;
@@ -37,15 +38,23 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
 }
 
 /**
- * The real app, listening on a free port, over a database of its own (PostgreSQL when
- * TEST_DATABASE_URL is set, else embedded in memory). `database` lets a test reuse one.
+ * The real app, listening on a free port, over a database and a Redis key prefix of its own
+ * (PostgreSQL and Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set, else the embedded
+ * back ends). `database` and `redis` let several apps share one.
  */
 export async function startTestApp(
   overrides: Record<string, string | undefined> = {},
-  options: AppOptions & { database?: TestDatabase } = {},
+  options: AppOptions & { database?: TestDatabase; redis?: TestRedis } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
-  const env = testEnv({ DATABASE_URL: database.url, DATA_DIR: database.dataDir, ...overrides });
+  const redis = options.redis ?? createTestRedis();
+  const env = testEnv({
+    DATABASE_URL: database.url,
+    DATA_DIR: database.dataDir,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: redis.keyPrefix,
+    ...overrides,
+  });
   const app = await createApp(loadConfig(env), { logger: createLogger({ level: env.LOG_LEVEL ?? "silent" }), ...options });
   const url = await app.listen();
 
@@ -68,6 +77,7 @@ export async function startTestApp(
     async close() {
       await app.close();
       if (!options.database) await database.drop();
+      if (!options.redis) await redis.cleanup();
     },
   };
 }

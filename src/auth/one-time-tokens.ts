@@ -1,0 +1,64 @@
+import type { Config } from "../config";
+import { badInput, forbidden, invalidToken } from "../errors";
+import type { TokenStore } from "../store/token-store";
+import type { Viewer } from "./accounts";
+import { generateToken, hashToken } from "./opaque-tokens";
+
+export interface IssuedOneTimeToken {
+  token: string;
+  purpose: string;
+  expiresAt: Date;
+}
+
+export interface OneTimeTokenConsumption {
+  purpose: string;
+  userId: string;
+  issuedAt: Date;
+}
+
+interface StoredToken {
+  userId: string;
+  purpose: string;
+  issuedAt: string;
+}
+
+export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;
+
+const PURPOSE = /^[A-Za-z0-9:._-]{1,64}$/;
+const tokenKey = (hash: string) => `ott:${hash}`;
+
+/** Single-use tokens an account issues for its own purposes (a confirmation step, a hand-off between apps). */
+export function createOneTimeTokens(deps: { store: TokenStore; config: Config["tokens"]; now?: () => Date }) {
+  const { store, config } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  return {
+    async issue(viewer: Viewer, purpose: string, ttlSeconds?: number | null): Promise<IssuedOneTimeToken> {
+      if (!PURPOSE.test(purpose)) throw badInput("purpose", "purpose must be 1 to 64 characters of A-Z a-z 0-9 : . _ -");
+      const ttl = ttlSeconds ?? config.oneTimeTokenTtl;
+      if (!Number.isInteger(ttl) || ttl < 1 || ttl > config.oneTimeTokenMaxTtl) {
+        throw badInput("ttlSeconds", `ttlSeconds must be between 1 and ${config.oneTimeTokenMaxTtl}`);
+      }
+      const token = generateToken();
+      const issuedAt = now();
+      const stored: StoredToken = { userId: viewer.user.id, purpose, issuedAt: issuedAt.toISOString() };
+      await store.set(tokenKey(hashToken(token)), JSON.stringify(stored), ttl);
+      return { token, purpose, expiresAt: new Date(issuedAt.getTime() + ttl * 1000) };
+    },
+
+    /**
+     * The checks read the token without spending it, so a stranger or a wrong purpose leaves
+     * it usable by its owner; the spending itself is one atomic GETDEL that only one caller wins.
+     */
+    async consume(viewer: Viewer, token: string, purpose: string): Promise<OneTimeTokenConsumption> {
+      const key = tokenKey(hashToken(token));
+      const peeked = await store.get(key);
+      if (!peeked) throw invalidToken("This token is invalid, used or expired");
+      const stored = JSON.parse(peeked) as StoredToken;
+      if (stored.userId !== viewer.user.id && viewer.user.role !== "ADMIN") throw forbidden("This token was issued to another account");
+      if (stored.purpose !== purpose) throw invalidToken("This token was issued for another purpose");
+      if ((await store.consume(key)) === null) throw invalidToken("This token is invalid, used or expired");
+      return { purpose: stored.purpose, userId: stored.userId, issuedAt: new Date(stored.issuedAt) };
+    },
+  };
+}

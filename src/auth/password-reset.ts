@@ -1,0 +1,69 @@
+import type { Config } from "../config";
+import { invalidToken } from "../errors";
+import type { Logger } from "../logger";
+import type { Mailer } from "../mail/mailer";
+import type { TokenStore } from "../store/token-store";
+import { checkEmail } from "./emails";
+import { generateToken, hashToken } from "./opaque-tokens";
+import type { PasswordHasher } from "./passwords";
+import { checkPassword } from "./password-policy";
+import type { Sessions } from "./sessions";
+import type { Users } from "./users";
+
+export type PasswordReset = ReturnType<typeof createPasswordReset>;
+
+const tokenKey = (hash: string) => `reset:${hash}`;
+// The newest reset token of an account: an older one still in the store is refused.
+const latestKey = (userId: string) => `reset-latest:${userId}`;
+
+export function createPasswordReset(deps: {
+  store: TokenStore;
+  users: Users;
+  sessions: Sessions;
+  passwords: PasswordHasher;
+  mailer: Mailer;
+  logger: Logger;
+  config: { ttl: number; policy: Config["passwords"] };
+}) {
+  const { store, users, sessions, passwords, mailer, logger, config } = deps;
+
+  return {
+    /**
+     * Always resolves to true. The email goes out in the background, so the answer takes
+     * the same time whether or not the address has an account, and a failed send
+     * (logged by the mailer) cannot show through either.
+     */
+    async request(email: string): Promise<boolean> {
+      const user = await users.findByEmail(checkEmail(email));
+      if (!user?.active) return true;
+      const token = generateToken();
+      const hash = hashToken(token);
+      await store.set(tokenKey(hash), user.id, config.ttl);
+      await store.set(latestKey(user.id), hash, config.ttl);
+      mailer.sendPasswordReset(user.email, token, config.ttl).catch(() => {});
+      logger.info({ event: "password_reset_requested", userId: user.id }, "password reset requested");
+      return true;
+    },
+
+    /** Spends the token (once, even when raced), sets the password and ends every session. */
+    async reset(token: string, newPassword: string): Promise<boolean> {
+      const hash = hashToken(token);
+      // Check the new password before spending the token, so a refused password loses nothing.
+      const userId = await store.get(tokenKey(hash));
+      const user = userId ? await users.findById(userId) : null;
+      if (!user?.active) throw invalidToken();
+      const password = checkPassword(config.policy, newPassword, "newPassword", user.email);
+
+      if ((await store.consume(tokenKey(hash))) !== user.id) throw invalidToken();
+      if ((await store.get(latestKey(user.id))) !== hash) throw invalidToken();
+      await store.delete(latestKey(user.id));
+
+      await users.setPassword(user.id, await passwords.hash(password));
+      await sessions.endAll(user.id, "password_reset");
+      // The emailed link proved the address is theirs.
+      if (!user.emailVerified) await users.markEmailVerified(user.id);
+      logger.info({ event: "password_reset", userId: user.id }, "password reset");
+      return true;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
+import type { UserRow } from "../../db/schema";
+import type { Context } from "../context";
+import { User } from "../types/user.type";
+
+/** The flows that reach the user by email: password reset and address verification. */
+@Resolver()
+export class EmailTokenResolver {
+  @Mutation(() => Boolean, { description: "Always true, whether or not the address has an account." })
+  requestPasswordReset(
+    @Arg("email", () => String) email: string,
+    @Arg("captchaToken", () => String, { nullable: true }) _captchaToken: string | null,
+    @Ctx() ctx: Context,
+  ) {
+    return ctx.services.passwordReset.request(email);
+  }
+
+  @Mutation(() => Boolean, { description: "Consumes the emailed token, sets the password and ends every session of the account." })
+  resetPassword(@Arg("token", () => String) token: string, @Arg("newPassword", () => String) newPassword: string, @Ctx() ctx: Context) {
+    return ctx.services.passwordReset.reset(token, newPassword);
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Sends a new verification email to the caller. Requires authentication." })
+  async requestEmailVerification(@Ctx() ctx: Context) {
+    return ctx.services.emailVerification.send((await ctx.requireViewer()).user);
+  }
+
+  @Mutation(() => User)
+  async verifyEmail(@Arg("token", () => String) token: string, @Ctx() ctx: Context): Promise<UserRow> {
+    const user = await ctx.services.emailVerification.verify(token);
+    // The emailed token proves the caller owns this account.
+    ctx.provenOwnerOf.add(user.id);
+    return user;
+  }
+}

@@ -1,0 +1,36 @@
+import type { Logger } from "../logger";
+import { emailVerificationMessage, passwordResetMessage, type MessageContent } from "./messages";
+import type { MailTransport } from "./transports";
+
+export type Mailer = ReturnType<typeof createMailer>;
+
+/**
+ * Which email to send and where its link points. Links are the contract's
+ * `${frontendUrl}/reset-password?token=…` and `${frontendUrl}/verify-email?token=…`.
+ */
+export function createMailer(deps: { transport: MailTransport; from: string; frontendUrl: string; logger: Logger }) {
+  const { transport, from, logger } = deps;
+  const frontendUrl = deps.frontendUrl.replace(/\/+$/, "");
+  const link = (path: string, token: string) => `${frontendUrl}/${path}?token=${encodeURIComponent(token)}`;
+
+  async function send(kind: string, to: string, content: MessageContent): Promise<void> {
+    try {
+      await transport.send({ from, to, ...content });
+    } catch (error) {
+      // The caller decides what a failed send means; the log says which one failed,
+      // never with the token (the message body is not logged).
+      logger.error({ err: error, kind, to }, "email could not be sent");
+      throw error;
+    }
+  }
+
+  return {
+    sendPasswordReset(to: string, token: string, ttlSeconds: number): Promise<void> {
+      return send("password_reset", to, passwordResetMessage(link("reset-password", token), ttlSeconds));
+    },
+
+    sendEmailVerification(to: string, token: string, ttlSeconds: number): Promise<void> {
+      return send("email_verification", to, emailVerificationMessage(link("verify-email", token), ttlSeconds));
+    },
+  };
+}

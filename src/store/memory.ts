@@ -1,0 +1,79 @@
+import { assertTtl, type TokenStore } from "./token-store";
+
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * The token store of the embedded single-process mode. Each operation reads and writes
+ * the map in one synchronous step (no await in between), so concurrent callers cannot
+ * interleave: a raced consume wins once and increments never lose a count, as in Redis.
+ * State lives in this process only, which is why REDIS_URL is needed for more than one.
+ */
+export function createMemoryStore(deps: { now?: () => Date } = {}): TokenStore {
+  const now = deps.now ?? (() => new Date());
+  const entries = new Map<string, Entry>();
+
+  /** The live entry, or undefined; an expired one is removed on the way. */
+  function live(key: string, at: number): Entry | undefined {
+    const entry = entries.get(key);
+    if (entry && entry.expiresAt <= at) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  function sweep(): void {
+    const at = now().getTime();
+    for (const [key, entry] of entries) {
+      if (entry.expiresAt <= at) entries.delete(key);
+    }
+  }
+
+  // Lazy expiry alone would keep keys that are never read again (most rate-limit counters).
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  return {
+    async set(key, value, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      entries.set(key, { value, expiresAt: now().getTime() + ttlSeconds * 1000 });
+    },
+
+    async get(key) {
+      return live(key, now().getTime())?.value ?? null;
+    },
+
+    async consume(key) {
+      const entry = live(key, now().getTime());
+      entries.delete(key);
+      return entry?.value ?? null;
+    },
+
+    async increment(key, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      const at = now().getTime();
+      const entry = live(key, at) ?? { value: "0", expiresAt: at + ttlSeconds * 1000 };
+      const count = Number(entry.value) + 1;
+      // Redis's INCR refuses a value that is not a counter; so does this store.
+      if (!Number.isSafeInteger(count)) throw new TypeError(`Key ${key} does not hold a counter`);
+      entries.set(key, { value: String(count), expiresAt: entry.expiresAt });
+      return { count, ttlSeconds: Math.ceil((entry.expiresAt - at) / 1000) };
+    },
+
+    async delete(key) {
+      entries.delete(key);
+    },
+
+    async ping() {},
+
+    async close() {
+      clearInterval(sweeper);
+      entries.clear();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { Redis } from "ioredis";
+import type { Logger } from "../logger";
+import { assertTtl, type TokenStore } from "./token-store";
+
+// INCR, then the TTL in the same step, so no caller sees a count without its window.
+// A key found without an expiry (created first, or left by hand) gets one: a counter
+// that never expires would lock its subject out for good.
+const INCREMENT = `
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+`;
+
+const TIMEOUT_MS = 2_000;
+const MAX_RECONNECT_DELAY_MS = 2_000;
+const ERROR_LOG_INTERVAL_MS = 30_000;
+
+/**
+ * The token store shared by every instance of the service. An unreachable Redis makes
+ * each operation fail within TIMEOUT_MS instead of queueing it, and the client keeps
+ * reconnecting in the background, so the service recovers by itself once Redis is back.
+ */
+export function createRedisStore(deps: { url: string; keyPrefix: string; logger?: Logger }): TokenStore {
+  const { logger } = deps;
+  const redis = new Redis(deps.url, {
+    keyPrefix: deps.keyPrefix,
+    connectTimeout: TIMEOUT_MS,
+    commandTimeout: TIMEOUT_MS,
+    // A command whose connection fails is rejected at once rather than kept for the next
+    // connection: GETDEL and INCR are not idempotent, and a caller should not wait on a
+    // Redis that is down. Nor is a command sent again after a reconnect, for the same reason.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    // Returning a number means "retry": never give up, but never wait long between tries.
+    retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
+    // close() while Redis is down ends a socket that already failed and never reports
+    // 'close' again; ioredis then keeps a timer of this length before it lets go.
+    disconnectTimeout: 200,
+  });
+
+  let lastError: Error | undefined;
+  let loggedAt = 0;
+  // Without a listener an 'error' event would be reported on every reconnect attempt;
+  // while Redis stays down this logs at most one line per interval.
+  redis.on("error", (error: Error) => {
+    lastError = error;
+    if (Date.now() - loggedAt < ERROR_LOG_INTERVAL_MS) return;
+    loggedAt = Date.now();
+    logger?.warn({ err: error }, "Redis token store unreachable; reconnecting");
+  });
+  redis.on("ready", () => {
+    if (lastError) logger?.info("Redis token store connected again");
+    lastError = undefined;
+    loggedAt = 0;
+  });
+
+  /** Names the cause when the connection is down, instead of ioredis's retry-limit message. */
+  async function run<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (error) {
+      if (redis.status === "ready") throw error;
+      throw new Error(`Redis token store unavailable: ${lastError?.message ?? (error as Error).message}`, { cause: error });
+    }
+  }
+
+  return {
+    async set(key, value, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      await run(redis.set(key, value, "EX", ttlSeconds));
+    },
+
+    get: (key) => run(redis.get(key)),
+
+    consume: (key) => run(redis.getdel(key)),
+
+    async increment(key, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      const [count, ttl] = (await run(redis.eval(INCREMENT, 1, key, ttlSeconds))) as [number, number];
+      return { count, ttlSeconds: ttl };
+    },
+
+    async delete(key) {
+      await run(redis.del(key));
+    },
+
+    async ping() {
+      await run(redis.ping());
+    },
+
+    async close() {
+      // QUIT lets replies in flight arrive; with Redis gone there is nothing to wait for.
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Short-lived keys: hashed one-time tokens and rate-limit counters. Redis when REDIS_URL
+ * is set, in-process otherwise; both pass the same contract suite
+ * (tests/helpers/token-stores.ts). Every value expires: there is no operation without a TTL.
+ */
+export interface TokenStore {
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  get(key: string): Promise<string | null>;
+  /** Atomic get-and-delete (Redis GETDEL): of callers racing for one key exactly one gets the value. */
+  consume(key: string): Promise<string | null>;
+  /** Atomically adds 1 and returns the new count and the seconds left before the key expires; the TTL is set when the key is created. */
+  increment(key: string, ttlSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
+  delete(key: string): Promise<void>;
+  /** Resolves when the store answers; rejects otherwise (used by /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Both stores refuse the same TTLs, so a caller's mistake fails alike in development
+ * (memory) and production (Redis, whose EX needs a positive integer) instead of
+ * silently storing a token that is expired at once.
+ */
+export function assertTtl(ttlSeconds: number): void {
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
+    throw new RangeError(`A token store TTL must be a positive whole number of seconds, got ${ttlSeconds}`);
+  }
+}

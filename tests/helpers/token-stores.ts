@@ -1,0 +1,174 @@
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import { Redis } from "ioredis";
+import { createMemoryStore } from "../../src/store/memory";
+import { createRedisStore } from "../../src/store/redis";
+import type { TokenStore } from "../../src/store/token-store";
+import { runId } from "./databases";
+
+export interface StoreUnderTest {
+  store: TokenStore;
+  /** Lets time pass for the store: a clock jump in memory, a real wait on Redis. */
+  elapse(seconds: number): Promise<void>;
+}
+
+const key = (label: string) => `${label}:${randomBytes(6).toString("hex")}`;
+
+/** The TokenStore contract, run on every implementation (lucia's adapter-test). */
+export function describeTokenStore(name: string, make: () => StoreUnderTest) {
+  describe(`${name} token store`, () => {
+    let s: StoreUnderTest;
+    beforeEach(() => {
+      s = make();
+    });
+    afterEach(() => s.store.close());
+
+    test("get answers null for a key never set", async () => {
+      await expect(s.store.get(key("missing"))).resolves.toBeNull();
+    });
+
+    test("a value and a counter live until their TTL runs out", async () => {
+      const [token, counter] = [key("token"), key("counter")];
+      await s.store.set(token, "value", 1);
+      await s.store.increment(counter, 1);
+      await expect(s.store.get(token)).resolves.toBe("value");
+
+      await s.elapse(1);
+      await expect(s.store.get(token)).resolves.toBeNull();
+      await expect(s.store.consume(token)).resolves.toBeNull();
+      await expect(s.store.increment(counter, 60)).resolves.toEqual({ count: 1, ttlSeconds: 60 });
+    });
+
+    test("set replaces an earlier value", async () => {
+      const k = key("token");
+      await s.store.set(k, "first", 60);
+      await s.store.set(k, "second", 60);
+      await expect(s.store.get(k)).resolves.toBe("second");
+    });
+
+    test("consume returns the value once and removes the key", async () => {
+      const k = key("token");
+      await s.store.set(k, "value", 60);
+      await expect(s.store.consume(k)).resolves.toBe("value");
+      await expect(s.store.consume(k)).resolves.toBeNull();
+      await expect(s.store.get(k)).resolves.toBeNull();
+    });
+
+    test("of 50 concurrent consumes of one key exactly one gets the value", async () => {
+      const k = key("token");
+      await s.store.set(k, "value", 60);
+      const results = await Promise.all(Array.from({ length: 50 }, () => s.store.consume(k)));
+      expect(results.filter((r) => r !== null)).toEqual(["value"]);
+    });
+
+    test("increment counts from 1 and keeps the TTL it was created with", async () => {
+      const k = key("counter");
+      await expect(s.store.increment(k, 60)).resolves.toEqual({ count: 1, ttlSeconds: 60 });
+      const second = await s.store.increment(k, 5);
+      expect(second.count).toBe(2);
+      expect(second.ttlSeconds).toBeGreaterThan(55);
+      expect(second.ttlSeconds).toBeLessThanOrEqual(60);
+    });
+
+    test("30 concurrent increments return each count from 1 to 30 once", async () => {
+      const k = key("counter");
+      const results = await Promise.all(Array.from({ length: 30 }, () => s.store.increment(k, 60)));
+      expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    });
+
+    test("delete removes a key, and deleting a missing key is no error", async () => {
+      const k = key("token");
+      await s.store.set(k, "value", 60);
+      await s.store.delete(k);
+      await expect(s.store.get(k)).resolves.toBeNull();
+      await expect(s.store.delete(k)).resolves.toBeUndefined();
+    });
+
+    test("a TTL that is not a positive whole number of seconds is refused", async () => {
+      for (const ttl of [0, -1, 1.5, Number.NaN]) {
+        await expect(s.store.set(key("token"), "value", ttl)).rejects.toThrow(RangeError);
+        await expect(s.store.increment(key("counter"), ttl)).rejects.toThrow(RangeError);
+      }
+    });
+
+    test("ping resolves while the store answers", async () => {
+      await expect(s.store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
+
+export function makeMemoryStore(): StoreUnderTest {
+  let at = Date.parse("2030-01-01T00:00:00Z");
+  return {
+    store: createMemoryStore({ now: () => new Date(at) }),
+    async elapse(seconds) {
+      at += seconds * 1000;
+    },
+  };
+}
+
+/**
+ * Redis stores of one test file. Every store gets a prefix of its own under one prefix
+ * named after the run, and `cleanup` deletes every key under it.
+ */
+export function createRedisStores(url: string) {
+  const filePrefix = `auth_test_${runId()}_${randomBytes(4).toString("hex")}:`;
+  const raw = new Redis(url, { lazyConnect: true });
+
+  async function keys(prefix = filePrefix): Promise<string[]> {
+    const found: string[] = [];
+    for await (const batch of raw.scanStream({ match: `${prefix}*`, count: 100 })) found.push(...(batch as string[]));
+    return found;
+  }
+
+  const newPrefix = () => `${filePrefix}${randomBytes(3).toString("hex")}:`;
+
+  return {
+    raw,
+    keys,
+    newPrefix,
+    make(keyPrefix = newPrefix()): StoreUnderTest & { keyPrefix: string } {
+      return {
+        keyPrefix,
+        store: createRedisStore({ url, keyPrefix }),
+        // Redis expires keys by its own clock, so this one test waits for real.
+        elapse: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000 + 100)),
+      };
+    },
+    async cleanup() {
+      const left = await keys();
+      if (left.length) await raw.del(...left);
+      raw.disconnect();
+    },
+  };
+}
+
+/**
+ * A TCP relay in front of a real Redis that a test can take down and bring back on the
+ * same port, to watch a store fail fast and then recover by itself.
+ */
+export async function startRedisRelay(target: { host: string; port: number }) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => (socket === client ? upstream : client).destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  await listen(0);
+  const { port } = server.address() as net.AddressInfo;
+
+  return {
+    port,
+    async stop() {
+      const closed = new Promise((resolve) => server.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+    restart: () => listen(port),
+  };
+}

@@ -1,0 +1,148 @@
+import jwt from "jsonwebtoken";
+import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
+import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+
+const FRONTEND = "http://frontend.test/account";
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
+const REQUEST_RESET = `mutation($email: String!) { requestPasswordReset(email: $email) }`;
+const RESET = `mutation($token: String!, $password: String!) { resetPassword(token: $token, newPassword: $password) }`;
+const VERIFY = `mutation($token: String!) { verifyEmail(token: $token) { id email emailVerified } }`;
+
+let smtp: SmtpReceiver;
+let t: TestApp;
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  t = await startTestApp({ SMTP_URL: smtp.url, FRONTEND_URL: FRONTEND, MAIL_FROM: "Auth <auth@example.com>" });
+});
+afterAll(async () => {
+  await t.close();
+  await smtp.close();
+});
+
+/** The token in the link of the newest email of that kind to that address. */
+async function tokenFromMail(to: string, path: "reset-password" | "verify-email", skip = 0): Promise<string> {
+  const pattern = new RegExp(`${FRONTEND}/${path}\\?token=([A-Za-z0-9_-]+)`);
+  const mail = await smtp.waitForMail(to, (m) => pattern.test(m.text) && smtp.mails.filter((x) => x.to.includes(to) && pattern.test(x.text)).indexOf(m) === skip);
+  return pattern.exec(mail.text)![1]!;
+}
+
+describe("email verification", () => {
+  test("register emails a link whose token verifies the address once", async () => {
+    const auth = await register(t);
+    const token = await tokenFromMail(auth.user.email, "verify-email");
+    expect(token.length).toBeGreaterThanOrEqual(22);
+    const mail = smtp.mails.find((m) => m.to.includes(auth.user.email))!;
+    expect(mail.subject).toMatch(/confirm your email/i);
+    expect(mail.html).toContain(`${FRONTEND}/verify-email?token=${token}`);
+
+    const res = await t.gql(VERIFY, { token });
+    expect(res.data?.verifyEmail).toEqual({ id: auth.user.id, email: auth.user.email, emailVerified: true });
+    expect(errorCode(await t.gql(VERIFY, { token }))).toBe("INVALID_TOKEN");
+
+    const refreshed = await t.gql(`mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`, { r: auth.refreshToken });
+    expect(jwt.decode(refreshed.data?.refreshToken.accessToken)).toMatchObject({ email_verified: true });
+    expect(jwt.decode(auth.accessToken)).toMatchObject({ email_verified: false });
+  });
+
+  test("requestEmailVerification sends a fresh link to the caller, and needs authentication", async () => {
+    const auth = await register(t);
+    await tokenFromMail(auth.user.email, "verify-email");
+    expect(errorCode(await t.gql(`mutation { requestEmailVerification }`))).toBe("UNAUTHENTICATED");
+    expect((await t.gql(`mutation { requestEmailVerification }`, {}, { token: auth.accessToken })).data).toEqual({ requestEmailVerification: true });
+    const second = await tokenFromMail(auth.user.email, "verify-email", 1);
+    expect((await t.gql(VERIFY, { token: second })).data?.verifyEmail.emailVerified).toBe(true);
+  });
+
+  test("an unknown token is INVALID_TOKEN", async () => {
+    expect(errorCode(await t.gql(VERIFY, { token: "made-up-token" }))).toBe("INVALID_TOKEN");
+  });
+});
+
+describe("password reset", () => {
+  test("the emailed token sets the password once and ends every session", async () => {
+    const auth = await register(t);
+    expect((await t.gql(REQUEST_RESET, { email: auth.user.email.toUpperCase() })).data).toEqual({ requestPasswordReset: true });
+    const token = await tokenFromMail(auth.user.email, "reset-password");
+    const mail = smtp.mails.find((m) => m.to.includes(auth.user.email) && m.text.includes("reset-password"))!;
+    expect(mail).toMatchObject({ from: "auth@example.com" });
+    expect(mail.subject).toMatch(/reset/i);
+    expect(mail.html).toContain(`reset-password?token=${token}`);
+
+    // A refused password spends nothing.
+    const weak = await t.gql(RESET, { token, password: "password1" });
+    expect(weak.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "newPassword" });
+
+    expect((await t.gql(RESET, { token, password: "fresh-harbor-lamp-9" })).data).toEqual({ resetPassword: true });
+    expect(errorCode(await t.gql(RESET, { token, password: "another-harbor-lamp-9" }))).toBe("INVALID_TOKEN");
+    expect(errorCode(await t.gql(`{ me { id } }`, {}, { token: auth.accessToken }))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await t.gql(`mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`, { r: auth.refreshToken }))).toBe(
+      "UNAUTHENTICATED",
+    );
+    expect(errorCode(await t.gql(LOGIN, { email: auth.user.email, password: STRONG_PASSWORD }))).toBe("UNAUTHENTICATED");
+    const login = await t.gql<{ login: AuthPayload }>(LOGIN, { email: auth.user.email, password: "fresh-harbor-lamp-9" });
+    expect(login.data?.login.user.id).toBe(auth.user.id);
+  });
+
+  test("answers true for an unknown address and sends nothing", async () => {
+    const unknown = uniqueEmail("nobody");
+    const known = await register(t);
+    expect((await t.gql(REQUEST_RESET, { email: unknown })).data).toEqual({ requestPasswordReset: true });
+    await t.gql(REQUEST_RESET, { email: known.user.email });
+    await tokenFromMail(known.user.email, "reset-password");
+    expect(smtp.mails.filter((m) => m.to.includes(unknown))).toEqual([]);
+  });
+
+  test("a new request replaces the previous token", async () => {
+    const auth = await register(t);
+    await t.gql(REQUEST_RESET, { email: auth.user.email });
+    const first = await tokenFromMail(auth.user.email, "reset-password");
+    await t.gql(REQUEST_RESET, { email: auth.user.email });
+    const second = await tokenFromMail(auth.user.email, "reset-password", 1);
+    expect(errorCode(await t.gql(RESET, { token: first, password: "fresh-harbor-lamp-9" }))).toBe("INVALID_TOKEN");
+    expect((await t.gql(RESET, { token: second, password: "fresh-harbor-lamp-9" })).data).toEqual({ resetPassword: true });
+  });
+
+  test("20 concurrent resets with one token: exactly one succeeds", async () => {
+    const auth = await register(t);
+    await t.gql(REQUEST_RESET, { email: auth.user.email });
+    const token = await tokenFromMail(auth.user.email, "reset-password");
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => t.gql(RESET, { token, password: `raced-password-number-${i}` })));
+    expect(results.filter((r) => r.data?.resetPassword === true)).toHaveLength(1);
+    expect(results.filter((r) => errorCode(r) === "INVALID_TOKEN")).toHaveLength(19);
+  });
+
+  test("an invalid address is BAD_USER_INPUT, which says nothing about accounts", async () => {
+    const res = await t.gql(REQUEST_RESET, { email: "not an address" });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "email" });
+  });
+});
+
+test("tokens expire with their TTL", async () => {
+  const short = await startTestApp({ SMTP_URL: smtp.url, FRONTEND_URL: FRONTEND, PASSWORD_RESET_TTL: "1", EMAIL_VERIFICATION_TTL: "1" });
+  try {
+    const auth = await register(short);
+    const verification = await tokenFromMail(auth.user.email, "verify-email");
+    await short.gql(REQUEST_RESET, { email: auth.user.email });
+    const reset = await tokenFromMail(auth.user.email, "reset-password");
+    // The stores expire keys by their own clock (Redis by its own), so this test waits for real.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(errorCode(await short.gql(VERIFY, { token: verification }))).toBe("INVALID_TOKEN");
+    expect(errorCode(await short.gql(RESET, { token: reset, password: "fresh-harbor-lamp-9" }))).toBe("INVALID_TOKEN");
+  } finally {
+    await short.close();
+  }
+});
+
+test("a mail server that is down changes nothing the caller of requestPasswordReset sees", async () => {
+  const down = await startTestApp({ SMTP_URL: "smtp://127.0.0.1:1", FRONTEND_URL: FRONTEND });
+  try {
+    const auth = await register(down);
+    const known = await down.gql(REQUEST_RESET, { email: auth.user.email });
+    const unknown = await down.gql(REQUEST_RESET, { email: uniqueEmail() });
+    expect(known).toMatchObject({ status: 200, data: { requestPasswordReset: true } });
+    expect(unknown).toMatchObject({ status: 200, data: { requestPasswordReset: true } });
+    expect(known.errors).toBeUndefined();
+  } finally {
+    await down.close();
+  }
+});

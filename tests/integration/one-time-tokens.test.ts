@@ -1,0 +1,97 @@
+import { errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+
+const ISSUE = `mutation($purpose: String!, $ttl: Int) { issueOneTimeToken(purpose: $purpose, ttlSeconds: $ttl) { token purpose expiresAt } }`;
+const CONSUME = `mutation($token: String!, $purpose: String!) { consumeOneTimeToken(token: $token, purpose: $purpose) { purpose issuedAt user { id email } } }`;
+
+let t: TestApp;
+let owner: AuthPayload;
+let stranger: AuthPayload;
+let admin: AuthPayload;
+beforeAll(async () => {
+  t = await startTestApp({ ONE_TIME_TOKEN_TTL: "60", ONE_TIME_TOKEN_MAX_TTL: "600" });
+  owner = await register(t);
+  stranger = await register(t);
+  const adminEmail = uniqueEmail("admin");
+  await t.app.services.userAdmin.provisionAdmin(adminEmail, STRONG_PASSWORD);
+  admin = (await t.gql(`mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken } }`, { e: adminEmail, p: STRONG_PASSWORD })).data?.login;
+});
+afterAll(() => t.close());
+
+async function issue(purpose = "confirm:delete", ttl?: number): Promise<{ token: string; purpose: string; expiresAt: string }> {
+  const res = await t.gql(ISSUE, { purpose, ttl }, { token: owner.accessToken });
+  if (!res.data) throw new Error(JSON.stringify(res.errors));
+  return res.data.issueOneTimeToken;
+}
+const consume = (token: string, purpose: string, as: AuthPayload = owner) => t.gql(CONSUME, { token, purpose }, { token: as.accessToken });
+
+describe("issueOneTimeToken", () => {
+  test("issues a URL-safe token that expires after ONE_TIME_TOKEN_TTL by default", async () => {
+    const before = Date.now();
+    const issued = await issue();
+    expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(issued.purpose).toBe("confirm:delete");
+    const expiresIn = new Date(issued.expiresAt).getTime() - before;
+    expect(expiresIn).toBeGreaterThan(59_000);
+    expect(expiresIn).toBeLessThan(62_000);
+    const custom = await issue("export.v1", 600);
+    expect(new Date(custom.expiresAt).getTime() - before).toBeGreaterThan(599_000);
+  });
+
+  test.each([
+    ["ttlSeconds", "ok", 601],
+    ["ttlSeconds", "ok", 0],
+    ["purpose", "", undefined],
+    ["purpose", "has space", undefined],
+    ["purpose", "x".repeat(65), undefined],
+  ])("a bad %s is BAD_USER_INPUT", async (field, purpose, ttl) => {
+    const res = await t.gql(ISSUE, { purpose, ttl }, { token: owner.accessToken });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
+  });
+
+  test("needs authentication", async () => {
+    expect(errorCode(await t.gql(ISSUE, { purpose: "x" }))).toBe("UNAUTHENTICATED");
+  });
+});
+
+describe("consumeOneTimeToken", () => {
+  test("succeeds once for its issuer, naming the purpose, the issuer and when it was issued", async () => {
+    const issued = await issue();
+    const res = await consume(issued.token, "confirm:delete");
+    expect(res.data?.consumeOneTimeToken).toMatchObject({ purpose: "confirm:delete", user: { id: owner.user.id, email: owner.user.email } });
+    expect(Date.now() - new Date(res.data?.consumeOneTimeToken.issuedAt).getTime()).toBeLessThan(10_000);
+    expect(errorCode(await consume(issued.token, "confirm:delete"))).toBe("INVALID_TOKEN");
+  });
+
+  test("another purpose is INVALID_TOKEN and leaves the token usable", async () => {
+    const issued = await issue();
+    expect(errorCode(await consume(issued.token, "something-else"))).toBe("INVALID_TOKEN");
+    expect((await consume(issued.token, "confirm:delete")).data?.consumeOneTimeToken.purpose).toBe("confirm:delete");
+  });
+
+  test("another user is FORBIDDEN and the token stays usable by its owner; an admin may consume it", async () => {
+    const issued = await issue();
+    expect(errorCode(await consume(issued.token, "confirm:delete", stranger))).toBe("FORBIDDEN");
+    expect((await consume(issued.token, "confirm:delete")).data?.consumeOneTimeToken.user.id).toBe(owner.user.id);
+    const forAdmin = await issue();
+    expect((await consume(forAdmin.token, "confirm:delete", admin)).data?.consumeOneTimeToken.user.id).toBe(owner.user.id);
+  });
+
+  test("50 concurrent consumes of one token: exactly one succeeds", async () => {
+    const issued = await issue();
+    const results = await Promise.all(Array.from({ length: 50 }, () => consume(issued.token, "confirm:delete")));
+    expect(results.filter((r) => r.data?.consumeOneTimeToken)).toHaveLength(1);
+    expect(results.filter((r) => errorCode(r) === "INVALID_TOKEN")).toHaveLength(49);
+  });
+
+  test("an expired token is INVALID_TOKEN", async () => {
+    const issued = await issue("short", 1);
+    // Redis expires keys by its own clock, so this test waits for real.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(errorCode(await consume(issued.token, "short"))).toBe("INVALID_TOKEN");
+  });
+
+  test("unknown tokens are INVALID_TOKEN and unauthenticated callers UNAUTHENTICATED", async () => {
+    expect(errorCode(await consume("no-such-token", "confirm:delete"))).toBe("INVALID_TOKEN");
+    expect(errorCode(await t.gql(CONSUME, { token: "x", purpose: "y" }))).toBe("UNAUTHENTICATED");
+  });
+});

@@ -1,0 +1,26 @@
+import { register, startTestApp, type TestApp } from "../helpers/test-app";
+
+// Nothing listens on port 1: the service must start, say so in /readyz, and fail token
+// operations fast and cleanly while everything else keeps working.
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ REDIS_URL: "redis://127.0.0.1:1" });
+});
+afterAll(() => t.close());
+
+test("/readyz is 503 and names Redis", async () => {
+  const res = await fetch(`${t.url}/readyz`);
+  expect(res.status).toBe(503);
+  expect(await res.json()).toMatchObject({ status: "unavailable", checks: { database: "ok", redis: "unavailable" } });
+});
+
+test("token operations fail fast with a clean INTERNAL_SERVER_ERROR", async () => {
+  const auth = await register(t);
+  const started = Date.now();
+  const res = await t.gql(`mutation { issueOneTimeToken(purpose: "x") { token } }`, {}, { token: auth.accessToken });
+  expect(Date.now() - started).toBeLessThan(3_000);
+  expect(res.errors?.[0]).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } });
+  expect(JSON.stringify(res.errors)).not.toMatch(/redis|ECONNREFUSED|127\.0\.0\.1/i);
+  // Sign-in does not depend on the token store.
+  expect((await t.gql(`{ me { id } }`, {}, { token: auth.accessToken })).data?.me.id).toBe(auth.user.id);
+});
