@@ -9,6 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The account pages: npm run build also runs vite build into web/dist.
+COPY web ./web
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
@@ -17,6 +19,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# src/http/account-ui.ts serves ../../web/dist from dist/http (when ACCOUNT_UI is on).
+COPY --from=build /app/web/dist ./web/dist
 # src/db/migrate.ts resolves the migrations as ../../drizzle from dist/db: drizzle/ sits beside dist/.
 COPY drizzle ./drizzle
 # The code stays root-owned and read-only to the service; only DATA_DIR (used without

@@ -5,6 +5,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
+  // Browser tests need Chromium: `npm run test:e2e` (jest.e2e.config.js) runs them.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/e2e/"],
   // Transpile only (tsc --noEmit type-checks in CI), with the decorator metadata type-graphql reads.
   transform: { "^.+\\.ts$": ["ts-jest", { transpilation: true }] },
   globalSetup: "<rootDir>/tests/helpers/global-setup.ts",

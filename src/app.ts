@@ -4,14 +4,21 @@ import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPag
 import { loadSigningKey } from "./auth/signing-key";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
+import { migrateAtStartup, type StartupMigration } from "./db/startup-migration";
 import { createFormatError } from "./errors";
+import { createArmor } from "./graphql/armor";
 import type { Context } from "./graphql/context";
+import { operationMetricsPlugin } from "./graphql/plugins/operation-metrics";
+import { requireDatabasePlugin } from "./graphql/plugins/require-database";
 import { buildGraphQLSchema } from "./graphql/schema";
-import { createHttpServer, drainPlugin, registerRoutes, type HttpServer } from "./http/app";
+import { createHttpServer, registerRoutes, type HttpServer } from "./http/app";
+import { drainPlugin } from "./http/drain";
+import { createMetrics, registerMetrics, type Metrics } from "./http/metrics";
 import { createLogger, type Logger } from "./logger";
 import { createMailer } from "./mail/mailer";
 import { createMailTransport } from "./mail/transports";
 import { createServices, type Services } from "./services";
+import { countStoreErrors } from "./store/error-counting";
 import { createMemoryStore } from "./store/memory";
 import { createRedisStore } from "./store/redis";
 import type { TokenStore } from "./store/token-store";
@@ -23,6 +30,7 @@ export interface App {
   store: TokenStore;
   services: Services;
   logger: Logger;
+  metrics: Metrics;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, drains in-flight requests, closes every back end. */
@@ -41,30 +49,43 @@ export interface AppOptions {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const onQuery = options.onQuery ?? (logger.isLevelEnabled("trace") ? (sql: string) => logger.trace({ sql }, "sql") : undefined);
+  const metrics = createMetrics();
   const database = openDatabase({ ...config.database, onQuery });
-  const store = config.redis.url ? createRedisStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger }) : createMemoryStore({ now: options.now });
+  const tokenStore = config.redis.url ? createRedisStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger }) : createMemoryStore({ now: options.now });
+  const store = countStoreErrors(tokenStore, (operation) => metrics.tokenStoreErrors.inc({ operation }));
   const transport = createMailTransport({ smtpUrl: config.mail.smtpUrl, logger });
+  let migration: StartupMigration | undefined;
   const closeBackEnds = async () => {
+    await migration?.stop();
     transport.close();
     await Promise.allSettled([store.close(), database.close()]);
   };
   try {
-    await database.migrate();
+    // Starts even when the database is down: readiness and every operation say so until it is back.
+    migration = await migrateAtStartup({ database, logger });
     const signingKey = loadSigningKey(config.jwt, config.database.dataDir);
     const mailer = createMailer({ transport, from: config.mail.from, frontendUrl: config.mail.frontendUrl, logger });
-    const services = await createServices({ config, database, store, mailer, signingKey, logger, now: options.now });
-    const http = createHttpServer(config, logger);
+    const services = await createServices({ config, database, store, mailer, signingKey, logger, metrics, now: options.now });
+    const http = await createHttpServer(config, logger);
+    registerMetrics(http, metrics);
+    const armor = createArmor({ hideSchema: !config.http.introspection });
     const apollo = new ApolloServer<Context>({
       schema: await buildGraphQLSchema(),
       nodeEnv: config.env,
       introspection: config.http.introspection,
+      hideSchemaDetailsFromClientErrors: !config.http.introspection,
       includeStacktraceInErrorResponses: false,
+      allowBatchedHttpRequests: false,
+      validationRules: armor.validationRules,
       formatError: createFormatError((error) => logger.error({ err: error }, "unexpected error in a GraphQL operation")),
       logger,
       // Shutdown is ours (server.ts): Apollo's own signal handlers would race it.
       stopOnTerminationSignals: false,
       plugins: [
-        drainPlugin(http),
+        ...armor.plugins,
+        drainPlugin(http, { timeoutMs: config.shutdown.timeoutMs, logger }),
+        operationMetricsPlugin(metrics),
+        requireDatabasePlugin({ database, metrics }),
         // Inline traces would show a gateway per-field timings of every operation; nothing here uses them.
         ApolloServerPluginInlineTraceDisabled(),
         config.isProduction ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
@@ -80,11 +101,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       store,
       services,
       logger,
+      metrics,
       async listen() {
         return http.listen({ port: config.http.port, host: config.http.host });
       },
       async close() {
-        // Stopping Apollo drains the HTTP server (the drain plugin closes Fastify) before the back ends go.
+        // Stopping Apollo drains the HTTP server (the drain plugin closes Fastify, within
+        // SHUTDOWN_TIMEOUT) before the back ends go.
         await apollo.stop();
         await closeBackEnds();
       },

@@ -10,11 +10,27 @@ const optionalText = z
   .optional()
   .transform((value) => (value?.trim() ? value : undefined));
 
+/** "max/window", e.g. "5/15m": at most `max` calls per window of s(econds), m(inutes) or h(ours). */
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const match = /^\s*(\d+)\s*\/\s*(\d+)\s*([smh])\s*$/.exec(value);
+      if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+        ctx.addIssue({ code: "custom", message: 'expected "max/window" such as "5/15m"' });
+        return z.NEVER;
+      }
+      return { max: Number(match[1]), windowSeconds: Number(match[2]) * { s: 1, m: 60, h: 3600 }[match[3] as "s" | "m" | "h"] };
+    });
+
 const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default("0.0.0.0"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Below Docker's 10 s between SIGTERM and SIGKILL, with time left to close the back ends.
+  SHUTDOWN_TIMEOUT: seconds(5),
   TRUST_PROXY: flag(false),
   CORS_ORIGINS: z.string().default(""),
   GRAPHQL_INTROSPECTION: z.stringbool().optional(),
@@ -41,6 +57,24 @@ const Env = z.object({
   MAIL_FROM: z.string().min(3).default("Auth Service <no-reply@localhost>"),
   FRONTEND_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   ACCOUNT_UI: z.stringbool().optional(),
+  REFRESH_TOKEN_COOKIE: flag(false),
+
+  // Defaults stop online guessing without getting in a normal user's way.
+  RATE_LIMIT_LOGIN_ACCOUNT: rateLimit("5/15m"),
+  RATE_LIMIT_LOGIN_IP: rateLimit("50/15m"),
+  RATE_LIMIT_REGISTER_IP: rateLimit("10/1h"),
+  RATE_LIMIT_REFRESH_IP: rateLimit("120/1m"),
+  RATE_LIMIT_PASSWORD_RESET_EMAIL: rateLimit("3/1h"),
+  RATE_LIMIT_PASSWORD_RESET_IP: rateLimit("20/1h"),
+  RATE_LIMIT_RESET_PASSWORD_IP: rateLimit("10/15m"),
+  RATE_LIMIT_VERIFY_EMAIL_IP: rateLimit("10/15m"),
+  RATE_LIMIT_EMAIL_VERIFICATION_USER: rateLimit("3/1h"),
+  RATE_LIMIT_ONE_TIME_TOKEN_USER: rateLimit("60/1m"),
+  RATE_LIMIT_CHANGE_PASSWORD_USER: rateLimit("5/15m"),
+
+  CAPTCHA_PROVIDER: z.enum(["turnstile", "hcaptcha", "recaptcha"]).optional(),
+  CAPTCHA_SECRET: optionalText,
+  CAPTCHA_VERIFY_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
 
   PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
   // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
@@ -81,6 +115,18 @@ function checkMail(e: Env): void {
   }
 }
 
+const SITEVERIFY = {
+  turnstile: "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+  hcaptcha: "https://api.hcaptcha.com/siteverify",
+  recaptcha: "https://www.google.com/recaptcha/api/siteverify",
+} as const;
+
+function captchaConfig(e: Env) {
+  if (!e.CAPTCHA_PROVIDER) return undefined;
+  if (!e.CAPTCHA_SECRET) throw new ConfigError("Invalid configuration: CAPTCHA_SECRET is required when CAPTCHA_PROVIDER is set");
+  return Object.freeze({ provider: e.CAPTCHA_PROVIDER, secret: e.CAPTCHA_SECRET, verifyUrl: e.CAPTCHA_VERIFY_URL ?? SITEVERIFY[e.CAPTCHA_PROVIDER] });
+}
+
 function checkSecret(e: Env): void {
   if (e.JWT_SECRET === undefined || e.JWT_PRIVATE_KEY) return;
   if (Buffer.byteLength(e.JWT_SECRET) < 32) {
@@ -110,8 +156,11 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       trustProxy: e.TRUST_PROXY,
       corsOrigins: e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
       introspection: e.GRAPHQL_INTROSPECTION ?? !isProduction,
+      // Browsers may also carry the refresh token in an HttpOnly cookie, out of reach of page scripts.
+      refreshTokenCookie: e.REFRESH_TOKEN_COOKIE,
     }),
     log: Object.freeze({ level: e.LOG_LEVEL }),
+    shutdown: Object.freeze({ timeoutMs: e.SHUTDOWN_TIMEOUT * 1000 }),
     database: Object.freeze({ url: e.DATABASE_URL, dataDir: e.DATA_DIR }),
     redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }),
     jwt: Object.freeze({
@@ -139,6 +188,27 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       frontendUrl: (e.FRONTEND_URL ?? (accountUi ? `http://${publicHost}:${e.PORT}/account` : "http://localhost:3000")).replace(/\/$/, ""),
     }),
     accountUi,
+    captcha: captchaConfig(e),
+    // Per operation: who is counted (the client address, the email in the arguments, or the
+    // caller) and how often. failuresOnly: a call that succeeds gives its count back.
+    rateLimits: Object.freeze({
+      login: [
+        { by: "email", ...e.RATE_LIMIT_LOGIN_ACCOUNT, failuresOnly: true },
+        { by: "ip", ...e.RATE_LIMIT_LOGIN_IP },
+      ],
+      register: [{ by: "ip", ...e.RATE_LIMIT_REGISTER_IP }],
+      refreshToken: [{ by: "ip", ...e.RATE_LIMIT_REFRESH_IP }],
+      requestPasswordReset: [
+        { by: "email", ...e.RATE_LIMIT_PASSWORD_RESET_EMAIL },
+        { by: "ip", ...e.RATE_LIMIT_PASSWORD_RESET_IP },
+      ],
+      resetPassword: [{ by: "ip", ...e.RATE_LIMIT_RESET_PASSWORD_IP }],
+      verifyEmail: [{ by: "ip", ...e.RATE_LIMIT_VERIFY_EMAIL_IP }],
+      requestEmailVerification: [{ by: "user", ...e.RATE_LIMIT_EMAIL_VERIFICATION_USER }],
+      issueOneTimeToken: [{ by: "user", ...e.RATE_LIMIT_ONE_TIME_TOKEN_USER }],
+      consumeOneTimeToken: [{ by: "user", ...e.RATE_LIMIT_ONE_TIME_TOKEN_USER }],
+      changePassword: [{ by: "user", ...e.RATE_LIMIT_CHANGE_PASSWORD_USER, failuresOnly: true }],
+    } satisfies Record<string, readonly RateLimitRule[]>),
     passwords: Object.freeze({
       minLength: e.PASSWORD_MIN_LENGTH,
       maxLength: 128,
@@ -151,4 +221,12 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   });
 }
 
+export interface RateLimitRule {
+  by: "ip" | "email" | "user";
+  max: number;
+  windowSeconds: number;
+  failuresOnly?: boolean;
+}
+
 export type Config = ReturnType<typeof loadConfig>;
+export type RateLimitedOperation = keyof Config["rateLimits"];

@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from "drizzle-orm";
 import pino, { type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
@@ -16,6 +17,33 @@ const REDACT = [
   'res.headers["set-cookie"]',
 ];
 
+const carriesQueryParams = (error: unknown): boolean =>
+  error instanceof DrizzleQueryError || (error instanceof Error && carriesQueryParams(error.cause));
+
+/**
+ * Drizzle's error for a failed query carries its parameters, in its message too: email
+ * addresses, password hashes, token hashes. Such a chain is written with the SQL and the
+ * driver's causes only (pino's own serializer would copy the parameters into the message).
+ */
+function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  if (!carriesQueryParams(error)) return pino.stdSerializers.err(error);
+  const message = error instanceof DrizzleQueryError ? `Failed query: ${error.query}` : error.message;
+  return { type: error.constructor.name, message, cause: serializeError(error.cause) };
+}
+
+/** A request is logged by its method and path: query strings can carry tokens (reset links). */
+function serializeRequest(request: { method?: string; url?: string }) {
+  return { method: request.method, path: request.url?.split("?")[0] };
+}
+
 export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {
-  return pino({ level: options.level, redact: { paths: REDACT, censor: "[redacted]" } }, options.destination);
+  return pino(
+    {
+      level: options.level,
+      redact: { paths: REDACT, censor: "[redacted]" },
+      serializers: { err: serializeError, req: serializeRequest },
+    },
+    options.destination,
+  );
 }

@@ -14,7 +14,10 @@ async function main(): Promise<void> {
     closing = true;
     app.logger.info({ signal }, "shutting down");
     app.close().then(
-      () => process.exit(0),
+      () => {
+        app.logger.info("stopped: requests drained, database and token store closed");
+        process.exit(0);
+      },
       (error: unknown) => {
         app.logger.error({ err: error }, "shutdown failed");
         process.exit(1);

@@ -2,14 +2,18 @@ import type { Config } from "./config";
 import type { Database } from "./db/client";
 import { createAccessTokens } from "./auth/access-tokens";
 import { createAccounts } from "./auth/accounts";
+import { createCaptcha } from "./auth/captcha";
 import { createEmailVerification } from "./auth/email-verification";
 import { createOneTimeTokens } from "./auth/one-time-tokens";
 import { createPasswordHasher } from "./auth/passwords";
 import { createPasswordReset } from "./auth/password-reset";
+import { createRateLimits } from "./auth/rate-limits";
+import { createSecurityEvents } from "./auth/security-events";
 import { createSessions } from "./auth/sessions";
 import type { SigningKey } from "./auth/signing-key";
 import { createUserAdmin } from "./auth/user-admin";
 import { createUsers } from "./auth/users";
+import type { Metrics } from "./http/metrics";
 import type { Logger } from "./logger";
 import type { Mailer } from "./mail/mailer";
 import type { TokenStore } from "./store/token-store";
@@ -23,19 +27,21 @@ export interface ServiceDeps {
   mailer: Mailer;
   signingKey: SigningKey;
   logger: Logger;
+  metrics: Metrics;
   now?: () => Date;
 }
 
 /** Every domain service, built once and wired by hand. */
 export async function createServices(deps: ServiceDeps) {
-  const { config, database, store, mailer, signingKey, logger, now } = deps;
+  const { config, database, store, mailer, signingKey, logger, metrics, now } = deps;
   const db = database.db;
+  const events = createSecurityEvents({ logger, metrics });
   const users = createUsers({ db, now });
-  const sessions = createSessions({ db, config: config.sessions, now });
+  const sessions = createSessions({ db, config: config.sessions, events, now });
   const passwords = await createPasswordHasher(config.passwords.argon2);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
   const emailVerification = createEmailVerification({ store, users, mailer, logger, config: { ttl: config.tokens.emailVerificationTtl } });
-  const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, config: config.passwords });
+  const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, config: config.passwords });
   const passwordReset = createPasswordReset({
     store,
     users,
@@ -46,6 +52,8 @@ export async function createServices(deps: ServiceDeps) {
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
   });
   const oneTimeTokens = createOneTimeTokens({ store, config: config.tokens, now });
-  const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, now });
-  return { users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, userAdmin };
+  const captcha = createCaptcha({ config: config.captcha, logger });
+  const rateLimits = createRateLimits({ store, config: config.rateLimits, logger, onLimited: events.rateLimited });
+  const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, events, now });
+  return { users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
 }

@@ -6,6 +6,7 @@ import type { EmailVerification } from "./email-verification";
 import { checkEmail } from "./emails";
 import type { PasswordHasher } from "./passwords";
 import { checkPassword, normalizePassword } from "./password-policy";
+import type { SecurityEvents } from "./security-events";
 import type { ClientInfo, IssuedRefreshToken, Sessions } from "./sessions";
 import type { Users } from "./users";
 
@@ -47,9 +48,10 @@ export function createAccounts(deps: {
   passwords: PasswordHasher;
   accessTokens: AccessTokens;
   emailVerification: EmailVerification;
+  events: SecurityEvents;
   config: Config["passwords"];
 }) {
-  const { users, sessions, passwords, accessTokens, emailVerification, config } = deps;
+  const { users, sessions, passwords, accessTokens, emailVerification, events, config } = deps;
 
   function issue(user: UserRow, issued: IssuedRefreshToken): AuthResult {
     const accessToken = accessTokens.sign({
@@ -78,9 +80,15 @@ export function createAccounts(deps: {
       const user = await users.findByEmail(email);
       // An unknown address still costs one argon2 verification, so timing does not tell them apart.
       const check = await passwords.verify(user?.passwordHash, input.password);
-      if (!user || !check.ok || !user.active) throw wrongCredentials();
+      if (!user || !check.ok || !user.active) {
+        // The reason is for the log only: the client gets one answer for all three.
+        events.loginFailed(user?.id ?? null, !user ? "unknown_email" : !check.ok ? "wrong_password" : "inactive", client.ip);
+        throw wrongCredentials();
+      }
       if (check.needsRehash) await users.upgradePasswordHash(user.id, await passwords.hash(normalizePassword(input.password)));
-      return issue(user, await sessions.start(user.id, client));
+      const result = issue(user, await sessions.start(user.id, client));
+      events.loginSucceeded(user.id, client.ip);
+      return result;
     },
 
     async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult> {
@@ -106,6 +114,7 @@ export function createAccounts(deps: {
       const password = checkPassword(config, newPassword, "newPassword", viewer.user.email);
       await users.setPassword(viewer.user.id, await passwords.hash(password));
       await sessions.endAll(viewer.user.id, "password_changed", viewer.sessionId);
+      events.passwordChanged(viewer.user.id);
       return true;
     },
 

@@ -6,6 +6,7 @@ import { refreshTokens, sessions, users, type SessionRow, type UserRow } from ".
 import { unauthenticated } from "../errors";
 import { generateToken, hashToken } from "./opaque-tokens";
 import { sealSuccessor, unsealSuccessor } from "./refresh-tokens";
+import type { SecurityEvents } from "./security-events";
 
 /** Where a request came from, recorded on the session it starts or refreshes. */
 export interface ClientInfo {
@@ -30,7 +31,7 @@ const invalidRefreshToken = () => unauthenticated("Invalid or expired refresh to
  * Sessions are refresh-token families. Every rotation is decided by one conditional UPDATE,
  * so when the same token races against itself PostgreSQL lets exactly one request rotate it.
  */
-export function createSessions(deps: { db: Db; config: Config["sessions"]; now?: () => Date }) {
+export function createSessions(deps: { db: Db; config: Config["sessions"]; events?: Pick<SecurityEvents, "refreshTokenReused">; now?: () => Date }) {
   const { db, config } = deps;
   const now = deps.now ?? (() => new Date());
   const successor = alias(refreshTokens, "successor");
@@ -64,6 +65,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; now?:
     }
     // Any other replay of a retired token means two parties hold this family: end it.
     await endSession(session.id, "refresh_token_reuse", at);
+    deps.events?.refreshTokenReused(session.userId, session.id);
     throw invalidRefreshToken();
   }
 

@@ -7,6 +7,7 @@ import { checkEmail } from "./emails";
 import { checkId } from "./ids";
 import type { PasswordHasher } from "./passwords";
 import { checkPassword } from "./password-policy";
+import type { SecurityEvents } from "./security-events";
 import type { Sessions } from "./sessions";
 import type { Users } from "./users";
 
@@ -53,6 +54,7 @@ export function createUserAdmin(deps: {
   sessions: Sessions;
   passwords: PasswordHasher;
   policy: Config["passwords"];
+  events?: Pick<SecurityEvents, "accountDeactivated" | "roleChanged">;
   now?: () => Date;
 }) {
   const { db, users: accounts, sessions, passwords, policy } = deps;
@@ -95,7 +97,10 @@ export function createUserAdmin(deps: {
     async setActive(adminId: string, id: string, active: boolean): Promise<UserRow> {
       if (!active && id === adminId) throw forbidden("You cannot deactivate your own account");
       const user = await update(id, { active });
-      if (!active) await sessions.endAll(user.id, "deactivated");
+      if (!active) {
+        await sessions.endAll(user.id, "deactivated");
+        deps.events?.accountDeactivated(user.id, adminId);
+      }
       return user;
     },
 
@@ -113,7 +118,9 @@ export function createUserAdmin(deps: {
     async setRole(adminId: string, id: string, role: Role): Promise<UserRow> {
       // An admin demoting themselves could leave the service without any admin.
       if (role !== "ADMIN" && id === adminId) throw forbidden("You cannot change your own role");
-      return update(id, { role });
+      const user = await update(id, { role });
+      deps.events?.roleChanged(user.id, role, adminId);
+      return user;
     },
   };
 }

@@ -16,7 +16,9 @@ export interface Database {
   readonly kind: "postgres" | "pglite";
   /** Applies the migrations in drizzle/. */
   migrate(): Promise<void>;
-  /** Resolves when the database answers a query. */
+  /** True once migrate() has succeeded: until then the tables may be missing or out of date. */
+  readonly isMigrated: boolean;
+  /** Resolves when the database answers a query and its migrations are applied. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,14 +44,20 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
   const { url } = options;
   const client = postgres(url, { max: options.maxConnections ?? 10, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
   const db = drizzlePostgres(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
+  let isMigrated = false;
   return {
     db,
     kind: "postgres",
     async migrate() {
       await migratePostgres(url);
+      isMigrated = true;
+    },
+    get isMigrated() {
+      return isMigrated;
     },
     async ping() {
       await db.execute(sql`select 1`);
+      if (!isMigrated) throw new Error("the database answers, but its migrations are not applied yet");
     },
     async close() {
       await client.end({ timeout: 5 });
@@ -64,14 +72,20 @@ function openPglite(options: DatabaseOptions): Database {
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(inMemory ? dataDir : `${dataDir.replace(/\/$/, "")}/pglite`);
   const db = drizzlePglite(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
+  let isMigrated = false;
   return {
     db,
     kind: "pglite",
     async migrate() {
       await migratePglite(db);
+      isMigrated = true;
+    },
+    get isMigrated() {
+      return isMigrated;
     },
     async ping() {
       await db.execute(sql`select 1`);
+      if (!isMigrated) throw new Error("the database answers, but its migrations are not applied yet");
     },
     async close() {
       if (!client.closed) await client.close();

@@ -3,6 +3,8 @@ import type { ClientInfo } from "../auth/sessions";
 import { unauthenticated } from "../errors";
 import type { Services } from "../services";
 import { createLoaders, type Loaders } from "./loaders";
+import type { OperationSummary } from "./plugins/operation-metrics";
+import { noRefreshCookie, type RefreshCookie } from "./refresh-cookie";
 
 export interface Context {
   services: Services;
@@ -17,11 +19,17 @@ export interface Context {
    * token, an emailed token): their private fields may be shown in the response.
    */
   provenOwnerOf: Set<string>;
+  /** The refresh-token cookie of this request (REFRESH_TOKEN_COOKIE); inert when the setting is off. */
+  refreshCookie: RefreshCookie;
+  /** Hands what the operation did to the HTTP request log (graphql/plugins/operation-metrics.ts). */
+  reportOperation(summary: OperationSummary): void;
 }
 
 export interface RequestInfo {
   authorization: string | undefined;
   client: ClientInfo;
+  refreshCookie?: RefreshCookie;
+  reportOperation?: (summary: OperationSummary) => void;
 }
 
 function bearerToken(authorization: string | undefined): string | null {
@@ -46,6 +54,8 @@ export function createContext(services: Services, request: RequestInfo): Context
     client: request.client,
     loaders: createLoaders(services.users),
     provenOwnerOf: new Set(),
+    refreshCookie: request.refreshCookie ?? noRefreshCookie,
+    reportOperation: request.reportOperation ?? (() => {}),
     viewer: getViewer,
     async requireViewer() {
       const found = await getViewer();

@@ -1,6 +1,8 @@
 import { ApolloServer } from "@apollo/server";
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
-import Fastify, { LogController, type FastifyRequest } from "fastify";
+import { fastifyApolloHandler } from "@as-integrations/fastify";
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from "fastify";
 import type { SigningKey } from "../auth/signing-key";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
@@ -8,6 +10,9 @@ import type { Logger } from "../logger";
 import { createContext, type Context } from "../graphql/context";
 import type { Services } from "../services";
 import type { TokenStore } from "../store/token-store";
+import { registerAccountUi } from "./account-ui";
+import { refreshCookieFor, registerRefreshCookie } from "./refresh-cookie";
+import { operationReporter, registerRequestIds, RequestLog, requestIdOf } from "./request-log";
 
 export interface HttpDeps {
   config: Config;
@@ -27,20 +32,37 @@ function clientInfo(request: FastifyRequest) {
 }
 
 /** Builds the Fastify app; Apollo must be registered with the drain plugin before it starts. */
-export type HttpServer = ReturnType<typeof createHttpServer>;
+export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
-export function createHttpServer(config: Config, logger: Logger) {
-  return Fastify({
+export async function createHttpServer(config: Config, logger: Logger) {
+  const http = Fastify({
     loggerInstance: logger,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new RequestLog(),
+    genReqId: requestIdOf,
+    // Only behind a proxy may X-Forwarded-For name the client: anyone else could pick an address.
     trustProxy: config.http.trustProxy,
     bodyLimit: MAX_BODY_BYTES,
     return503OnClosing: true,
   });
+  registerRequestIds(http);
+  // Browsers on other origins get nothing unless listed in CORS_ORIGINS.
+  await http.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, credentials: true, methods: ["GET", "POST"] });
+  // The API answers JSON; the Sandbox page outside production loads Apollo's scripts, so no CSP here.
+  await http.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, hsts: config.isProduction });
+  http.setErrorHandler(answerHttpError);
+  return http;
 }
 
-export function drainPlugin(http: HttpServer) {
-  return fastifyApolloDrainPlugin(http);
+/**
+ * Errors Fastify raises before GraphQL sees a request (malformed JSON, too large a body)
+ * keep their status but lose their text: a client learns what was wrong, never how.
+ */
+function answerHttpError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) request.log.error({ err: error }, "unexpected HTTP error");
+  const message = status === 413 ? "Request body too large" : status === 500 ? "Internal server error" : "Malformed request";
+  const code = status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST";
+  return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
 }
 
 /** /graphql, /healthz, /readyz and the JWKS. */
@@ -62,12 +84,20 @@ export function registerRoutes(http: HttpServer, deps: HttpDeps): void {
     reply.header("cache-control", "public, max-age=300").send(signingKey.jwks),
   );
 
+  registerRefreshCookie(http, config);
   http.route({
     url: "/graphql",
     method: ["GET", "POST", "OPTIONS"],
     handler: fastifyApolloHandler(apollo, {
-      context: async (request) =>
-        createContext(services, { authorization: request.headers.authorization, client: clientInfo(request) }),
+      context: async (request, reply) =>
+        createContext(services, {
+          authorization: request.headers.authorization,
+          client: clientInfo(request),
+          refreshCookie: refreshCookieFor(config, request, reply),
+          reportOperation: operationReporter(request),
+        }),
     }),
   });
+
+  registerAccountUi(http, deps);
 }

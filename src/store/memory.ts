@@ -54,11 +54,13 @@ export function createMemoryStore(deps: { now?: () => Date } = {}): TokenStore {
       return entry?.value ?? null;
     },
 
-    async increment(key, ttlSeconds) {
+    async increment(key, ttlSeconds, by = 1) {
       assertTtl(ttlSeconds);
       const at = now().getTime();
-      const entry = live(key, at) ?? { value: "0", expiresAt: at + ttlSeconds * 1000 };
-      const count = Number(entry.value) + 1;
+      const existing = live(key, at);
+      if (!existing && by < 0) return { count: 0, ttlSeconds: 0 };
+      const entry = existing ?? { value: "0", expiresAt: at + ttlSeconds * 1000 };
+      const count = Number(entry.value) + by;
       // Redis's INCR refuses a value that is not a counter; so does this store.
       if (!Number.isSafeInteger(count)) throw new TypeError(`Key ${key} does not hold a counter`);
       entries.set(key, { value: String(count), expiresAt: entry.expiresAt });

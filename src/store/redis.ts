@@ -6,7 +6,10 @@ import { assertTtl, type TokenStore } from "./token-store";
 // A key found without an expiry (created first, or left by hand) gets one: a counter
 // that never expires would lock its subject out for good.
 const INCREMENT = `
-local count = redis.call('INCR', KEYS[1])
+if tonumber(ARGV[2]) < 0 and redis.call('EXISTS', KEYS[1]) == 0 then
+  return {0, 0}
+end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -48,11 +51,16 @@ export function createRedisStore(deps: { url: string; keyPrefix: string; logger?
   // while Redis stays down this logs at most one line per interval.
   redis.on("error", (error: Error) => {
     lastError = error;
+    // Known to be down: refuse commands at once instead of queueing each one until the next
+    // reconnect attempt fails (up to MAX_RECONNECT_DELAY_MS, for every call of a request).
+    // At start, before any error, commands still wait for the first connection.
+    redis.options.enableOfflineQueue = false;
     if (Date.now() - loggedAt < ERROR_LOG_INTERVAL_MS) return;
     loggedAt = Date.now();
     logger?.warn({ err: error }, "Redis token store unreachable; reconnecting");
   });
   redis.on("ready", () => {
+    redis.options.enableOfflineQueue = true;
     if (lastError) logger?.info("Redis token store connected again");
     lastError = undefined;
     loggedAt = 0;
@@ -78,9 +86,9 @@ export function createRedisStore(deps: { url: string; keyPrefix: string; logger?
 
     consume: (key) => run(redis.getdel(key)),
 
-    async increment(key, ttlSeconds) {
+    async increment(key, ttlSeconds, by = 1) {
       assertTtl(ttlSeconds);
-      const [count, ttl] = (await run(redis.eval(INCREMENT, 1, key, ttlSeconds))) as [number, number];
+      const [count, ttl] = (await run(redis.eval(INCREMENT, 1, key, ttlSeconds, by))) as [number, number];
       return { count, ttlSeconds: ttl };
     },
 

@@ -8,8 +8,12 @@ export interface TokenStore {
   get(key: string): Promise<string | null>;
   /** Atomic get-and-delete (Redis GETDEL): of callers racing for one key exactly one gets the value. */
   consume(key: string): Promise<string | null>;
-  /** Atomically adds 1 and returns the new count and the seconds left before the key expires; the TTL is set when the key is created. */
-  increment(key: string, ttlSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
+  /**
+   * Atomically adds `by` (default 1) and returns the new count and the seconds left before
+   * the key expires; the TTL is set when the key is created. A negative `by` on a missing
+   * key changes nothing (a count that already expired is not taken below zero).
+   */
+  increment(key: string, ttlSeconds: number, by?: number): Promise<{ count: number; ttlSeconds: number }>;
   delete(key: string): Promise<void>;
   /** Resolves when the store answers; rejects otherwise (used by /readyz). */
   ping(): Promise<void>;

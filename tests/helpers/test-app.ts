@@ -25,6 +25,22 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export const GENEROUS_RATE_LIMITS = Object.fromEntries(
+  [
+    "LOGIN_ACCOUNT",
+    "LOGIN_IP",
+    "REGISTER_IP",
+    "REFRESH_IP",
+    "PASSWORD_RESET_EMAIL",
+    "PASSWORD_RESET_IP",
+    "RESET_PASSWORD_IP",
+    "VERIFY_EMAIL_IP",
+    "EMAIL_VERIFICATION_USER",
+    "ONE_TIME_TOKEN_USER",
+    "CHANGE_PASSWORD_USER",
+  ].map((name) => [`RATE_LIMIT_${name}`, "10000/1h"]),
+);
+
 /** The settings every test app shares; a test passes only what it is about. */
 export function testEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   return {
@@ -33,6 +49,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     HOST: "127.0.0.1",
     LOG_LEVEL: "silent",
     DATA_DIR: "memory://",
+    // Functional tests sign in far more often than a person would; tests/security uses the defaults.
+    ...GENEROUS_RATE_LIMITS,
     ...overrides,
   };
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import { Redis } from "ioredis";
 import { createMemoryStore } from "../../src/store/memory";
 import { createRedisStore } from "../../src/store/redis";
@@ -76,6 +75,15 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
       expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     });
 
+    test("a negative increment takes a count back, but never revives a missing key", async () => {
+      const k = key("counter");
+      await s.store.increment(k, 60);
+      await s.store.increment(k, 60);
+      await expect(s.store.increment(k, 60, -1)).resolves.toMatchObject({ count: 1 });
+      await expect(s.store.increment(key("missing"), 60, -1)).resolves.toEqual({ count: 0, ttlSeconds: 0 });
+      await expect(s.store.get(key("missing"))).resolves.toBeNull();
+    });
+
     test("delete removes a key, and deleting a missing key is no error", async () => {
       const k = key("token");
       await s.store.set(k, "value", 60);
@@ -140,35 +148,5 @@ export function createRedisStores(url: string) {
       if (left.length) await raw.del(...left);
       raw.disconnect();
     },
-  };
-}
-
-/**
- * A TCP relay in front of a real Redis that a test can take down and bring back on the
- * same port, to watch a store fail fast and then recover by itself.
- */
-export async function startRedisRelay(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      socket.on("error", () => (socket === client ? upstream : client).destroy());
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  await listen(0);
-  const { port } = server.address() as net.AddressInfo;
-
-  return {
-    port,
-    async stop() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-    restart: () => listen(port),
   };
 }

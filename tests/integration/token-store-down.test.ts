@@ -1,4 +1,4 @@
-import { register, startTestApp, type TestApp } from "../helpers/test-app";
+import { register, startTestApp, STRONG_PASSWORD, type TestApp } from "../helpers/test-app";
 
 // Nothing listens on port 1: the service must start, say so in /readyz, and fail token
 // operations fast and cleanly while everything else keeps working.
@@ -21,6 +21,11 @@ test("token operations fail fast with a clean INTERNAL_SERVER_ERROR", async () =
   expect(Date.now() - started).toBeLessThan(3_000);
   expect(res.errors?.[0]).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } });
   expect(JSON.stringify(res.errors)).not.toMatch(/redis|ECONNREFUSED|127\.0\.0\.1/i);
-  // Sign-in does not depend on the token store.
+  // Sign-in does not depend on the token store; rate limits let calls through while it is down.
   expect((await t.gql(`{ me { id } }`, {}, { token: auth.accessToken })).data?.me.id).toBe(auth.user.id);
+  const login = await t.gql(`mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { user { id } } }`, {
+    e: auth.user.email,
+    p: STRONG_PASSWORD,
+  });
+  expect(login.data?.login.user.id).toBe(auth.user.id);
 });

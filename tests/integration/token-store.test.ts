@@ -2,7 +2,9 @@ import { Writable } from "node:stream";
 import { createLogger } from "../../src/logger";
 import { createRedisStore } from "../../src/store/redis";
 import type { TokenStore } from "../../src/store/token-store";
-import { createRedisStores, describeTokenStore, makeMemoryStore, startRedisRelay } from "../helpers/token-stores";
+import { startTcpRelay } from "../helpers/tcp-relay";
+import { createRedisStores, describeTokenStore, makeMemoryStore } from "../helpers/token-stores";
+import { waitFor } from "../helpers/wait-for";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const describeWithRedis = redisUrl ? describe : describe.skip;
@@ -30,7 +32,7 @@ describeWithRedis("Redis", () => {
 
   test("operations fail fast while Redis is gone and work again once it is back", async () => {
     const target = new URL(redisUrl!);
-    const relay = await startRedisRelay({ host: target.hostname, port: Number(target.port || 6379) });
+    const relay = await startTcpRelay({ host: target.hostname, port: Number(target.port || 6379) });
     const viaRelay = new URL(redisUrl!);
     viaRelay.host = `127.0.0.1:${relay.port}`;
     const store = createRedisStore({ url: viaRelay.toString(), keyPrefix: stores.newPrefix() });
@@ -81,16 +83,3 @@ describe("Redis token store with nothing listening", () => {
     expect(lines.filter((line) => line.includes("unreachable"))).toHaveLength(1);
   });
 });
-
-async function waitFor(attempt: () => Promise<unknown>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await attempt();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}

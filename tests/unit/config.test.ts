@@ -62,4 +62,24 @@ describe("loadConfig", () => {
       "-----BEGIN KEY-----\nabc\n-----END KEY-----",
     );
   });
+
+  test("rate limits read as max/window and refuse anything else", () => {
+    expect(loadConfig({}).rateLimits.login).toEqual([
+      { by: "email", max: 5, windowSeconds: 900, failuresOnly: true },
+      { by: "ip", max: 50, windowSeconds: 900 },
+    ]);
+    expect(loadConfig({ RATE_LIMIT_REGISTER_IP: "3/2h" }).rateLimits.register).toEqual([{ by: "ip", max: 3, windowSeconds: 7200 }]);
+    expect(() => loadConfig({ RATE_LIMIT_LOGIN_IP: "lots" })).toThrow(/RATE_LIMIT_LOGIN_IP: expected "max\/window"/);
+    expect(() => loadConfig({ RATE_LIMIT_LOGIN_IP: "0/1m" })).toThrow(/RATE_LIMIT_LOGIN_IP/);
+  });
+
+  test("a captcha provider needs its secret, and knows its siteverify address", () => {
+    expect(() => loadConfig({ CAPTCHA_PROVIDER: "turnstile" })).toThrow(/CAPTCHA_SECRET is required/);
+    expect(loadConfig({ CAPTCHA_PROVIDER: "hcaptcha", CAPTCHA_SECRET: "s" }).captcha).toEqual({
+      provider: "hcaptcha",
+      secret: "s",
+      verifyUrl: "https://api.hcaptcha.com/siteverify",
+    });
+    expect(() => loadConfig({ CAPTCHA_PROVIDER: "friendly" })).toThrow(/CAPTCHA_PROVIDER/);
+  });
 });

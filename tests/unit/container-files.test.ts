@@ -45,15 +45,27 @@ function copyWords(args: string): { from?: string; sources: string[]; destinatio
   return { from, sources: paths.slice(0, -1), destination: paths.at(-1) ?? "" };
 }
 
-/** Where COPY puts a path: relative destinations are under the stage's WORKDIR at that point. */
+function workdirOf(stage: Stage): string {
+  return stage.instructions.filter((i) => i.keyword === "WORKDIR").reduce((dir, i) => path.posix.resolve(dir, i.args), "/");
+}
+
+/**
+ * Where COPY puts a path, keyed by the path as the repository names it ("dist", "web/dist"): a
+ * --from source is taken relative to that stage's WORKDIR. Relative destinations are under the
+ * stage's WORKDIR at that point.
+ */
 function copyTargets(stage: Stage): Map<string, string> {
   const targets = new Map<string, string>();
   let workdir = "/";
   for (const { keyword, args } of stage.instructions) {
     if (keyword === "WORKDIR") workdir = path.posix.resolve(workdir, args);
     if (keyword !== "COPY") continue;
-    const { sources, destination } = copyWords(args);
-    for (const source of sources) targets.set(path.posix.basename(source), path.posix.resolve(workdir, destination));
+    const { from, sources, destination } = copyWords(args);
+    const origin = stages.find((s) => s.name === from);
+    for (const source of sources) {
+      const key = origin ? path.posix.relative(workdirOf(origin), path.posix.resolve(workdirOf(origin), source)) : path.posix.normalize(source);
+      targets.set(key, path.posix.resolve(workdir, destination));
+    }
   }
   return targets;
 }
@@ -199,6 +211,21 @@ describe("Dockerfile", () => {
     const drizzle = targets.get("drizzle");
     expect(dist).toBeDefined();
     expect(path.posix.resolve(dist as string, "db", fromDbFolder as string)).toBe(drizzle);
+  });
+
+  test("builds the account pages from web/ and ships them where src/http/account-ui.ts looks from dist/http", () => {
+    const [, fromHttpFolder] = /ACCOUNT_UI_ROOT = path\.resolve\(__dirname, "([^"]+)"\)/.exec(read("src/http/account-ui.ts")) ?? [];
+    expect(fromHttpFolder).toBeDefined();
+    const pages = path.posix.join("src/http", fromHttpFolder as string);
+    expect(pages).toBe("web/dist");
+    const buildStage = stages.find((stage) => argsOf(stage, "RUN").some((run) => /\bnpm run build\b/.test(run))) as Stage;
+    expect(argsOf(buildStage, "COPY").flatMap((args) => copyWords(args).sources)).toContain("web");
+    expect(packageJson.scripts.build).toMatch(/\bbuild:web\b/);
+    expect(packageJson.scripts["build:web"]).toMatch(/\bvite build web\b/);
+    const targets = copyTargets(runtime);
+    const dist = targets.get(buildOptions.outDir);
+    expect(dist).toBeDefined();
+    expect(path.posix.resolve(dist as string, "http", fromHttpFolder as string)).toBe(targets.get(pages));
   });
 
   test("copies only files that are in the repository and not excluded from the build context", () => {

@@ -1,46 +1,60 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
 import type { AuthResult } from "../../auth/accounts";
 import type { Context } from "../context";
+import { RequireCaptcha } from "../middlewares/captcha";
+import { RateLimit } from "../middlewares/rate-limit";
 import { LoginInput } from "../inputs/login.input";
 import { RegisterInput } from "../inputs/register.input";
+import { presentedRefreshToken, requireRefreshToken } from "../refresh-cookie";
 import { AuthPayload } from "../types/auth-payload.type";
 
-/** The caller just proved it owns the returned account, so it may read all of it. */
+/** The caller just proved it owns the returned account, so it may read all of it (and a browser gets the cookie). */
 async function toOwner(ctx: Context, result: Promise<AuthResult>): Promise<AuthResult> {
   const payload = await result;
   ctx.provenOwnerOf.add(payload.user.id);
+  ctx.refreshCookie.write(payload.refreshToken);
   return payload;
 }
 
+const REFRESH_TOKEN_ARG = { nullable: true, description: "Omitted: the refresh-token cookie (REFRESH_TOKEN_COOKIE)." } as const;
+
 @Resolver()
 export class AuthResolver {
+  @UseMiddleware(RateLimit("register"), RequireCaptcha)
   @Mutation(() => AuthPayload)
   register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: Context) {
     return toOwner(ctx, ctx.services.accounts.register(input, ctx.client));
   }
 
+  @UseMiddleware(RateLimit("login"), RequireCaptcha)
   @Mutation(() => AuthPayload)
   login(@Arg("input", () => LoginInput) input: LoginInput, @Ctx() ctx: Context) {
     return toOwner(ctx, ctx.services.accounts.login(input, ctx.client));
   }
 
+  @UseMiddleware(RateLimit("refreshToken"))
   @Mutation(() => AuthPayload, { description: "Rotates: returns a new pair and retires the token passed in." })
-  refreshToken(@Arg("refreshToken", () => String) refreshToken: string, @Ctx() ctx: Context) {
-    return toOwner(ctx, ctx.services.accounts.refresh(refreshToken, ctx.client));
+  refreshToken(@Arg("refreshToken", () => String, REFRESH_TOKEN_ARG) refreshToken: string | null, @Ctx() ctx: Context) {
+    return toOwner(ctx, ctx.services.accounts.refresh(requireRefreshToken(ctx.refreshCookie, refreshToken), ctx.client));
   }
 
   @Mutation(() => Boolean, { description: "Ends the session that this refresh token belongs to." })
-  logout(@Arg("refreshToken", () => String) refreshToken: string, @Ctx() ctx: Context) {
-    return ctx.services.accounts.logout(refreshToken);
+  async logout(@Arg("refreshToken", () => String, REFRESH_TOKEN_ARG) refreshToken: string | null, @Ctx() ctx: Context) {
+    const token = presentedRefreshToken(ctx.refreshCookie, refreshToken);
+    ctx.refreshCookie.clear();
+    return token ? ctx.services.accounts.logout(token) : false;
   }
 
   @Authorized()
   @Mutation(() => Boolean, { description: "Ends every session of the caller. Requires authentication." })
   async logoutAll(@Ctx() ctx: Context) {
-    return ctx.services.accounts.logoutAll(await ctx.requireViewer());
+    const ended = await ctx.services.accounts.logoutAll(await ctx.requireViewer());
+    ctx.refreshCookie.clear();
+    return ended;
   }
 
   @Authorized()
+  @UseMiddleware(RateLimit("changePassword"))
   @Mutation(() => Boolean, { description: "Requires authentication; ends every other session of the caller." })
   async changePassword(
     @Arg("currentPassword", () => String) currentPassword: string,

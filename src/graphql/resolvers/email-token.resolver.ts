@@ -1,31 +1,38 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
 import type { UserRow } from "../../db/schema";
 import type { Context } from "../context";
+import { RequireCaptcha } from "../middlewares/captcha";
+import { RateLimit } from "../middlewares/rate-limit";
 import { User } from "../types/user.type";
 
 /** The flows that reach the user by email: password reset and address verification. */
 @Resolver()
 export class EmailTokenResolver {
+  @UseMiddleware(RateLimit("requestPasswordReset"), RequireCaptcha)
   @Mutation(() => Boolean, { description: "Always true, whether or not the address has an account." })
   requestPasswordReset(
     @Arg("email", () => String) email: string,
+    // Read by RequireCaptcha.
     @Arg("captchaToken", () => String, { nullable: true }) _captchaToken: string | null,
     @Ctx() ctx: Context,
   ) {
     return ctx.services.passwordReset.request(email);
   }
 
+  @UseMiddleware(RateLimit("resetPassword"))
   @Mutation(() => Boolean, { description: "Consumes the emailed token, sets the password and ends every session of the account." })
   resetPassword(@Arg("token", () => String) token: string, @Arg("newPassword", () => String) newPassword: string, @Ctx() ctx: Context) {
     return ctx.services.passwordReset.reset(token, newPassword);
   }
 
   @Authorized()
+  @UseMiddleware(RateLimit("requestEmailVerification"))
   @Mutation(() => Boolean, { description: "Sends a new verification email to the caller. Requires authentication." })
   async requestEmailVerification(@Ctx() ctx: Context) {
     return ctx.services.emailVerification.send((await ctx.requireViewer()).user);
   }
 
+  @UseMiddleware(RateLimit("verifyEmail"))
   @Mutation(() => User)
   async verifyEmail(@Arg("token", () => String) token: string, @Ctx() ctx: Context): Promise<UserRow> {
     const user = await ctx.services.emailVerification.verify(token);

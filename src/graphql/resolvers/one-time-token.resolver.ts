@@ -1,10 +1,12 @@
-import { Arg, Authorized, Ctx, Int, Mutation, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Int, Mutation, Resolver, UseMiddleware } from "type-graphql";
 import type { Context } from "../context";
+import { RateLimit } from "../middlewares/rate-limit";
 import { OneTimeToken, OneTimeTokenConsumption } from "../types/one-time-token.type";
 
 @Resolver()
 export class OneTimeTokenResolver {
   @Authorized()
+  @UseMiddleware(RateLimit("issueOneTimeToken"))
   @Mutation(() => OneTimeToken, {
     description: "Requires authentication. ttlSeconds defaults to ONE_TIME_TOKEN_TTL and may not exceed ONE_TIME_TOKEN_MAX_TTL.",
   })
@@ -17,6 +19,7 @@ export class OneTimeTokenResolver {
   }
 
   @Authorized()
+  @UseMiddleware(RateLimit("consumeOneTimeToken"))
   @Mutation(() => OneTimeTokenConsumption, {
     description:
       "Requires authentication as the token's issuer or as an ADMIN. Succeeds at most\nonce per token, for the purpose it was issued for, before it expires.",

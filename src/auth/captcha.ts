@@ -1,0 +1,37 @@
+import type { Config } from "../config";
+import { AppError, badInput } from "../errors";
+import type { Logger } from "../logger";
+
+export type Captcha = ReturnType<typeof createCaptcha>;
+
+const TIMEOUT_MS = 5_000;
+
+/**
+ * Checks a captcha token with the provider's siteverify API (Turnstile, hCaptcha and
+ * reCAPTCHA share its shape). Without a provider configured every call passes. A provider
+ * that cannot be reached fails closed: no answer is no proof of a human.
+ */
+export function createCaptcha(deps: { config: Config["captcha"]; logger: Logger; fetch?: typeof fetch }) {
+  const { config, logger } = deps;
+  const request = deps.fetch ?? fetch;
+
+  return {
+    enabled: config !== undefined,
+
+    async verify(token: string | null | undefined, ip: string | null): Promise<void> {
+      if (!config) return;
+      if (!token) throw badInput("captchaToken", "Complete the captcha");
+      const form = new URLSearchParams({ secret: config.secret, response: token, ...(ip ? { remoteip: ip } : {}) });
+      let success: unknown;
+      try {
+        const response = await request(config.verifyUrl, { method: "POST", body: form, signal: AbortSignal.timeout(TIMEOUT_MS) });
+        if (!response.ok) throw new Error(`siteverify answered ${response.status}`);
+        ({ success } = (await response.json()) as { success?: unknown });
+      } catch (error) {
+        logger.error({ err: error, provider: config.provider }, "captcha provider unreachable");
+        throw new AppError("INTERNAL_SERVER_ERROR", "Captcha verification is unavailable; try again later");
+      }
+      if (success !== true) throw badInput("captchaToken", "The captcha was not accepted; try again");
+    },
+  };
+}

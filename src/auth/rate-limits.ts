@@ -1,0 +1,58 @@
+import type { Config, RateLimitedOperation, RateLimitRule } from "../config";
+import type { Logger } from "../logger";
+import type { TokenStore } from "../store/token-store";
+
+export interface Hit {
+  /** Calls counted in the current window, this one included. */
+  count: number;
+  /** Seconds until the window closes and the count starts over. */
+  retryAfter: number;
+  /** Gives this call's count back (a login that succeeded is not a failed attempt). */
+  release(): Promise<void>;
+}
+
+export type RateLimits = ReturnType<typeof createRateLimits>;
+
+/**
+ * Fixed-window counters in the token store. Counting is one atomic INCR (a Lua step in
+ * Redis, a synchronous one in memory), so a burst of concurrent calls, aliases in one
+ * request, or several instances sharing Redis all see every call: none can slip in
+ * between a read and a write.
+ */
+export function createRateLimits(deps: { store: TokenStore; config: Config["rateLimits"]; logger: Logger; onLimited?: (operation: string) => void }) {
+  const { store, config, logger } = deps;
+
+  return {
+    rulesFor(operation: RateLimitedOperation): readonly RateLimitRule[] {
+      return config[operation];
+    },
+
+    /**
+     * Counts one call. When the store cannot be reached the call is let through (and logged):
+     * an outage of Redis should not also take sign-in down; argon2 still bounds guessing.
+     */
+    async hit(key: string, rule: RateLimitRule): Promise<Hit> {
+      let counted: { count: number; ttlSeconds: number };
+      try {
+        counted = await store.increment(`rl:${key}`, rule.windowSeconds);
+      } catch (error) {
+        logger.error({ err: error }, "rate limit store unavailable; call not counted");
+        return { count: 0, retryAfter: 0, release: async () => {} };
+      }
+      const { count, ttlSeconds } = counted;
+      return {
+        count,
+        retryAfter: Math.max(1, ttlSeconds),
+        release: async () => {
+          await store.increment(`rl:${key}`, rule.windowSeconds, -1).catch(() => {});
+        },
+      };
+    },
+
+    reportLimited(operation: RateLimitedOperation, rule: RateLimitRule, subject: string): void {
+      deps.onLimited?.(operation);
+      // The subject may be an address or an email: log which kind, not the value.
+      logger.warn({ event: "rate_limited", operation, by: rule.by, userId: rule.by === "user" ? subject : undefined }, "rate limit hit");
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import type { FastifyReply } from "fastify";
+import type { Config } from "../config";
+import type { Logger } from "../logger";
+import type { HttpServer } from "./app";
+
+/** What `npm run build` writes (vite build of web/); the same folder from src/http and dist/http. */
+export const ACCOUNT_UI_ROOT = path.resolve(__dirname, "../../web/dist");
+const PREFIX = "/account";
+
+// The pages load only their own files and talk only to this origin: no inline script or
+// style, no eval, no frames, no foreign hosts; Trusted Types leave no string-to-DOM sink.
+export const ACCOUNT_UI_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
+].join("; ");
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".webmanifest": "application/manifest+json",
+  ".json": "application/json; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".woff2": "font/woff2",
+};
+
+interface Asset {
+  body: Buffer;
+  /** Compressed once at start for text files (the app's script is mostly text). */
+  gzipped?: Buffer;
+  type: string;
+  cacheControl: string;
+}
+
+const isText = (type: string) => /^text\/|json|svg|javascript/.test(type);
+
+/**
+ * Every built file but index.html, read once at start and keyed by its URL. A request is answered
+ * from this map by exact name, so no part of a URL ever becomes a filesystem path.
+ */
+function readAssets(root: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const relative = path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join("/");
+    if (relative === "index.html") continue;
+    const body = readFileSync(path.join(root, relative));
+    const type = CONTENT_TYPES[path.extname(relative)] ?? "application/octet-stream";
+    assets.set(`${PREFIX}/${relative}`, {
+      body,
+      gzipped: isText(type) ? gzipSync(body, { level: 9 }) : undefined,
+      type,
+      // Vite puts a content hash in the name of everything under assets/: a new build has new names.
+      cacheControl: relative.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache",
+    });
+  }
+  return assets;
+}
+
+/** index.html with the settings the pages need, so that they start without a round trip. */
+function renderIndex(config: Config, root: string): string {
+  const settings = {
+    "refresh-token-cookie": String(config.http.refreshTokenCookie),
+    "password-min-length": String(config.passwords.minLength),
+  };
+  const metas = Object.entries(settings)
+    .map(([name, value]) => `<meta name="${name}" content="${value}">`)
+    .join("");
+  return readFileSync(path.join(root, "index.html"), "utf8").replace("</head>", `${metas}</head>`);
+}
+
+function setSecurityHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header("content-security-policy", ACCOUNT_UI_CSP)
+    .header("x-content-type-options", "nosniff")
+    .header("x-frame-options", "DENY")
+    // Reset and verification links carry their token in the query string: never pass it on.
+    .header("referrer-policy", "no-referrer")
+    .header("cross-origin-opener-policy", "same-origin");
+}
+
+/**
+ * The account pages at /account/ (ACCOUNT_UI): the built files, and index.html for every other
+ * path below /account/, where the single-page app routes (/account/reset-password?token=…).
+ */
+export function registerAccountUi(http: HttpServer, deps: { config: Config; logger: Logger }, root = ACCOUNT_UI_ROOT): void {
+  const { config, logger } = deps;
+  if (!config.accountUi) return;
+
+  if (!existsSync(path.join(root, "index.html"))) {
+    logger.warn({ root }, "ACCOUNT_UI is on but the pages are not built: run npm run build");
+    const notBuilt = async (_request: unknown, reply: FastifyReply) =>
+      reply.code(503).type("text/plain; charset=utf-8").send("The account pages are not built: run npm run build.\n");
+    http.get(PREFIX, notBuilt);
+    http.get(`${PREFIX}/*`, notBuilt);
+    return;
+  }
+
+  const index = renderIndex(config, root);
+  const assets = readAssets(root);
+
+  http.get(PREFIX, async (request, reply) => reply.redirect(`${PREFIX}/${request.url.slice(PREFIX.length)}`, 308));
+
+  http.get(`${PREFIX}/*`, async (request, reply) => {
+    setSecurityHeaders(reply);
+    const pathname = request.url.split("?", 1)[0] as string;
+    const asset = assets.get(pathname);
+    if (asset) {
+      reply.type(asset.type).header("cache-control", asset.cacheControl).header("vary", "accept-encoding");
+      const acceptsGzip = /\bgzip\b/.test(String(request.headers["accept-encoding"] ?? ""));
+      return asset.gzipped && acceptsGzip ? reply.header("content-encoding", "gzip").send(asset.gzipped) : reply.send(asset.body);
+    }
+    // A missing asset is a 404, not the app: a stale script tag must not get HTML.
+    if (pathname.startsWith(`${PREFIX}/assets/`)) return reply.code(404).type("text/plain; charset=utf-8").send("Not found\n");
+    return reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(index);
+  });
+}

@@ -1,0 +1,294 @@
+import type { Page } from "playwright-core";
+import { AUTH_FIELDS, STRONG_PASSWORD } from "../helpers/test-app";
+import { focused, launchBrowser, screenshot, type Browser } from "./helpers/browser";
+import { startService, type Service } from "./helpers/service";
+
+// The hosted pages as people use them: a real Chromium against the real service, links taken
+// from the emails the service really sent, with the refresh token in its HttpOnly cookie.
+
+const NEW_PASSWORD = "lantern-meadow-copper-7";
+
+let service: Service;
+let laptop: Browser;
+let phone: Browser;
+
+beforeAll(async () => {
+  service = await startService({ REFRESH_TOKEN_COOKIE: "true" });
+  laptop = await launchBrowser();
+  phone = await launchBrowser({ viewport: { width: 390, height: 760 } });
+});
+afterAll(async () => {
+  await laptop?.close();
+  await phone?.close();
+  await service?.close();
+});
+afterEach(() => {
+  // A CSP violation, a failed asset or an uncaught exception is logged as an error by Chromium.
+  expect(laptop.errors).toEqual([]);
+  expect(phone.errors).toEqual([]);
+});
+
+const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name }).waitFor();
+const alertText = (page: Page) => page.getByRole("alert").innerText();
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto(`${service.pages}/sign-in`);
+  await heading(page, "Sign in");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("sign up, confirm the address from the email, sign in elsewhere, see profile and sessions, change the password, sign out", async () => {
+  const email = "ada@example.com";
+  const page = await laptop.newPage();
+
+  await page.goto(`${service.pages}/`);
+  await heading(page, "Sign in");
+  expect(new URL(page.url()).pathname).toBe("/account/sign-in");
+  await screenshot(page, "sign-in");
+
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await heading(page, "Create an account");
+  expect(await focused(page)).toBe("H1:Create an account");
+  await page.getByLabel("Name (optional)").fill("Ada Lovelace");
+  await page.getByLabel("Email address").fill(email);
+  // A refused password: the service's reason is shown on the field, which takes the focus.
+  await page.getByLabel("Password", { exact: true }).fill("password123");
+  await page.getByRole("button", { name: "Create account" }).click();
+  const passwordError = page.locator("#field-password-error");
+  await passwordError.waitFor();
+  expect(await passwordError.innerText()).toMatch(/common/i);
+  expect(await page.getByLabel("Password", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+  expect(await focused(page)).toBe("INPUT:password");
+  await screenshot(page, "sign-up-weak-password");
+
+  await page.getByLabel("Password", { exact: true }).fill(STRONG_PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await heading(page, "Your profile");
+  expect(await page.getByRole("status").innerText()).toContain(`We sent a link to ${email}`);
+  await page.getByText("Not verified").waitFor();
+
+  // A mail scanner fetches the link: that must not spend the token.
+  const link = await service.linkFromMail(email, "verify-email");
+  expect(link.startsWith(`${service.pages}/verify-email?token=`)).toBe(true);
+  expect((await fetch(link)).status).toBe(200);
+
+  // The link opened on a phone: the button spends the token, and only once.
+  const phonePage = await phone.newPage();
+  await phonePage.goto(link);
+  await heading(phonePage, "Confirm your email address");
+  await phonePage.reload();
+  await heading(phonePage, "Confirm your email address");
+  await screenshot(phonePage, "verify-email");
+  await phonePage.getByRole("button", { name: "Confirm my email address" }).click();
+  await heading(phonePage, "Email address confirmed");
+  expect(new URL(phonePage.url()).search).toBe("");
+  await phonePage.goto(link);
+  await phonePage.getByRole("button", { name: "Confirm my email address" }).click();
+  expect(await alertText(phonePage)).toContain("This link is invalid, has expired or has already been used.");
+
+  // The laptop's profile learns it on its next load.
+  await page.reload();
+  await page.getByText("Verified", { exact: true }).waitFor();
+
+  await signIn(phonePage, email, "not-my-password");
+  expect(await alertText(phonePage)).toBe("The email address or the password is not right.");
+  await phonePage.getByLabel("Password", { exact: true }).fill(STRONG_PASSWORD);
+  await phonePage.getByRole("button", { name: "Sign in" }).click();
+  await heading(phonePage, "Your profile");
+  expect(await focused(phonePage)).toBe("H1:Your profile");
+  await phonePage.getByText("Ada Lovelace").waitFor();
+  await phonePage.getByText("Verified", { exact: true }).waitFor();
+  await screenshot(phonePage, "profile-phone");
+  await page.reload();
+  await heading(page, "Your profile");
+  await screenshot(page, "profile");
+
+  await phonePage.getByRole("link", { name: "Sessions" }).click();
+  await heading(phonePage, "Where you are signed in");
+  const sessions = phonePage.getByRole("list", { name: "Sessions" }).getByRole("listitem");
+  await sessions.nth(1).waitFor();
+  expect(await sessions.count()).toBe(2);
+  expect(await phonePage.getByText("This device").count()).toBe(1);
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await heading(page, "Where you are signed in");
+  await page.getByRole("list", { name: "Sessions" }).getByRole("listitem").nth(1).waitFor();
+  await screenshot(page, "sessions");
+
+  // The phone ends the laptop's session: the laptop's next request finds it over.
+  await phonePage.getByRole("button", { name: /^Sign out Chrome/ }).click();
+  expect(await phonePage.getByRole("status").innerText()).toMatch(/^Signed out/);
+  expect(await sessions.count()).toBe(1);
+  await page.getByRole("link", { name: "Profile" }).click();
+  await heading(page, "Sign in");
+
+  await phonePage.getByRole("link", { name: "Password" }).click();
+  await heading(phonePage, "Change your password");
+  await phonePage.getByLabel("Current password").fill("not-my-password");
+  await phonePage.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+  await phonePage.getByRole("button", { name: "Change password" }).click();
+  await phonePage.locator("#field-currentPassword-error").waitFor();
+  expect(await phonePage.locator("#field-currentPassword-error").innerText()).toBe("Current password is incorrect");
+  expect(await focused(phonePage)).toBe("INPUT:currentPassword");
+  await phonePage.getByLabel("Current password").fill(STRONG_PASSWORD);
+  await phonePage.getByRole("button", { name: "Change password" }).click();
+  expect(await phonePage.getByRole("status").innerText()).toContain("Your password is changed");
+  await screenshot(phonePage, "change-password");
+  // Still signed in: the page refreshed the access token the change retired.
+  await phonePage.getByRole("link", { name: "Profile" }).click();
+  await phonePage.getByText("Ada Lovelace").waitFor();
+
+  await phonePage.getByRole("button", { name: "Sign out" }).click();
+  await heading(phonePage, "Sign in");
+  expect(await phonePage.getByRole("status").innerText()).toBe("You are signed out.");
+  // The cookie went with the session: a reload stays signed out.
+  await phonePage.reload();
+  await heading(phonePage, "Sign in");
+
+  await signIn(phonePage, email, STRONG_PASSWORD);
+  expect(await alertText(phonePage)).toBe("The email address or the password is not right.");
+  await phonePage.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
+  await phonePage.getByRole("button", { name: "Sign in" }).click();
+  await heading(phonePage, "Your profile");
+  await phonePage.close();
+  await page.close();
+});
+
+test("forgot password: the emailed link resets it once, and the new password signs in", async () => {
+  const email = "grace@example.com";
+  await service.t.gql(`mutation($input: RegisterInput!) { register(input: $input) { accessToken } }`, {
+    input: { email, password: STRONG_PASSWORD, name: "Grace Hopper" },
+  });
+  const page = await laptop.newPage();
+  await page.goto(`${service.pages}/sign-in`);
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await heading(page, "Reset your password");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  expect(await page.getByRole("status").innerText()).toContain(`If an account exists for ${email}`);
+  await screenshot(page, "forgot-password");
+
+  const link = await service.linkFromMail(email, "reset-password");
+  expect(link.startsWith(`${service.pages}/reset-password?token=`)).toBe(true);
+  await page.goto(link);
+  await heading(page, "Choose a new password");
+  await screenshot(page, "reset-password");
+  await page.getByLabel("New password", { exact: true }).fill("password1");
+  await page.getByRole("button", { name: "Set the new password" }).click();
+  await page.locator("#field-newPassword-error").waitFor();
+  await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Set the new password" }).click();
+  await heading(page, "Your password is reset");
+  // The spent token leaves the address bar (and so the history).
+  expect(new URL(page.url()).search).toBe("");
+
+  await page.goto(link);
+  await page.getByLabel("New password", { exact: true }).fill("another-lantern-meadow-8");
+  await page.getByRole("button", { name: "Set the new password" }).click();
+  expect(await alertText(page)).toContain("This reset link is invalid, has expired or has already been used.");
+  await page.getByRole("link", { name: "Ask for a new link" }).waitFor();
+
+  await signIn(page, email, NEW_PASSWORD);
+  await heading(page, "Your profile");
+  await page.getByText("Grace Hopper").waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page, "Sign in");
+  await page.close();
+});
+
+test("every error code of the contract reads as a sentence a person can act on", async () => {
+  const page = await laptop.newPage();
+
+  // EMAIL_TAKEN, on the email field, with the ways out.
+  await page.goto(`${service.pages}/sign-up`);
+  await page.getByLabel("Email address").fill("ada@example.com");
+  await page.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.locator("#field-email-error").waitFor();
+  expect(await page.locator("#field-email-error").innerText()).toBe("An account with this email address already exists.");
+  await page.getByRole("link", { name: "reset your password" }).waitFor();
+
+  // BAD_USER_INPUT on a field: the service's sentence.
+  await page.goto(`${service.pages}/forgot-password`);
+  await page.getByLabel("Email address").fill("not an address");
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await page.locator("#field-email-error").waitFor();
+
+  // RATE_LIMITED: the wait from extensions.retryAfter, and a button that counts it down.
+  await page.route("**/graphql", (route) =>
+    route.request().postDataJSON()?.operationName === "Login"
+      ? route.fulfill({
+          contentType: "application/json",
+          body: JSON.stringify({ data: null, errors: [{ message: "Too many attempts", extensions: { code: "RATE_LIMITED", retryAfter: 90 } }] }),
+        })
+      : route.fallback(),
+  );
+  await signIn(page, "ada@example.com", "whatever-it-is");
+  expect(await alertText(page)).toBe("Too many attempts. Please wait 90 seconds and try again.");
+  const button = page.getByRole("button", { name: /^Try again in \d+ s$/ });
+  await button.waitFor();
+  expect(await button.getAttribute("aria-disabled")).toBe("true");
+  await screenshot(page, "rate-limited");
+  await page.unrouteAll();
+
+  // INTERNAL_SERVER_ERROR and an unreachable service.
+  await page.route("**/graphql", (route) =>
+    route.fulfill({ contentType: "application/json", body: JSON.stringify({ data: null, errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }) }),
+  );
+  await page.goto(`${service.pages}/forgot-password`);
+  await page.getByLabel("Email address").fill("ada@example.com");
+  await page.getByRole("button", { name: "Send the link" }).click();
+  expect(await alertText(page)).toBe("Something went wrong on our side. Please try again in a moment.");
+  await page.unrouteAll();
+  await page.route("**/graphql", (route) => route.abort("connectionrefused"));
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await page.getByText("We could not reach the service").waitFor();
+  await page.unrouteAll();
+
+  // INVALID_TOKEN from a made-up link, and a page without a token.
+  await page.goto(`${service.pages}/verify-email?token=made-up-token`);
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  expect(await alertText(page)).toContain("This link is invalid, has expired or has already been used.");
+  await page.goto(`${service.pages}/reset-password`);
+  expect(await alertText(page)).toBe("This page needs the link from the email we sent you.");
+
+  await page.goto(`${service.pages}/no-such-page`);
+  await heading(page, "Page not found");
+  // Chromium reports the aborted request above as a failed load; that one was on purpose.
+  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)));
+  await page.close();
+});
+
+test("the pages work with the keyboard alone", async () => {
+  const page = await laptop.newPage();
+  await page.goto(`${service.pages}/sign-in`);
+  await heading(page, "Sign in");
+  // The page's heading has the focus; the next Tab is the first input.
+  expect(await focused(page)).toBe("H1:Sign in");
+  await page.keyboard.press("Tab");
+  expect(await focused(page)).toBe("INPUT:email");
+  await page.keyboard.type("ada@example.com");
+  await page.keyboard.press("Tab");
+  expect(await focused(page)).toBe("INPUT:password");
+  await page.keyboard.type(NEW_PASSWORD);
+  await page.keyboard.press("Tab");
+  expect(await focused(page)).toBe("BUTTON:Show password");
+  await page.keyboard.press("Enter");
+  expect(await page.getByLabel("Password", { exact: true }).getAttribute("type")).toBe("text");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await heading(page, "Your profile");
+  expect(await focused(page)).toBe("H1:Your profile");
+  await page.getByRole("button", { name: "Sign out" }).focus();
+  await page.keyboard.press("Enter");
+  await heading(page, "Sign in");
+  await page.close();
+});
+
+test("the pages are served with a strict CSP, and the API answers them", async () => {
+  const res = await fetch(`${service.pages}/sign-in`);
+  expect(res.headers.get("content-security-policy")).toMatch(/default-src 'none'.*script-src 'self'/);
+  const login = await service.t.gql(`mutation { login(input: { email: "ada@example.com", password: "${NEW_PASSWORD}" }) { ${AUTH_FIELDS} } }`);
+  expect(login.headers.getSetCookie().some((c) => /^refresh_token=.+HttpOnly/.test(c))).toBe(true);
+});

@@ -1,0 +1,46 @@
+import net from "node:net";
+
+export interface TcpRelay {
+  port: number;
+  /** Refuses new connections and cuts the open ones, as a server that went away would. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  restart(): Promise<void>;
+}
+
+/**
+ * A TCP relay in front of a real server (PostgreSQL, Redis) that a test can take down and
+ * bring back on the same port, to watch the service fail fast and then recover by itself.
+ */
+export async function startTcpRelay(target: { host: string; port: number }, options: { listening?: boolean } = {}): Promise<TcpRelay> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => (socket === client ? upstream : client).destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const stop = async () => {
+    const closed = new Promise((resolve) => server.close(resolve));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
+  await listen(0);
+  const { port } = server.address() as net.AddressInfo;
+  if (options.listening === false) await stop();
+
+  return { port, stop, restart: () => listen(port) };
+}
+
+/** A port nothing listens on right now (another process could still take it: use it at once). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

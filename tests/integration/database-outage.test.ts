@@ -1,0 +1,86 @@
+import { captureLogs } from "../helpers/log-capture";
+import { createTestDatabase, type TestDatabase } from "../helpers/databases";
+import { fetchMetrics, sampleValue } from "../helpers/metrics";
+import { startTcpRelay, type TcpRelay } from "../helpers/tcp-relay";
+import { AUTH_FIELDS, startTestApp, STRONG_PASSWORD, uniqueEmail, type GraphQLResponse, type TestApp } from "../helpers/test-app";
+import { waitFor } from "../helpers/wait-for";
+
+// PostgreSQL is taken away by stopping a TCP relay the service reaches it through, so this
+// needs a real server: TEST_DATABASE_URL. The embedded database lives inside the process
+// and cannot go down on its own, so the suite is skipped without one.
+const describeWithPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+
+const REGISTER = `mutation($email: String!, $password: String!) { register(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { accessToken } }`;
+
+describeWithPostgres("PostgreSQL outage", () => {
+  const logs = captureLogs();
+  let database: TestDatabase;
+  let relay: TcpRelay;
+  let t: TestApp;
+
+  const readiness = async () => {
+    const res = await fetch(`${t.url}/readyz`);
+    return { status: res.status, body: (await res.json()) as { checks: Record<string, string> } };
+  };
+  const registered = async () => {
+    const res = await t.gql(REGISTER, { email: uniqueEmail(), password: STRONG_PASSWORD });
+    if (!res.data?.register) throw new Error(`not registered: ${JSON.stringify(res.errors)}`);
+    return res.data.register as { accessToken: string; user: { email: string } };
+  };
+  const expectCleanFastFailure = async (call: () => Promise<GraphQLResponse>) => {
+    const started = Date.now();
+    const res = await call();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(res.errors?.[0]).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    expect(JSON.stringify(res.errors)).not.toMatch(/postgres|ECONNREFUSED|127\.0\.0\.1|select|insert/i);
+    return res;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const direct = new URL(database.url!);
+    relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) }, { listening: false });
+    const viaRelay = new URL(database.url!);
+    viaRelay.host = `127.0.0.1:${relay.port}`;
+    t = await startTestApp({}, { database: { ...database, url: viaRelay.toString() }, logger: logs.logger });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await relay?.stop();
+    await database?.drop();
+  });
+
+  test("down at start: the service starts, /readyz names the database, operations are refused at once", async () => {
+    expect(await readiness()).toEqual({ status: 503, body: expect.objectContaining({ checks: expect.objectContaining({ database: "unavailable", tokenStore: "ok" }) }) });
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    const refused = await expectCleanFastFailure(() => t.gql(REGISTER, { email: uniqueEmail(), password: STRONG_PASSWORD }));
+    expect(refused.status).toBe(503);
+    // What needs no database still answers: a gateway can compose the supergraph meanwhile.
+    expect((await t.gql(`{ __typename }`)).data).toEqual({ __typename: "Query" });
+  });
+
+  test("the database comes back: the migrations are applied in the background and the service is ready", async () => {
+    await relay.restart();
+    await waitFor(async () => expect((await readiness()).status).toBe(200), 15_000);
+    await registered();
+  });
+
+  test("down while running: requests fail fast with a clean error, the process stays up, and it recovers", async () => {
+    const user = await registered();
+    await relay.stop();
+
+    await expectCleanFastFailure(() => t.gql(LOGIN, { email: user.user.email, password: STRONG_PASSWORD }));
+    await expectCleanFastFailure(() => t.gql(`{ me { id } }`, {}, { token: user.accessToken }));
+    await expectCleanFastFailure(() => t.gql(REGISTER, { email: uniqueEmail(), password: STRONG_PASSWORD }));
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    expect(await readiness()).toMatchObject({ status: 503, body: { checks: { database: "unavailable" } } });
+    expect(sampleValue(await fetchMetrics(t.url), "auth_database_errors_total")).toBeGreaterThanOrEqual(3);
+    // The failed queries are logged, without their parameters (a new account's password hash).
+    expect(logs.text()).toContain("Failed query");
+    expect(logs.text()).not.toMatch(/\$argon2id\$/);
+
+    await relay.restart();
+    await waitFor(async () => expect((await t.gql(LOGIN, { email: user.user.email, password: STRONG_PASSWORD })).data?.login.accessToken).toEqual(expect.any(String)), 10_000);
+  });
+});

@@ -1,0 +1,115 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { createTestDatabase, type TestDatabase } from "../helpers/databases";
+import { freePort } from "../helpers/tcp-relay";
+import { STRONG_PASSWORD, testEnv, uniqueEmail } from "../helpers/test-app";
+
+// The compiled server, run as the container runs it (node dist/server.js) and stopped the
+// way an orchestrator stops it: SIGTERM. It is built first, so it is the current source.
+const root = path.resolve(__dirname, "../..");
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+async function startServer(env: Record<string, string>, database: TestDatabase): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["dist/server.js"], {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...testEnv({ PORT: String(port), LOG_LEVEL: "info", DATABASE_URL: database.url, DATA_DIR: database.dataDir, ...env }) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const listening = new Promise<void>((resolve, reject) => {
+    const check = () => output.includes("auth service listening") && resolve();
+    child.stdout!.on("data", check);
+    void exited.then(() => reject(new Error(`the server exited before listening:\n${output}`)));
+  });
+  await listening;
+  return { url: `http://127.0.0.1:${port}`, child, exited, output: () => output };
+}
+
+/** A registration: one argon2 hash, made slow on purpose by ARGON2_TIME_COST. */
+async function registerOver(url: string): Promise<{ status: number; id?: string } | "cut"> {
+  try {
+    const res = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: `mutation($email: String!, $password: String!) { register(input: { email: $email, password: $password }) { user { id } } }`,
+        variables: { email: uniqueEmail("drain"), password: STRONG_PASSWORD },
+      }),
+    });
+    const body = (await res.json()) as { data?: { register?: { user: { id: string } } } };
+    return { status: res.status, id: body.data?.register?.user.id };
+  } catch {
+    return "cut";
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let database: TestDatabase;
+beforeAll(async () => {
+  execFileSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: "inherit" });
+  database = await createTestDatabase();
+}, 120_000);
+afterAll(() => database.drop());
+
+/** A client that sent its headers and part of its body, then nothing: a request that never ends by itself. */
+function stuckRequest(url: string): Promise<"closed by the server"> {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname, () => {
+    socket.write("POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+  });
+  return new Promise((resolve) => socket.once("close", () => resolve("closed by the server")));
+}
+
+/** The log lines the server wrote, parsed (stderr and anything not JSON left out). */
+const logLines = (server: Server) =>
+  server
+    .output()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { time: number; msg: string; path?: string; statusCode?: number });
+
+test("SIGTERM: requests in flight finish with 200, new ones are turned away, a stuck one is cut at SHUTDOWN_TIMEOUT, and the process exits 0", async () => {
+  // Eight registrations at about 0.4 s of argon2 each, four at a time on libuv's pool:
+  // some are still running when SIGTERM arrives, however fast the machine.
+  const server = await startServer({ ARGON2_TIME_COST: "30", SHUTDOWN_TIMEOUT: "10" }, database);
+  const stuck = stuckRequest(server.url);
+  const inFlight = Array.from({ length: 8 }, () => registerOver(server.url));
+  await sleep(150);
+  const signalled = Date.now();
+  server.child.kill("SIGTERM");
+  await sleep(100);
+
+  const late = await fetch(`${server.url}/healthz`).then((res) => res.status, () => "refused");
+  expect([503, "refused"]).toContain(late);
+  const results = await Promise.all(inFlight);
+  for (const result of results) expect(result).toEqual({ status: 200, id: expect.any(String) });
+
+  await expect(stuck).resolves.toBe("closed by the server");
+  expect(await server.exited).toEqual({ code: 0, signal: null });
+  const elapsed = Date.now() - signalled;
+  expect(elapsed).toBeGreaterThanOrEqual(10_000);
+  expect(elapsed).toBeLessThan(15_000);
+
+  const lines = logLines(server);
+  const shutdownAt = lines.find((line) => line.msg === "shutting down")!.time;
+  const completed = lines.filter((line) => line.path === "/graphql" && line.statusCode === 200);
+  expect(completed).toHaveLength(8);
+  expect(completed.filter((line) => line.time > shutdownAt).length).toBeGreaterThan(0);
+  expect(lines.map((line) => line.msg)).toEqual(
+    expect.arrayContaining(["requests still in flight at the shutdown timeout; closing their connections", "stopped: requests drained, database and token store closed"]),
+  );
+}, 120_000);

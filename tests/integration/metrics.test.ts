@@ -1,0 +1,85 @@
+import { fetchMetrics, sampleValue } from "../helpers/metrics";
+import { errorCode, register, startTestApp, STRONG_PASSWORD, type TestApp } from "../helpers/test-app";
+
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { refreshToken } }`;
+const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }`;
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ REFRESH_TOKEN_REUSE_INTERVAL: "0" });
+});
+afterAll(() => t.close());
+
+test("GET /metrics answers the Prometheus text format, with the process default metrics", async () => {
+  const res = await fetch(`${t.url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  expect(text).toMatch(/^# HELP auth_graphql_requests_total /m);
+  for (const name of ["process_cpu_user_seconds_total", "process_resident_memory_bytes", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes"]) {
+    expect(text).toMatch(new RegExp(`^${name} `, "m"));
+  }
+});
+
+test("logins, GraphQL operations and their latency are counted by outcome", async () => {
+  const user = await register(t);
+  await t.gql(LOGIN, { email: user.user.email, password: STRONG_PASSWORD });
+  expect(errorCode(await t.gql(LOGIN, { email: user.user.email, password: "not-the-password-1" }))).toBe("UNAUTHENTICATED");
+  expect(errorCode(await t.gql(LOGIN, { email: "nobody@example.com", password: "not-the-password-1" }))).toBe("UNAUTHENTICATED");
+
+  const samples = await fetchMetrics(t.url);
+  expect(sampleValue(samples, "auth_logins_total", { outcome: "success" })).toBe(1);
+  expect(sampleValue(samples, "auth_logins_total", { outcome: "failure" })).toBe(2);
+  expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "login", outcome: "ok" })).toBe(1);
+  expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "login", outcome: "UNAUTHENTICATED" })).toBe(2);
+  expect(sampleValue(samples, "auth_graphql_request_duration_seconds_count", { operation: "login" })).toBe(3);
+  // argon2 runs in every login: none is in the 5 ms bucket, all are under +Inf.
+  expect(sampleValue(samples, "auth_graphql_request_duration_seconds_bucket", { operation: "login", le: "0.005" })).toBe(0);
+  expect(sampleValue(samples, "auth_graphql_request_duration_seconds_bucket", { operation: "login", le: "+Inf" })).toBe(3);
+  expect(sampleValue(samples, "auth_http_request_duration_seconds_count", { method: "POST", route: "/graphql", status_code: "200" })).toBeGreaterThanOrEqual(4);
+});
+
+test("the operation label is the root field, never the client's operation name", async () => {
+  await t.gql(`query Anything_8d1e { me { id } }`);
+  await t.gql(`query { a: me { id } b: __typename }`);
+  await t.gql(`{ notAField }`);
+  const res = await fetch(`${t.url}/metrics`);
+  const text = await res.text();
+  expect(text).not.toContain("Anything_8d1e");
+  const samples = await fetchMetrics(t.url);
+  expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "me", outcome: "ok" })).toBe(1);
+  expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "multiple", outcome: "ok" })).toBe(1);
+  expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "none", outcome: "GRAPHQL_VALIDATION_FAILED" })).toBe(1);
+});
+
+test("a reused refresh token is counted", async () => {
+  const user = await register(t);
+  await t.gql(REFRESH, { token: user.refreshToken });
+  expect(errorCode(await t.gql(REFRESH, { token: user.refreshToken }))).toBe("UNAUTHENTICATED");
+  expect(sampleValue(await fetchMetrics(t.url), "auth_refresh_token_reuse_total")).toBe(1);
+});
+
+test("rate-limit hits are counted by operation", async () => {
+  const limited = await startTestApp({ RATE_LIMIT_LOGIN_ACCOUNT: "2/1h" });
+  try {
+    const user = await register(limited);
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push(errorCode(await limited.gql(LOGIN, { email: user.user.email, password: "not-the-password-1" })));
+    expect(codes).toEqual(["UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"]);
+    expect(sampleValue(await fetchMetrics(limited.url), "auth_rate_limit_hits_total", { operation: "login" })).toBe(1);
+  } finally {
+    await limited.close();
+  }
+});
+
+test("two apps in one process keep their own counters", async () => {
+  const other = await startTestApp();
+  try {
+    const samples = await fetchMetrics(other.url);
+    expect(sampleValue(samples, "auth_logins_total", { outcome: "success" })).toBe(0);
+    expect(sampleValue(samples, "auth_refresh_token_reuse_total")).toBe(0);
+    expect(sampleValue(await fetchMetrics(t.url), "auth_logins_total", { outcome: "success" })).toBe(1);
+  } finally {
+    await other.close();
+  }
+});

@@ -1,0 +1,70 @@
+import { fetchMetrics, sampleValue } from "../helpers/metrics";
+import { hasRedisServer, startRedisServer, type RedisServer } from "../helpers/redis-server";
+import { freePort } from "../helpers/tcp-relay";
+import { register, startTestApp, type AuthPayload, type GraphQLResponse, type TestApp } from "../helpers/test-app";
+import { waitFor } from "../helpers/wait-for";
+
+// The test starts and kills a redis-server of its own on a spare port, so it needs the
+// binary on PATH (it is skipped without one). The service under test points REDIS_URL at
+// that port before anything listens there.
+const describeWithRedisServer = hasRedisServer ? describe : describe.skip;
+
+const ISSUE = `mutation { issueOneTimeToken(purpose: "outage") { token } }`;
+
+describeWithRedisServer("Redis outage", () => {
+  let port: number;
+  let t: TestApp;
+  let redis: RedisServer | undefined;
+  let user: AuthPayload;
+
+  const issue = () => t.gql(ISSUE, {}, { token: user.accessToken });
+  const readiness = async () => {
+    const res = await fetch(`${t.url}/readyz`);
+    return { status: res.status, body: (await res.json()) as { checks: Record<string, string> } };
+  };
+  const issued = async () => {
+    const res = await issue();
+    if (!res.data?.issueOneTimeToken.token) throw new Error(`not issued: ${JSON.stringify(res.errors)}`);
+  };
+  const expectCleanFastFailure = async (call: () => Promise<GraphQLResponse>) => {
+    const started = Date.now();
+    const res = await call();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(res.errors?.[0]).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    expect(JSON.stringify(res.errors)).not.toMatch(/redis|ECONNREFUSED|127\.0\.0\.1/i);
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}/0` });
+    user = await register(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    await redis?.kill();
+  });
+
+  test("down at start: the service starts, /readyz names Redis, token operations fail fast and cleanly", async () => {
+    expect(await readiness()).toEqual({ status: 503, body: expect.objectContaining({ checks: { database: "ok", redis: "unavailable" } }) });
+    await expectCleanFastFailure(issue);
+  });
+
+  test("Redis comes up: readiness and token operations recover without a restart", async () => {
+    redis = await startRedisServer(port);
+    await waitFor(async () => expect((await readiness()).status).toBe(200), 10_000);
+    await issued();
+  });
+
+  test("Redis dies while running: requests fail fast, the process stays up, and it recovers when Redis is back", async () => {
+    await redis!.kill();
+    await expectCleanFastFailure(issue);
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    expect(await readiness()).toMatchObject({ status: 503, body: { checks: { redis: "unavailable" } } });
+    expect((await t.gql(`{ me { id } }`, {}, { token: user.accessToken })).data?.me.id).toBe(user.user.id);
+    expect(sampleValue(await fetchMetrics(t.url), "auth_token_store_errors_total", { operation: "set" })).toBeGreaterThanOrEqual(2);
+
+    redis = await startRedisServer(port);
+    await waitFor(issued, 10_000);
+    expect((await readiness()).status).toBe(200);
+  });
+});

@@ -1,0 +1,117 @@
+import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
+const REFRESH_FROM_COOKIE = `mutation { refreshToken { accessToken refreshToken user { id email } } }`;
+const REFRESH = `mutation($r: String) { refreshToken(refreshToken: $r) { accessToken refreshToken } }`;
+const LOGOUT_FROM_COOKIE = `mutation { logout }`;
+const ME = `{ me { id } }`;
+
+/** The refresh_token Set-Cookie of a response, split into its value and its attributes. */
+function refreshCookieOf(headers: Headers): { value: string; attributes: Record<string, string | boolean> } | undefined {
+  const line = headers.getSetCookie().find((cookie) => cookie.startsWith("refresh_token="));
+  if (!line) return undefined;
+  const [pair = "", ...rest] = line.split(/;\s*/);
+  const attributes = Object.fromEntries(rest.map((part) => [part.split("=")[0]!.toLowerCase(), part.includes("=") ? part.slice(part.indexOf("=") + 1) : true]));
+  return { value: pair.slice("refresh_token=".length), attributes };
+}
+
+const withCookie = (token: string) => ({ headers: { cookie: `refresh_token=${token}` } });
+
+describe("REFRESH_TOKEN_COOKIE=true", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ REFRESH_TOKEN_COOKIE: "true" });
+  });
+  afterAll(() => t.close());
+
+  test("login sets the refresh token in an HttpOnly, Secure, SameSite=Strict cookie scoped to /graphql", async () => {
+    const auth = await register(t);
+    const res = await t.gql<{ login: AuthPayload }>(LOGIN, { email: auth.user.email, password: STRONG_PASSWORD });
+    const cookie = refreshCookieOf(res.headers);
+    expect(cookie?.value).toBe(res.data?.login.refreshToken);
+    expect(cookie?.attributes).toEqual({ "max-age": "2592000", path: "/graphql", httponly: true, secure: true, samesite: "Strict" });
+  });
+
+  test("register sets it too", async () => {
+    const res = await t.gql<{ register: AuthPayload }>(`mutation($input: RegisterInput!) { register(input: $input) { refreshToken } }`, {
+      input: { email: uniqueEmail(), password: STRONG_PASSWORD },
+    });
+    expect(refreshCookieOf(res.headers)?.value).toBe(res.data?.register.refreshToken);
+  });
+
+  test("refreshToken without an argument rotates the cookie's token and sets its successor", async () => {
+    const auth = await register(t);
+    const first = await t.gql(REFRESH_FROM_COOKIE, {}, withCookie(auth.refreshToken));
+    expect(first.errors).toBeUndefined();
+    expect(first.data?.refreshToken.user).toEqual({ id: auth.user.id, email: auth.user.email });
+    const successor = refreshCookieOf(first.headers)?.value;
+    expect(successor).toBe(first.data?.refreshToken.refreshToken);
+    expect(successor).not.toBe(auth.refreshToken);
+
+    const second = await t.gql(REFRESH_FROM_COOKIE, {}, withCookie(successor!));
+    expect(second.errors).toBeUndefined();
+    expect((await t.gql(ME, {}, { token: second.data?.refreshToken.accessToken })).data?.me.id).toBe(auth.user.id);
+  });
+
+  test("an argument wins over the cookie", async () => {
+    const mine = await register(t);
+    const other = await register(t);
+    const res = await t.gql(REFRESH, { r: mine.refreshToken }, withCookie(other.refreshToken));
+    expect((await t.gql(ME, {}, { token: res.data?.refreshToken.accessToken })).data?.me.id).toBe(mine.user.id);
+  });
+
+  test("without an argument or a cookie, refreshToken is UNAUTHENTICATED and logout ends nothing", async () => {
+    expect(errorCode(await t.gql(REFRESH_FROM_COOKIE))).toBe("UNAUTHENTICATED");
+    expect((await t.gql(LOGOUT_FROM_COOKIE)).data).toEqual({ logout: false });
+  });
+
+  test("logout without an argument ends the cookie's session and clears the cookie", async () => {
+    const auth = await register(t);
+    const res = await t.gql(LOGOUT_FROM_COOKIE, {}, withCookie(auth.refreshToken));
+    expect(res.data).toEqual({ logout: true });
+    const cleared = refreshCookieOf(res.headers);
+    expect(cleared?.value).toBe("");
+    expect(cleared?.attributes).toMatchObject({ path: "/graphql", httponly: true });
+    expect(new Date(cleared?.attributes.expires as string).getTime()).toBeLessThan(Date.now());
+    expect(errorCode(await t.gql(REFRESH_FROM_COOKIE, {}, withCookie(auth.refreshToken)))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await t.gql(ME, {}, { token: auth.accessToken }))).toBe("UNAUTHENTICATED");
+  });
+
+  test("logoutAll clears the cookie", async () => {
+    const auth = await register(t);
+    const res = await t.gql(`mutation { logoutAll }`, {}, { token: auth.accessToken, ...withCookie(auth.refreshToken) });
+    expect(res.data).toEqual({ logoutAll: true });
+    expect(refreshCookieOf(res.headers)?.value).toBe("");
+  });
+});
+
+describe("REFRESH_TOKEN_COOKIE off (the default)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  test("no cookie is set, and one sent along is ignored", async () => {
+    const auth = await register(t);
+    const login = await t.gql(LOGIN, { email: auth.user.email, password: STRONG_PASSWORD });
+    expect(login.headers.getSetCookie()).toEqual([]);
+    expect(errorCode(await t.gql(REFRESH_FROM_COOKIE, {}, withCookie(auth.refreshToken)))).toBe("UNAUTHENTICATED");
+    const logout = await t.gql(LOGOUT_FROM_COOKIE, {}, withCookie(auth.refreshToken));
+    expect(logout.data).toEqual({ logout: false });
+    expect(logout.headers.getSetCookie()).toEqual([]);
+    expect((await t.gql(REFRESH, { r: auth.refreshToken })).errors).toBeUndefined();
+  });
+});
+
+test("in development the cookie is not Secure, so plain http://localhost works", async () => {
+  const t = await startTestApp({ NODE_ENV: "development", REFRESH_TOKEN_COOKIE: "true", JWT_SECRET: "d".repeat(16) + "evelopment-secret-xyz" });
+  try {
+    const res = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { refreshToken } }`, {
+      input: { email: uniqueEmail(), password: STRONG_PASSWORD },
+    });
+    expect(refreshCookieOf(res.headers)?.attributes).toEqual({ "max-age": "2592000", path: "/graphql", httponly: true, samesite: "Strict" });
+  } finally {
+    await t.close();
+  }
+});

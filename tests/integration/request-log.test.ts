@@ -1,0 +1,146 @@
+import { captureLogs, type CapturedLogs } from "../helpers/log-capture";
+import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
+import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+
+// The whole log of one app, at trace level (SQL statements included), while it goes through
+// every flow that handles a secret. SMTP_URL is set: without it the log transport writes
+// emails, reset links included, to the log on purpose (development only; production needs SMTP_URL).
+let t: TestApp;
+let logs: CapturedLogs;
+let smtp: SmtpReceiver;
+const secrets: string[] = [];
+
+const LOGIN = `mutation SignIn($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
+const REFRESH = `mutation Refresh($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken } }`;
+const NEW_PASSWORD = "saffron-ladder-comet-77";
+const WRONG_PASSWORD = "tangerine-wrong-guess-13";
+
+const events = (name: string) => logs.records().filter((record) => record.event === name);
+const requestLines = () => logs.records().filter((record) => record.msg === "request completed" || record.msg === "request failed");
+
+let user: AuthPayload;
+let admin: AuthPayload;
+
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  logs = captureLogs("trace");
+  t = await startTestApp({ SMTP_URL: smtp.url, REFRESH_TOKEN_REUSE_INTERVAL: "0" }, { logger: logs.logger });
+
+  user = await register(t);
+  secrets.push(STRONG_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, user.accessToken, user.refreshToken);
+
+  // A retired refresh token presented again: reuse detection ends the session.
+  const rotated = await t.gql(REFRESH, { token: user.refreshToken });
+  secrets.push(rotated.data?.refreshToken.refreshToken, rotated.data?.refreshToken.accessToken);
+  expect(errorCode(await t.gql(REFRESH, { token: user.refreshToken }))).toBe("UNAUTHENTICATED");
+
+  expect(errorCode(await t.gql(LOGIN, { input: { email: user.user.email, password: WRONG_PASSWORD } }))).toBe("UNAUTHENTICATED");
+  expect(errorCode(await t.gql(LOGIN, { input: { email: uniqueEmail("nobody"), password: WRONG_PASSWORD } }))).toBe("UNAUTHENTICATED");
+
+  await t.gql(`mutation($email: String!) { requestPasswordReset(email: $email) }`, { email: user.user.email });
+  const mail = await smtp.waitForMail(user.user.email, (m) => m.text.includes("reset-password?token="));
+  const resetToken = /reset-password\?token=([\w-]+)/.exec(mail.text)![1]!;
+  secrets.push(resetToken);
+  const reset = await t.gql(`mutation($token: String!, $password: String!) { resetPassword(token: $token, newPassword: $password) }`, {
+    token: resetToken,
+    password: NEW_PASSWORD,
+  });
+  expect(reset.data?.resetPassword).toBe(true);
+
+  const login = await t.gql<{ login: AuthPayload }>(LOGIN, { input: { email: user.user.email, password: NEW_PASSWORD } });
+  secrets.push(login.data!.login.accessToken, login.data!.login.refreshToken);
+  const issued = await t.gql(`mutation { issueOneTimeToken(purpose: "download") { token } }`, {}, { token: login.data!.login.accessToken });
+  secrets.push(issued.data?.issueOneTimeToken.token);
+
+  const adminEmail = uniqueEmail("admin");
+  await t.app.services.userAdmin.provisionAdmin(adminEmail, STRONG_PASSWORD);
+  admin = (await t.gql<{ login: AuthPayload }>(LOGIN, { input: { email: adminEmail, password: STRONG_PASSWORD } })).data!.login;
+  secrets.push(admin.accessToken, admin.refreshToken);
+  const deactivated = await t.gql(`mutation($id: ID!) { setUserActive(id: $id, active: false) { active } }`, { id: user.user.id }, { token: admin.accessToken });
+  expect(deactivated.data?.setUserActive.active).toBe(false);
+
+  // Places a careless log line would pick up: a malformed Authorization header, a cookie,
+  // a token in the query string of a GET.
+  const planted = "planted-secret-9f3a1c7e";
+  secrets.push(planted);
+  await t.gql(`{ me { id } }`, {}, { headers: { authorization: `Bearer ${planted} extra`, cookie: `session=${planted}` } });
+  await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ me { id } }")}&token=${planted}`, { headers: { "apollo-require-preflight": "1" } });
+  await fetch(`${t.url}/account/reset-password?token=${planted}`);
+});
+
+afterAll(async () => {
+  await t.close();
+  await smtp.close();
+});
+
+describe("request log", () => {
+  test("one line per request with its id, operation name, outcome and duration; the id comes back in X-Request-Id", async () => {
+    const res = await t.gql(LOGIN, { input: { email: uniqueEmail(), password: WRONG_PASSWORD } }, { headers: { "x-request-id": "lb-7f3e.42" } });
+    expect(res.headers.get("x-request-id")).toBe("lb-7f3e.42");
+
+    const lines = requestLines().filter((line) => line.requestId === "lb-7f3e.42");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      method: "POST",
+      path: "/graphql",
+      statusCode: 200,
+      operationName: "SignIn",
+      operation: "login",
+      outcome: "error",
+      errorCodes: ["UNAUTHENTICATED"],
+    });
+    expect(lines[0]!.durationMs).toEqual(expect.any(Number));
+  });
+
+  test("a successful operation is logged ok, and a request without an id gets a new one", async () => {
+    const res = await t.gql(`query WhoAmI { me { id } }`, {}, { token: admin.accessToken });
+    const id = res.headers.get("x-request-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const [line] = requestLines().filter((record) => record.requestId === id);
+    expect(line).toMatchObject({ operationName: "WhoAmI", operation: "me", outcome: "ok", errorCodes: [], statusCode: 200 });
+  });
+
+  test("an X-Request-Id that does not look like one is replaced, not logged", async () => {
+    for (const forged of ["a b", "x".repeat(200), '"}{"level":60']) {
+      const res = await fetch(`${t.url}/healthz`, { headers: { "x-request-id": forged } });
+      expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(logs.text()).not.toContain(forged);
+    }
+  });
+
+  test("requests that are not GraphQL are logged by path, without their query string", async () => {
+    const lines = requestLines().filter((line) => line.path === "/account/reset-password");
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines[0]).not.toHaveProperty("operation");
+  });
+});
+
+describe("security events", () => {
+  test("failed and successful logins, with the user id when the address has an account", () => {
+    expect(events("login_failed")).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ userId: user.user.id, reason: "wrong_password", ip: "127.0.0.1" }),
+        expect.objectContaining({ userId: null, reason: "unknown_email" }),
+      ]),
+    );
+    expect(events("login_succeeded")).toEqual(expect.arrayContaining([expect.objectContaining({ userId: user.user.id })]));
+  });
+
+  test("refresh token reuse, password reset and deactivation", () => {
+    expect(events("refresh_token_reuse")).toEqual([expect.objectContaining({ userId: user.user.id, sessionId: expect.any(String), level: 40 })]);
+    expect(events("password_reset")).toEqual([expect.objectContaining({ userId: user.user.id })]);
+    expect(events("account_deactivated")).toEqual([expect.objectContaining({ userId: user.user.id, adminId: admin.user.id })]);
+  });
+
+  test("no password, token, Authorization header or cookie ever reaches the log", () => {
+    const text = logs.text();
+    // The capture did see the requests, SQL included: an empty log would pass the check below.
+    expect(requestLines().length).toBeGreaterThan(10);
+    expect(logs.records().some((record) => record.sql)).toBe(true);
+    expect(secrets.filter(Boolean).length).toBe(secrets.length);
+    for (const secret of secrets) expect({ secret, logged: text.includes(secret) }).toEqual({ secret, logged: false });
+    expect(text).not.toMatch(/\$argon2id\$/);
+    expect(text).not.toMatch(/bearer /i);
+    expect(text).not.toContain(user.user.email);
+  });
+});

@@ -1,0 +1,85 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
+
+const SECRET = "siteverify-secret";
+const received: URLSearchParams[] = [];
+
+// A stand-in for the provider's siteverify API: accepts the token "human" for our secret.
+let siteverify: Server;
+let verifyUrl: string;
+beforeAll(async () => {
+  siteverify = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      const form = new URLSearchParams(body);
+      received.push(form);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ success: form.get("secret") === SECRET && form.get("response") === "human" }));
+    });
+  });
+  await new Promise<void>((resolve) => siteverify.listen(0, "127.0.0.1", resolve));
+  verifyUrl = `http://127.0.0.1:${(siteverify.address() as AddressInfo).port}/siteverify`;
+});
+afterAll(() => new Promise((resolve) => siteverify.close(resolve)));
+
+const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { user { id } } }`;
+const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { user { id } } }`;
+const RESET = `mutation($e: String!, $c: String) { requestPasswordReset(email: $e, captchaToken: $c) }`;
+
+describe("with a captcha provider", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_VERIFY_URL: verifyUrl });
+  });
+  afterAll(() => t.close());
+
+  test("register, login and requestPasswordReset need an accepted captchaToken", async () => {
+    const email = uniqueEmail();
+    for (const captchaToken of [undefined, "robot"]) {
+      const res = await t.gql(REGISTER, { input: { email, password: STRONG_PASSWORD, captchaToken } });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "captchaToken" });
+    }
+    expect((await t.gql(REGISTER, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } })).data?.register.user.id).toBeDefined();
+
+    expect(errorCode(await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD } }))).toBe("BAD_USER_INPUT");
+    expect((await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } })).data?.login.user.id).toBeDefined();
+
+    expect(errorCode(await t.gql(RESET, { e: email, c: "robot" }))).toBe("BAD_USER_INPUT");
+    expect((await t.gql(RESET, { e: email, c: "human" })).data).toEqual({ requestPasswordReset: true });
+  });
+
+  test("the provider gets the secret, the token and the client address", async () => {
+    await t.gql(LOGIN, { input: { email: uniqueEmail(), password: "whatever-password", captchaToken: "human" } });
+    expect(received.at(-1)?.get("secret")).toBe(SECRET);
+    expect(received.at(-1)?.get("response")).toBe("human");
+    expect(received.at(-1)?.get("remoteip")).toMatch(/127\.0\.0\.1/);
+  });
+
+  test("the captcha is checked before any password work", async () => {
+    // A too-short password would be refused by the policy: the captcha answers first.
+    const res = await t.gql(REGISTER, { input: { email: uniqueEmail(), password: "short" } });
+    expect(res.errors?.[0]?.extensions.field).toBe("captchaToken");
+  });
+});
+
+test("a provider that cannot be reached fails closed with a clean error", async () => {
+  const t = await startTestApp({ CAPTCHA_PROVIDER: "hcaptcha", CAPTCHA_SECRET: SECRET, CAPTCHA_VERIFY_URL: "http://127.0.0.1:1/siteverify" });
+  try {
+    const res = await t.gql(LOGIN, { input: { email: uniqueEmail(), password: STRONG_PASSWORD, captchaToken: "human" } });
+    expect(res.errors?.[0]).toMatchObject({ message: "Captcha verification is unavailable; try again later", extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    expect(JSON.stringify(res.errors)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+  } finally {
+    await t.close();
+  }
+});
+
+test("without a provider no captchaToken is needed", async () => {
+  const t = await startTestApp();
+  try {
+    expect((await register(t)).user.id).toBeDefined();
+  } finally {
+    await t.close();
+  }
+});

@@ -1,0 +1,72 @@
+import { startTestApp, type TestApp } from "../helpers/test-app";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ CORS_ORIGINS: "https://app.example.com, https://admin.example.com" });
+});
+afterAll(() => t.close());
+
+const preflight = (origin: string) =>
+  fetch(`${t.url}/graphql`, {
+    method: "OPTIONS",
+    headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" },
+  });
+
+test("CORS answers only the listed origins", async () => {
+  const allowed = await preflight("https://app.example.com");
+  expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+  expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
+  const other = await preflight("https://evil.example.net");
+  expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  const simple = await fetch(`${t.url}/graphql?query=${encodeURIComponent("{__typename}")}`, {
+    headers: { origin: "https://evil.example.net", "apollo-require-preflight": "1" },
+  });
+  expect(simple.headers.get("access-control-allow-origin")).toBeNull();
+});
+
+test("without CORS_ORIGINS no origin is allowed", async () => {
+  const app = await startTestApp();
+  try {
+    const res = await fetch(`${app.url}/graphql`, { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST" } });
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  } finally {
+    await app.close();
+  }
+});
+
+test("responses carry security headers suited to an API", async () => {
+  const res = await t.gql(`{ __typename }`);
+  expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+  expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+  expect(res.headers.get("x-powered-by")).toBeNull();
+});
+
+describe("errors reveal nothing internal", () => {
+  test("malformed JSON is a 400 without the parser's message", async () => {
+    const res = await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query": "{ me { id } }"' });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ errors: [{ message: "Malformed request", extensions: { code: "BAD_REQUEST" } }] });
+    expect(text).not.toMatch(/JSON|position|Unexpected|at \//);
+  });
+
+  test("wrong variable types are a clean BAD_USER_INPUT", async () => {
+    const res = await t.gql(`mutation($input: LoginInput!) { login(input: $input) { accessToken } }`, { input: { email: ["x"], password: {} } });
+    expect(res.errors?.[0]?.extensions.code).toBe("BAD_USER_INPUT");
+    expect(JSON.stringify(res.errors)).not.toMatch(/node_modules|\/src\/|stack/);
+  });
+
+  test("an unexpected failure is masked: no SQL, stack or path", async () => {
+    // A database that is gone: every query fails inside the driver.
+    const app = await startTestApp();
+    try {
+      await app.app.database.close();
+      const res = await app.gql(`mutation { login(input: { email: "a@example.com", password: "whatever-password" }) { accessToken } }`);
+      expect(res.errors).toEqual([expect.objectContaining({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } })]);
+      expect(JSON.stringify(res)).not.toMatch(/select|users|closed|pglite|postgres|\/src\/|at /i);
+    } finally {
+      await app.close().catch(() => {});
+    }
+  });
+});

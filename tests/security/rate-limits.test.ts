@@ -1,0 +1,170 @@
+import { createTestRedis } from "../helpers/redis";
+import { createTestDatabase } from "../helpers/databases";
+import { errorCode, GENEROUS_RATE_LIMITS, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
+
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { user { id } } }`;
+
+// The shipped defaults, not the generous limits the functional tests run with.
+const DEFAULTS = Object.fromEntries(Object.keys(GENEROUS_RATE_LIMITS).map((name) => [name, undefined]));
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp(DEFAULTS);
+});
+afterAll(() => t.close());
+
+const login = (app: TestApp, email: string, password: string) => app.gql(LOGIN, { email, password });
+
+describe("login, per account (5 failures per 15 minutes by default)", () => {
+  test("30 simultaneous wrong passwords: only 5 reach the password check", async () => {
+    const { user } = await register(t);
+    const results = await Promise.all(Array.from({ length: 30 }, () => login(t, user.email, "wrong-password-guess")));
+    const codes = results.map(errorCode);
+    expect(codes.filter((c) => c === "UNAUTHENTICATED")).toHaveLength(5);
+    expect(codes.filter((c) => c === "RATE_LIMITED")).toHaveLength(25);
+    const limited = results.find((r) => errorCode(r) === "RATE_LIMITED")!;
+    expect(limited.errors?.[0]?.extensions.retryAfter).toBeGreaterThan(800);
+    expect(limited.errors?.[0]?.extensions.retryAfter).toBeLessThanOrEqual(900);
+  });
+
+  test("once limited, even the right password is refused", async () => {
+    const { user } = await register(t);
+    for (let i = 0; i < 5; i++) await login(t, user.email, "wrong-password-guess");
+    expect(errorCode(await login(t, user.email, STRONG_PASSWORD))).toBe("RATE_LIMITED");
+  });
+
+  test("changing the address's case or padding it buys no attempts", async () => {
+    const { user } = await register(t);
+    const variants = [user.email, user.email.toUpperCase(), ` ${user.email}`, `${user.email} `, user.email.replace(/^./, (c) => c.toUpperCase())];
+    for (const email of variants) await login(t, email, "wrong-password-guess");
+    expect(errorCode(await login(t, user.email.toUpperCase(), "wrong-password-guess"))).toBe("RATE_LIMITED");
+  });
+
+  test("aliases in one request cannot multiply attempts", async () => {
+    const { user } = await register(t);
+    const fields = Array.from({ length: 8 }, (_, i) => `a${i}: login(input: { email: $email, password: "wrong-password-guess" }) { user { id } }`);
+    const burst = () => t.gql(`mutation($email: String!) { ${fields.join("\n")} }`, { email: user.email });
+    // Mutation fields run one after another and a failed login ends the request: one attempt each.
+    for (let i = 0; i < 5; i++) expect((await burst()).errors?.map((e) => e.extensions.code)).toEqual(["UNAUTHENTICATED"]);
+    expect((await burst()).errors?.map((e) => e.extensions.code)).toEqual(["RATE_LIMITED"]);
+  });
+
+  test("aliases that succeed are counted one by one", async () => {
+    const { user } = await register(t);
+    const fields = Array.from({ length: 5 }, (_, i) => `a${i}: requestPasswordReset(email: $email)`);
+    const res = await t.gql(`mutation($email: String!) { ${fields.join("\n")} }`, { email: user.email });
+    expect(res.errors?.map((e) => [e.path?.[0], e.extensions.code])).toEqual([["a3", "RATE_LIMITED"]]);
+  });
+
+  test("successful logins are not failures: a user may sign in often", async () => {
+    const { user } = await register(t);
+    for (let i = 0; i < 8; i++) expect((await login(t, user.email, STRONG_PASSWORD)).data?.login.user.id).toBe(user.id);
+  });
+
+  test("unknown addresses are limited like known ones", async () => {
+    const email = uniqueEmail("ghost");
+    const codes = [];
+    for (let i = 0; i < 6; i++) codes.push(errorCode(await login(t, email, "wrong-password-guess")));
+    expect(codes).toEqual([...Array(5).fill("UNAUTHENTICATED"), "RATE_LIMITED"]);
+  });
+});
+
+test("the count starts over when the window passes", async () => {
+  const short = await startTestApp({ ...DEFAULTS, RATE_LIMIT_LOGIN_ACCOUNT: "2/2s" });
+  try {
+    const { user } = await register(short);
+    await login(short, user.email, "wrong-password-guess");
+    await login(short, user.email, "wrong-password-guess");
+    expect(errorCode(await login(short, user.email, STRONG_PASSWORD))).toBe("RATE_LIMITED");
+    // The store's own clock (Redis's, when it is Redis) closes the window, so this waits for real.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect((await login(short, user.email, STRONG_PASSWORD)).data?.login.user.id).toBe(user.id);
+  } finally {
+    await short.close();
+  }
+});
+
+describe("per client address", () => {
+  test("register: 10 an hour from one address", async () => {
+    const app = await startTestApp({ ...DEFAULTS });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          app.gql(`mutation($e: String!) { register(input: { email: $e, password: "plum-kettle-orbit-42" }) { user { id } } }`, { e: uniqueEmail() }),
+        ),
+      );
+      expect(results.filter((r) => r.data?.register)).toHaveLength(10);
+      expect(results.filter((r) => errorCode(r) === "RATE_LIMITED")).toHaveLength(2);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test("TRUST_PROXY off: X-Forwarded-For does not give a client a fresh address", async () => {
+    const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_REGISTER_IP: "2/1h" });
+    try {
+      const registerFrom = (ip: string) =>
+        app.gql(`mutation($e: String!) { register(input: { email: $e, password: "plum-kettle-orbit-42" }) { user { id } } }`, { e: uniqueEmail() }, {
+          headers: { "x-forwarded-for": ip },
+        });
+      await registerFrom("10.0.0.1");
+      await registerFrom("10.0.0.2");
+      expect(errorCode(await registerFrom("10.0.0.3"))).toBe("RATE_LIMITED");
+    } finally {
+      await app.close();
+    }
+  });
+
+  test("TRUST_PROXY on: each forwarded client has its own count", async () => {
+    const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_REGISTER_IP: "2/1h", TRUST_PROXY: "true" });
+    try {
+      const registerFrom = (ip: string) =>
+        app.gql(`mutation($e: String!) { register(input: { email: $e, password: "plum-kettle-orbit-42" }) { user { id } } }`, { e: uniqueEmail() }, {
+          headers: { "x-forwarded-for": ip },
+        });
+      await registerFrom("10.0.0.1");
+      await registerFrom("10.0.0.1");
+      expect(errorCode(await registerFrom("10.0.0.1"))).toBe("RATE_LIMITED");
+      expect((await registerFrom("10.0.0.2")).data?.register.user.id).toEqual(expect.any(String));
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+test("requestPasswordReset: 3 an hour per address, whatever its case", async () => {
+  const { user } = await register(t);
+  const codes = [];
+  for (const email of [user.email, user.email.toUpperCase(), user.email, ` ${user.email}`]) {
+    codes.push(errorCode(await t.gql(`mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: email })) ?? "ok");
+  }
+  expect(codes).toEqual(["ok", "ok", "ok", "RATE_LIMITED"]);
+});
+
+test("changePassword: wrong current passwords are limited per user", async () => {
+  const auth = await register(t);
+  const change = (current: string) =>
+    t.gql(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "a-brand-new-passphrase") }`, { c: current }, { token: auth.accessToken });
+  for (let i = 0; i < 5; i++) expect(errorCode(await change("not-my-password"))).toBe("BAD_USER_INPUT");
+  expect(errorCode(await change(STRONG_PASSWORD))).toBe("RATE_LIMITED");
+});
+
+// In the embedded mode each process has its own in-process store: sharing limits between
+// instances is what REDIS_URL is for, so this part runs with TEST_REDIS_URL.
+(process.env.TEST_REDIS_URL ? test : test.skip)("limits hold across two instances sharing Redis", async () => {
+  const database = await createTestDatabase({ shared: true });
+  const redis = createTestRedis();
+  const a = await startTestApp(DEFAULTS, { database, redis });
+  const b = await startTestApp(DEFAULTS, { database, redis });
+  try {
+    const { user } = await register(a);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => login(i % 2 ? a : b, user.email, "wrong-password-guess")));
+    expect(results.filter((r) => errorCode(r) === "UNAUTHENTICATED")).toHaveLength(5);
+    expect(errorCode(await login(b, user.email, STRONG_PASSWORD))).toBe("RATE_LIMITED");
+  } finally {
+    await a.close();
+    await b.close();
+    await redis.cleanup();
+    await database.drop();
+  }
+});

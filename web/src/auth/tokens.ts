@@ -1,0 +1,191 @@
+export type AuthState = "unknown" | "signed-in" | "signed-out";
+
+export interface IssuedTokens {
+  accessToken: string;
+  /** Seconds. */
+  expiresIn: number;
+  /** Absent when the service keeps it in the HttpOnly cookie. */
+  refreshToken?: string | null;
+}
+
+export interface Tokens {
+  state(): AuthState;
+  subscribe(listener: () => void): () => void;
+  /** Resumes a session kept by the cookie or the storage, if there is one. */
+  start(): Promise<void>;
+  signIn(issued: IssuedTokens): void;
+  /** Forgets the session here and in the other tabs (after logout, logoutAll or a reset). */
+  signOut(): void;
+  /** A valid access token, refreshed first when it is about to expire; null when signed out. */
+  accessToken(): Promise<string | null>;
+  /** Rotates now (after changePassword, which retires every access token). */
+  refresh(): Promise<string | null>;
+  /** For logout when there is no cookie. */
+  storedRefreshToken(): string | null;
+}
+
+/** A refresh that failed for a passing reason (network, rate limit): the session may still be alive. */
+export class RefreshFailed extends Error {}
+
+const LOCK_NAME = "graphql-auth:refresh";
+const CHANNEL_NAME = "graphql-auth:session";
+const STORAGE_KEY = "graphql-auth:refresh-token";
+const RETRY_MS = 5_000;
+
+const REFRESH_FROM_COOKIE = `mutation RefreshFromCookie { refreshToken { accessToken expiresIn } }`;
+const REFRESH = `mutation Refresh($refreshToken: String!) { refreshToken(refreshToken: $refreshToken) { accessToken refreshToken expiresIn } }`;
+
+interface RefreshResponse {
+  data?: { refreshToken?: IssuedTokens | null } | null;
+  errors?: { extensions?: { code?: string } }[];
+}
+
+type Message = { type: "signed-in" } | { type: "signed-out" };
+
+/** Refresh ahead of expiry by a fifth of the lifetime, at most a minute. */
+const marginMs = (ttlSeconds: number) => Math.min(60, ttlSeconds / 5) * 1000;
+
+/**
+ * Web Locks make a refresh single-flight across every tab of this origin: with the cookie (or the
+ * stored token) shared, two tabs rotating the same refresh token at once would look like theft to
+ * the service and end the session. Without Web Locks (an insecure context) each tab is still
+ * single-flight, and the service's REFRESH_TOKEN_REUSE_INTERVAL absorbs two tabs that race.
+ */
+function withLock<T>(task: () => Promise<T>): Promise<T> {
+  return typeof navigator.locks?.request === "function" ? navigator.locks.request(LOCK_NAME, task) : task();
+}
+
+/**
+ * The access token lives in this closure only, never in storage. The refresh token is in an
+ * HttpOnly cookie (useCookie), or else in localStorage so that every tab shares one session.
+ */
+export function createTokens(options: { graphqlUrl: string; useCookie: boolean }): Tokens {
+  const { graphqlUrl, useCookie } = options;
+  let state: AuthState = "unknown";
+  let access: { token: string; refreshAt: number; expiresAt: number } | null = null;
+  let inFlight: Promise<string | null> | null = null;
+  let timer: number | undefined;
+  const listeners = new Set<() => void>();
+  const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
+
+  const stored = {
+    get: () => (useCookie ? null : localStorage.getItem(STORAGE_KEY)),
+    set: (token: string | null | undefined) => {
+      if (!useCookie && token) localStorage.setItem(STORAGE_KEY, token);
+    },
+    clear: () => {
+      if (!useCookie) localStorage.removeItem(STORAGE_KEY);
+    },
+  };
+
+  function setState(next: AuthState) {
+    if (state === next) return;
+    state = next;
+    for (const listener of listeners) listener();
+  }
+
+  function schedule(delayMs: number) {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => refresh().catch(() => schedule(RETRY_MS)), Math.max(delayMs, 1000));
+  }
+
+  function accept(issued: IssuedTokens) {
+    const now = Date.now();
+    const expiresAt = now + issued.expiresIn * 1000;
+    access = { token: issued.accessToken, expiresAt, refreshAt: expiresAt - marginMs(issued.expiresIn) };
+    stored.set(issued.refreshToken);
+    schedule(access.refreshAt - now);
+    setState("signed-in");
+  }
+
+  function forget() {
+    access = null;
+    window.clearTimeout(timer);
+    stored.clear();
+    setState("signed-out");
+  }
+
+  /** The new pair, or null when the service says the session is over. Read inside the lock: another tab may just have rotated. */
+  async function requestRefresh(): Promise<IssuedTokens | null> {
+    const refreshToken = stored.get();
+    if (!useCookie && !refreshToken) return null;
+    let response: Response;
+    try {
+      response = await fetch(graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify(useCookie ? { query: REFRESH_FROM_COOKIE } : { query: REFRESH, variables: { refreshToken } }),
+      });
+    } catch {
+      throw new RefreshFailed("The service cannot be reached");
+    }
+    const body = (await response.json().catch(() => null)) as RefreshResponse | null;
+    if (body?.data?.refreshToken) return body.data.refreshToken;
+    const code = body?.errors?.[0]?.extensions?.code;
+    if (code === "UNAUTHENTICATED") return null;
+    throw new RefreshFailed(code ?? `HTTP ${response.status}`);
+  }
+
+  function refresh(): Promise<string | null> {
+    inFlight ??= withLock(async () => {
+      const issued = await requestRefresh();
+      if (!issued) {
+        forget();
+        return null;
+      }
+      accept(issued);
+      return issued.accessToken;
+    }).finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  }
+
+  channel?.addEventListener("message", (event: MessageEvent<Message>) => {
+    if (event.data.type === "signed-out") {
+      access = null;
+      window.clearTimeout(timer);
+      setState("signed-out");
+    } else if (event.data.type === "signed-in" && state !== "signed-in") {
+      refresh().catch(() => undefined);
+    }
+  });
+
+  return {
+    state: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async start() {
+      try {
+        await refresh();
+      } catch {
+        // Unreachable for now: show the sign-in page rather than a spinner forever.
+        if (state === "unknown") setState("signed-out");
+      }
+    },
+    signIn(issued) {
+      accept(issued);
+      channel?.postMessage({ type: "signed-in" } satisfies Message);
+    },
+    signOut() {
+      forget();
+      channel?.postMessage({ type: "signed-out" } satisfies Message);
+    },
+    async accessToken() {
+      if (access && Date.now() < access.refreshAt) return access.token;
+      if (state === "signed-out") return null;
+      try {
+        return await refresh();
+      } catch (error) {
+        // A token that has not expired yet still works while the refresh waits for better luck.
+        if (access && Date.now() < access.expiresAt) return access.token;
+        throw error;
+      }
+    },
+    refresh,
+    storedRefreshToken: () => stored.get(),
+  };
+}

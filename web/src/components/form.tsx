@@ -1,0 +1,140 @@
+import { useEffect, useRef, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
+import { describeError, type Problem, type Wording } from "../errors";
+
+type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, "name" | "id">;
+
+interface FieldProps extends InputProps {
+  name: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  /** Beside the input, e.g. a show-password button. */
+  after?: ReactNode;
+}
+
+/** A labelled input whose hint and error are read out with it (aria-describedby). */
+export function Field({ name, label, hint, error, after, ...input }: FieldProps) {
+  const id = `field-${name}`;
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {hint && (
+        <p id={`${id}-hint`} className="hint">
+          {hint}
+        </p>
+      )}
+      <div className="input-row">
+        <input id={id} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+        {after}
+      </div>
+      {error && (
+        <p id={`${id}-error`} className="field-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A password input that can be shown, which helps on a phone keyboard (NIST SP 800-63B asks for it). */
+export function PasswordField(props: Omit<FieldProps, "type" | "after">) {
+  const [isShown, setShown] = useState(false);
+  const toggle = (
+    <button type="button" className="secondary show-password" aria-pressed={isShown} aria-controls={`field-${props.name}`} onClick={() => setShown(!isShown)}>
+      {isShown ? "Hide" : "Show"}
+      <span className="visually-hidden"> password</span>
+    </button>
+  );
+  return <Field {...props} type={isShown ? "text" : "password"} after={toggle} autoCapitalize="off" spellCheck={false} />;
+}
+
+export function Alert({ problem, children }: { problem: Problem | null; children?: ReactNode }) {
+  if (!problem) return null;
+  return (
+    <div className="alert" role="alert">
+      <p>{problem.message}</p>
+      {children}
+    </div>
+  );
+}
+
+export function SubmitButton({ form, label, busyLabel }: { form: SubmitState; label: string; busyLabel: string }) {
+  const waiting = form.secondsToWait > 0;
+  return (
+    <button type="submit" aria-disabled={form.isBusy || waiting} className={form.isBusy || waiting ? "is-disabled" : undefined}>
+      {waiting ? `Try again in ${form.secondsToWait} s` : form.isBusy ? busyLabel : label}
+    </button>
+  );
+}
+
+export interface SubmitState {
+  onSubmit(event: FormEvent<HTMLFormElement>): void;
+  isBusy: boolean;
+  /** A problem with no input of this form to attach it to: shown in the form's alert. */
+  problem: Problem | null;
+  /** The message for one input, when the service named it. */
+  errorFor(field: string): string | undefined;
+  /** The contract's code of the last failure (EMAIL_TAKEN, INVALID_TOKEN, …). */
+  code: string | undefined;
+  /** Counts down a RATE_LIMITED wait; the button refuses until then. */
+  secondsToWait: number;
+}
+
+/**
+ * Submits a form once at a time and turns a failure into a Problem: on the input the service
+ * named (which then takes the focus), else in the form's alert, which is announced.
+ */
+export function useSubmit(action: (form: HTMLFormElement) => Promise<unknown>, wording: Wording = {}): SubmitState {
+  const [isBusy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [waitUntil, setWaitUntil] = useState(0);
+  const [now, setNow] = useState(() => Date.now());
+  const formRef = useRef<HTMLFormElement | null>(null);
+
+  useEffect(() => {
+    if (waitUntil <= Date.now()) return;
+    const tick = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(tick);
+  }, [waitUntil]);
+
+  useEffect(() => {
+    if (!problem?.field) return;
+    formRef.current?.querySelector<HTMLInputElement>(`[name="${problem.field}"]`)?.focus();
+  }, [problem]);
+
+  const secondsToWait = Math.max(0, Math.ceil((waitUntil - now) / 1000));
+  const hasInput = (field: string | undefined) => !!field && !!formRef.current?.querySelector(`[name="${field}"]`);
+
+  return {
+    isBusy,
+    secondsToWait,
+    problem: problem && !hasInput(problem.field) ? problem : null,
+    errorFor: (field) => (problem?.field === field ? problem.message : undefined),
+    code: problem?.code,
+    onSubmit(event) {
+      event.preventDefault();
+      if (isBusy || secondsToWait > 0) return;
+      const form = event.currentTarget;
+      formRef.current = form;
+      setBusy(true);
+      setProblem(null);
+      action(form)
+        .catch((error: unknown) => {
+          const found = describeError(error, wording);
+          setProblem(found);
+          if (found.retryAfter) {
+            setNow(Date.now());
+            setWaitUntil(Date.now() + found.retryAfter * 1000);
+          }
+        })
+        .finally(() => setBusy(false));
+    },
+  };
+}
+
+/** The value of one named input of a submitted form. */
+export function valueOf(form: HTMLFormElement, name: string): string {
+  const value = new FormData(form).get(name);
+  return typeof value === "string" ? value : "";
+}

@@ -1,0 +1,34 @@
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
+import { CombinedGraphQLErrors } from "@apollo/client/errors";
+import { SetContextLink } from "@apollo/client/link/context";
+import { ErrorLink } from "@apollo/client/link/error";
+import { from, switchMap, throwError } from "rxjs";
+import type { Tokens } from "../auth/tokens";
+
+const isUnauthenticated = (error: unknown) =>
+  CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
+
+/**
+ * Apollo Client for this service: every operation carries a fresh access token (refreshed ahead
+ * of expiry), and one that was refused anyway (the service restarted with another key, or a
+ * password change retired it) is retried once after a refresh.
+ */
+export function createClient(tokens: Tokens, uri: string) {
+  const withAccessToken = new SetContextLink(async (previous) => {
+    const token = await tokens.accessToken();
+    return token ? { headers: { ...previous.headers, authorization: `Bearer ${token}` } } : {};
+  });
+
+  const retryOnceAfterRefresh = new ErrorLink(({ error, operation, forward }) => {
+    const context = operation.getContext();
+    // Only requests that carried a token: a wrong password at sign-in is UNAUTHENTICATED too.
+    if (!isUnauthenticated(error) || !context.headers?.authorization || context.retriedAfterRefresh) return;
+    operation.setContext({ retriedAfterRefresh: true });
+    return from(tokens.refresh()).pipe(switchMap((token) => (token ? forward(operation) : throwError(() => error))));
+  });
+
+  return new ApolloClient({
+    link: ApolloLink.from([retryOnceAfterRefresh, withAccessToken, new HttpLink({ uri, credentials: "same-origin" })]),
+    cache: new InMemoryCache(),
+  });
+}

@@ -1,0 +1,134 @@
+import { gql, type TypedDocumentNode } from "@apollo/client";
+
+export interface Me {
+  id: string;
+  email: string;
+  name: string | null;
+  role: "USER" | "ADMIN";
+  emailVerified: boolean;
+  createdAt: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+interface Issued {
+  accessToken: string;
+  expiresIn: number;
+  /** Selected only without the cookie: with it, this page never holds the refresh token. */
+  refreshToken?: string | null;
+}
+
+const ME_FIELDS = gql`
+  fragment MeFields on User {
+    id
+    email
+    name
+    role
+    emailVerified
+    createdAt
+  }
+`;
+
+export const ME: TypedDocumentNode<{ me: Me | null }> = gql`
+  query Me {
+    me {
+      ...MeFields
+    }
+  }
+  ${ME_FIELDS}
+`;
+
+export const REGISTER: TypedDocumentNode<
+  { register: Issued },
+  { input: { email: string; password: string; name?: string | null }; withRefreshToken: boolean }
+> = gql`
+  mutation Register($input: RegisterInput!, $withRefreshToken: Boolean!) {
+    register(input: $input) {
+      accessToken
+      expiresIn
+      refreshToken @include(if: $withRefreshToken)
+    }
+  }
+`;
+
+export const LOGIN: TypedDocumentNode<{ login: Issued }, { input: { email: string; password: string }; withRefreshToken: boolean }> = gql`
+  mutation Login($input: LoginInput!, $withRefreshToken: Boolean!) {
+    login(input: $input) {
+      accessToken
+      expiresIn
+      refreshToken @include(if: $withRefreshToken)
+    }
+  }
+`;
+
+/** Without a variable the service reads the cookie. */
+export const LOGOUT: TypedDocumentNode<{ logout: boolean }, { refreshToken?: string | null }> = gql`
+  mutation Logout($refreshToken: String) {
+    logout(refreshToken: $refreshToken)
+  }
+`;
+
+export const LOGOUT_ALL: TypedDocumentNode<{ logoutAll: boolean }> = gql`
+  mutation LogoutAll {
+    logoutAll
+  }
+`;
+
+export const MY_SESSIONS: TypedDocumentNode<{ mySessions: SessionInfo[] }> = gql`
+  query MySessions {
+    mySessions {
+      id
+      createdAt
+      lastUsedAt
+      userAgent
+      ip
+      current
+    }
+  }
+`;
+
+export const REVOKE_SESSION: TypedDocumentNode<{ revokeSession: boolean }, { id: string }> = gql`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id)
+  }
+`;
+
+export const CHANGE_PASSWORD: TypedDocumentNode<{ changePassword: boolean }, { currentPassword: string; newPassword: string }> = gql`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
+  }
+`;
+
+export const REQUEST_PASSWORD_RESET: TypedDocumentNode<{ requestPasswordReset: boolean }, { email: string }> = gql`
+  mutation RequestPasswordReset($email: String!) {
+    requestPasswordReset(email: $email)
+  }
+`;
+
+export const RESET_PASSWORD: TypedDocumentNode<{ resetPassword: boolean }, { token: string; newPassword: string }> = gql`
+  mutation ResetPassword($token: String!, $newPassword: String!) {
+    resetPassword(token: $token, newPassword: $newPassword)
+  }
+`;
+
+export const REQUEST_EMAIL_VERIFICATION: TypedDocumentNode<{ requestEmailVerification: boolean }> = gql`
+  mutation RequestEmailVerification {
+    requestEmailVerification
+  }
+`;
+
+export const VERIFY_EMAIL: TypedDocumentNode<{ verifyEmail: Me }, { token: string }> = gql`
+  mutation VerifyEmail($token: String!) {
+    verifyEmail(token: $token) {
+      ...MeFields
+    }
+  }
+  ${ME_FIELDS}
+`;

@@ -1,0 +1,61 @@
+import { useApolloClient } from "@apollo/client/react";
+import { useState } from "react";
+import { useAuthState, useTokens } from "../auth/auth-context";
+import { Alert, SubmitButton, useSubmit } from "../components/form";
+import { Page } from "../components/page";
+import { VERIFY_EMAIL } from "../graphql/documents";
+import { Link, useRoute } from "../router";
+
+/**
+ * Reached from the emailed link. Mail scanners open links to look at them: the token is spent by
+ * the button (a POST), never by opening the page.
+ */
+export function VerifyEmailPage() {
+  const client = useApolloClient();
+  const tokens = useTokens();
+  const state = useAuthState();
+  const { query } = useRoute();
+  const [token] = useState(() => query.get("token"));
+  const [verified, setVerified] = useState<string | null>(null);
+  const form = useSubmit(
+    async () => {
+      if (!token) return;
+      const { data } = await client.mutate({ mutation: VERIFY_EMAIL, variables: { token } });
+      history.replaceState(null, "", location.pathname);
+      // A new access token carries email_verified: true.
+      if (state === "signed-in") await tokens.refresh();
+      setVerified(data?.verifyEmail.email ?? "");
+    },
+    { INVALID_TOKEN: "This link is invalid, has expired or has already been used." },
+  );
+
+  if (verified !== null) {
+    return (
+      <Page title="Email address confirmed">
+        <p role="status">Thank you: {verified} is confirmed.</p>
+        <p>
+          <Link to={state === "signed-in" ? "/profile" : "/sign-in"} className="button">
+            {state === "signed-in" ? "Go to your profile" : "Sign in"}
+          </Link>
+        </p>
+      </Page>
+    );
+  }
+  return (
+    <Page title="Confirm your email address">
+      {token ? (
+        <form onSubmit={form.onSubmit}>
+          <Alert problem={form.problem}>
+            {form.code === "INVALID_TOKEN" && <p>Signed in? Your profile page can send a new link.</p>}
+          </Alert>
+          <p>Press the button to confirm that this address is yours.</p>
+          <SubmitButton form={form} label="Confirm my email address" busyLabel="Confirming…" />
+        </form>
+      ) : (
+        <div className="alert" role="alert">
+          <p>This page needs the link from the email we sent you.</p>
+        </div>
+      )}
+    </Page>
+  );
+}
