@@ -52,7 +52,7 @@ describeWithPostgres("PostgreSQL outage", () => {
   });
 
   test("down at start: the service starts, /readyz names the database, operations are refused at once", async () => {
-    expect(await readiness()).toEqual({ status: 503, body: expect.objectContaining({ checks: expect.objectContaining({ database: "unavailable", tokenStore: "ok" }) }) });
+    expect(await readiness()).toMatchObject({ status: 503, body: { status: "unavailable", checks: { database: "unavailable" } } });
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     const refused = await expectCleanFastFailure(() => t.gql(REGISTER, { email: uniqueEmail(), password: STRONG_PASSWORD }));
     expect(refused.status).toBe(503);
