@@ -12,4 +12,6 @@ module.exports = {
   globalSetup: "<rootDir>/tests/helpers/global-setup.ts",
   globalTeardown: "<rootDir>/tests/helpers/global-teardown.ts",
   testTimeout: 30_000,
+  // Jest defaults to cores - 1 workers: one, here. The files wait on I/O and PGlite's WASM; two keep both cores busy.
+  maxWorkers: 2,
 };
