@@ -1,0 +1,317 @@
+// npm run bench [-- options]: builds the service, starts it on its own PostgreSQL database and
+// Redis key prefix (or, with --embedded, on PGlite and the in-process store), measures every
+// workload and the ceilings it is compared with, and writes bench/results/. See bench/README.md.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createDatabase, openRedis, startSmtpSink } from "./lib/backends.mjs";
+import { freePort, memoryOf, resetPeak, runLoad, runScript, sampleMemory, startScript, startService } from "./lib/processes.mjs";
+import { evaluateTargets, printReport, writeReport } from "./lib/report.mjs";
+import { logIn, registerAccounts } from "./lib/setup.mjs";
+import { summarizeProfile } from "./profile-summary.mjs";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const ALL = ["typename", "me", "oneTimeToken", "refresh", "entities", "login", "register"];
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: "boolean", default: false },
+    embedded: { type: "boolean", default: false },
+    only: { type: "string" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    connections: { type: "string" },
+    "entities-connections": { type: "string" },
+    accounts: { type: "string" },
+    threadpool: { type: "string" },
+    "log-level": { type: "string", default: "info" },
+    profile: { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+    "keep-log": { type: "boolean", default: false },
+    out: { type: "string" },
+    "database-url": { type: "string", default: process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" },
+    "redis-url": { type: "string", default: process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/0" },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (args.help) {
+  console.log(`npm run bench -- [--smoke] [--embedded] [--only me,login,…] [--duration S] [--warmup S]
+  [--connections N] [--entities-connections N] [--accounts N] [--threadpool N] [--log-level L]
+  [--profile] [--no-build] [--keep-log] [--out DIR] [--database-url URL] [--redis-url URL]
+workloads: ${ALL.join(", ")}`);
+  process.exit(0);
+}
+
+const smoke = args.smoke;
+const settings = {
+  smoke,
+  backEnds: args.embedded ? "embedded (PGlite, in-process store)" : "PostgreSQL + Redis",
+  workloads: args.only ? args.only.split(",").map((w) => w.trim()) : ALL,
+  seconds: Number(args.duration ?? (smoke ? 2 : 15)),
+  warmupSeconds: Number(args.warmup ?? (smoke ? 1 : 5)),
+  connections: Number(args.connections ?? (smoke ? 10 : 50)),
+  // A latency target: at 50 connections _entities would be measured in its queue, not its work.
+  entitiesConnections: Number(args["entities-connections"] ?? 10),
+  accounts: Number(args.accounts ?? (smoke ? 60 : 200)),
+  threadpool: Number(args.threadpool ?? process.env.UV_THREADPOOL_SIZE ?? 4),
+  logLevel: args["log-level"],
+  // Production needs a DATABASE_URL, so the embedded back ends run as in development.
+  nodeEnv: args.embedded ? "development" : "production",
+  profile: args.profile,
+};
+for (const name of settings.workloads) if (!ALL.includes(name)) throw new Error(`unknown workload "${name}"; one of ${ALL.join(", ")}`);
+// _entities asks for 50 users, and each refresh chain (warm-up and measured) needs a session of its own.
+settings.accounts = Math.max(settings.accounts, 50, 2 * settings.connections);
+
+const outDir = resolve(args.out ?? join(ROOT, "bench", "results", smoke ? "smoke" : ""));
+mkdirSync(outDir, { recursive: true });
+const id = `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+const say = (line) => console.log(`[bench] ${line}`);
+
+const cleanups = [];
+async function cleanUp() {
+  while (cleanups.length) await cleanups.pop()().catch((error) => console.error(`[bench] clean-up failed: ${error.message}`));
+}
+process.once("SIGINT", () => void cleanUp().then(() => process.exit(130)));
+
+function machine() {
+  const cores = cpus();
+  return {
+    cpu: cores[0]?.model ?? "unknown",
+    cores: cores.length,
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    load: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+async function main() {
+  const started = new Date();
+  const results = { id, startedAt: started.toISOString(), settings, machine: machine(), backEndVersions: {}, ceilings: {}, workloads: {}, service: {}, failures: [] };
+  say(`run ${id}: ${settings.backEnds}, ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per workload`);
+  say(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGb} GB, Node ${results.machine.node}, load ${results.machine.load.join(" ")}`);
+
+  if (!args["no-build"]) {
+    say("npm run build:server");
+    execFileSync("npm", ["run", "build:server", "--silent"], { cwd: ROOT, stdio: "inherit" });
+  }
+
+  // Back ends of its own, removed at the end whatever happens.
+  const keyPrefix = `bench:${id}:`;
+  const dataDir = mkdtempSync(join(tmpdir(), `bench-${id}-`));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  const backEndEnv = { DATA_DIR: dataDir };
+  if (!args.embedded) {
+    const database = await createDatabase(args["database-url"], id);
+    cleanups.push(() => database.drop().then(() => say(`dropped database bench_${id}`)));
+    const redis = await openRedis(args["redis-url"], keyPrefix);
+    cleanups.push(() => redis.clean().then((n) => say(`deleted ${n} Redis keys under ${keyPrefix}`)));
+    const smtp = await startSmtpSink();
+    cleanups.push(() => smtp.close());
+    results.backEndVersions = { database: database.version, redis: redis.version };
+    Object.assign(backEndEnv, { DATABASE_URL: database.url, REDIS_URL: args["redis-url"], REDIS_KEY_PREFIX: keyPrefix, SMTP_URL: smtp.url });
+  }
+
+  const baseEnv = { ...process.env, NODE_ENV: settings.nodeEnv, UV_THREADPOOL_SIZE: String(settings.threadpool) };
+  for (const name of ["DATABASE_URL", "REDIS_URL", "SMTP_URL", "NODE_OPTIONS"]) delete baseEnv[name];
+  const workloadsWanted = new Set(settings.workloads);
+  // --profile: a V8 CPU profile of the service and of the trivial GraphQL server, written when they exit.
+  const profileDir = join(outDir, `profile-${id}`);
+  const nodeArgs = (name) => (settings.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+  const load = async (workload, url, data, serverPid, connections = settings.connections) => {
+    const phase = { url, workload, connections, data };
+    return runLoad(
+      {
+        warmup: settings.warmupSeconds > 0 ? { ...phase, seconds: settings.warmupSeconds, data: data.warmup ?? data } : null,
+        measured: { ...phase, seconds: settings.seconds, data: data.measured ?? data },
+      },
+      serverPid,
+    );
+  };
+
+  // Ceiling of any GraphQL request: the same HTTP stack with a trivial schema, alone on the
+  // machine. Measured before and after the GraphQL workloads: ratios use the mean, and the two
+  // runs' spread says how much the machine moved meanwhile.
+  const graphqlRuns = [];
+  const measureGraphqlCeiling = async () => {
+    say("ceiling: Fastify + Apollo Server answering { __typename } with a trivial schema");
+    const bare = await startScript(join(ROOT, "bench/ceilings/graphql-server.mjs"), baseEnv, nodeArgs(`ceiling-graphql-${graphqlRuns.length + 1}`));
+    try {
+      const stopMemory = sampleMemory(bare.pid);
+      const { measured } = await load("typename", bare.url.replace(/\/$/, ""), {}, bare.pid);
+      graphqlRuns.push({ ...measured, memory: stopMemory() });
+      checkErrors("ceiling { __typename }", measured, results);
+      results.ceilings.graphql = combineRuns(graphqlRuns, (run) => run.requestsPerSecond);
+    } finally {
+      await bare.stop();
+    }
+  };
+  const argon2Runs = [];
+  const measureArgon2Ceiling = async () => {
+    say(`ceiling: argon2id verifications at ${settings.threadpool} in flight (UV_THREADPOOL_SIZE)`);
+    argon2Runs.push(await runScript(join(ROOT, "bench/ceilings/argon2.mjs"), [String(settings.seconds), "19456", "2", "1"], baseEnv));
+    results.ceilings.argon2 = combineRuns(argon2Runs, (run) => run.perSecond);
+  };
+  const graphqlWorkloads = ["typename", "me", "oneTimeToken", "refresh", "entities"].filter((w) => workloadsWanted.has(w));
+  if (graphqlWorkloads.length) await measureGraphqlCeiling();
+
+  const port = await freePort();
+  const serviceEnv = {
+    ...baseEnv,
+    ...backEndEnv,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: settings.logLevel,
+    ACCOUNT_UI: "false",
+    JWT_SECRET: randomBytes(32).toString("base64url"),
+    // Node options for the service only, to try a flag (--max-semi-space-size=…) without a rebuild.
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
+    // Every limit raised far above what the bench sends: it measures the work, not the refusals.
+    // One-second windows keep each counter near what real traffic under the default limits
+    // reaches (tens to hundreds), rather than growing all run long.
+    ...Object.fromEntries(
+      ["LOGIN_ACCOUNT", "LOGIN_IP", "REGISTER_IP", "REFRESH_IP", "PASSWORD_RESET_EMAIL", "PASSWORD_RESET_IP", "RESET_PASSWORD_IP", "VERIFY_EMAIL_IP", "EMAIL_VERIFICATION_USER", "ONE_TIME_TOKEN_USER", "CHANGE_PASSWORD_USER"].map(
+        (rule) => [`RATE_LIMIT_${rule}`, process.env.BENCH_RATE_LIMIT ?? "1000000/1s"],
+      ),
+    ),
+  };
+  // The service's log (LOG_LEVEL=info: a line per request) is kept only when something failed.
+  const logFile = join(tmpdir(), `bench-${id}-service.log`);
+  cleanups.push(async () => {
+    if (results.failures.length || args["keep-log"]) say(`service log kept: ${logFile}`);
+    else rmSync(logFile, { force: true });
+  });
+  say(`starting node dist/server.js on port ${port} (log: ${logFile})`);
+  const service = await startService({ cwd: ROOT, env: serviceEnv, port, logFile, nodeArgs: nodeArgs("service") });
+  cleanups.push(() => service.stop());
+  let lifetimePeakMb = 0;
+  const notePeak = () => (lifetimePeakMb = Math.max(lifetimePeakMb, memoryOf(service.pid)?.peakMb ?? 0));
+
+  try {
+    say(`registering ${settings.accounts} accounts`);
+    const accounts = await registerAccounts(service.url, `${id}`, settings.accounts);
+    const c = settings.connections;
+    const chains = accounts.slice(-2 * c);
+
+    /** Each workload: what its connections need, just before it runs. */
+    const plan = {
+      typename: async () => ({}),
+      me: async () => ({ accounts: await logIn(service.url, accounts.slice(0, c)) }),
+      oneTimeToken: async () => ({ accounts: await logIn(service.url, accounts.slice(0, c)) }),
+      // Separate chains for warm-up and measurement: a request cut at the end of the warm-up
+      // would leave its chain on a token the client never saw.
+      refresh: async () => ({ warmup: { refreshTokens: chains.slice(0, c).map((a) => a.refreshToken) }, measured: { refreshTokens: chains.slice(c).map((a) => a.refreshToken) } }),
+      entities: async () => ({ userIds: accounts.slice(0, 50).map((a) => a.id) }),
+      login: async () => ({ accounts }),
+      register: async () => ({ warmup: { emailPrefix: `${id}-warmup` }, measured: { emailPrefix: `${id}-measured` } }),
+    };
+
+    const argon2Workloads = ["login", "register"].filter((w) => workloadsWanted.has(w));
+    for (const name of ALL.filter((w) => workloadsWanted.has(w))) {
+      if (name === argon2Workloads[0]) await measureArgon2Ceiling();
+      try {
+        const data = await plan[name]();
+        notePeak();
+        const isPeakReset = resetPeak(service.pid);
+        const stopMemory = sampleMemory(service.pid);
+        say(`workload: ${name}`);
+        const connections = name === "entities" ? settings.entitiesConnections : c;
+        const { warmup, measured } = await load(name, service.url, data, service.pid, connections);
+        const memory = stopMemory();
+        results.workloads[name] = { ...measured, warmupErrors: warmup?.errors, warmupErrorSamples: warmup?.errorSamples, memory: { ...memory, isPeakPerWorkload: isPeakReset } };
+        checkErrors(name, measured, results);
+        if (warmup) checkErrors(`${name} (warm-up)`, warmup, results);
+      } catch (error) {
+        results.failures.push({ workload: name, error: String(error?.message ?? error) });
+        say(`workload ${name} FAILED to run: ${error?.message ?? error}`);
+      }
+      if (name === graphqlWorkloads.at(-1)) await measureGraphqlCeiling();
+      if (name === argon2Workloads.at(-1)) await measureArgon2Ceiling();
+    }
+    notePeak();
+    results.service = { peakRssMb: lifetimePeakMb, rssAtEndMb: memoryOf(service.pid)?.rssMb ?? null };
+  } finally {
+    cleanups.pop();
+    const status = await service.stop();
+    if (status.code !== 0 && status.signal !== "SIGTERM") results.failures.push({ workload: "service", error: `exited with ${JSON.stringify(status)}` });
+  }
+
+  if (!args.embedded && workloadsWanted.has("oneTimeToken")) {
+    say(`ceiling: Redis SET + GETDEL at ${settings.connections} in flight`);
+    results.ceilings.redis = await runScript(join(ROOT, "bench/ceilings/redis.mjs"), [args["redis-url"], `${keyPrefix}`, String(settings.seconds), String(settings.connections)], baseEnv);
+  }
+
+  results.machine.loadAfter = loadavg().map((l) => Math.round(l * 100) / 100);
+  results.finishedAt = new Date().toISOString();
+  results.targets = evaluateTargets(results);
+  printReport(results);
+  const written = writeReport(results, outDir);
+  say(`wrote ${written.join(", ")}`);
+
+  if (settings.profile) writeProfileSummaries(results, profileDir);
+  return results;
+}
+
+/**
+ * A ceiling measured more than once: the first run's details, the mean rate, and the spread
+ * between runs (how much the machine's own load moved the figures).
+ */
+function combineRuns(runs, rateOf) {
+  const rates = runs.map(rateOf);
+  const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+  const spread = rates.length > 1 ? (Math.max(...rates) - Math.min(...rates)) / mean : 0;
+  const cpu = runs.map((run) => run.cpuMsPerRequest).filter((ms) => ms != null);
+  return {
+    ...runs[0],
+    requestsPerSecond: runs[0].requestsPerSecond === undefined ? undefined : mean,
+    perSecond: runs[0].perSecond === undefined ? undefined : mean,
+    cpuMsPerRequest: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : undefined,
+    runs: rates,
+    spread,
+  };
+}
+
+/** One summary per measured run: the trivial server's for the ceiling, the service's for each workload. */
+function writeProfileSummaries(results, profileDir) {
+  const runs = [
+    ["ceiling-graphql", "ceiling-graphql-1.cpuprofile", results.ceilings.graphql],
+    ...Object.entries(results.workloads).map(([name, workload]) => [name, "service.cpuprofile", workload]),
+  ];
+  for (const [name, file, run] of runs) {
+    const path = join(profileDir, file);
+    if (!run?.window || !existsSync(path)) continue;
+    const summary = summarizeProfile(path, { top: 40, ...run.window });
+    writeFileSync(join(profileDir, `${name}.txt`), `${summary}\n`);
+    const top = summary.split("\n\n")[1].split("\n").slice(0, 13).join("\n");
+    say(`profile of ${name}: ${join(profileDir, `${name}.txt`)}\n${top}`);
+  }
+}
+
+/** Any error in a workload's answers fails the run (in --smoke too: speed never does). */
+function checkErrors(name, phase, results) {
+  const { responses, connection, timeouts } = phase.errors;
+  if (responses + connection + timeouts > 0 || phase.requests === 0) {
+    results.failures.push({ workload: name, error: `${responses} bad responses, ${connection} connection errors, ${timeouts} timeouts, ${phase.requests} requests`, samples: phase.errorSamples });
+    say(`${name}: ERRORS ${JSON.stringify(phase.errors)} ${phase.errorSamples.join(" | ")}`);
+  }
+}
+
+main()
+  .then(async (results) => {
+    await cleanUp();
+    if (results.failures.length) {
+      say(`${results.failures.length} failure(s): ${results.failures.map((f) => f.workload).join(", ")}`);
+      process.exit(1);
+    }
+  })
+  .catch(async (error) => {
+    console.error(error);
+    await cleanUp();
+    process.exit(1);
+  });
