@@ -15,6 +15,12 @@ afterAll(() => t.close());
 
 const login = (app: TestApp, email: string, password: string) => app.gql(LOGIN, { email, password });
 
+/** A registration that claims, through X-Forwarded-For, to come from `ip`. */
+const registerVia = (app: TestApp, ip: string) =>
+  app.gql(`mutation($e: String!) { register(input: { email: $e, password: "plum-kettle-orbit-42" }) { user { id } } }`, { e: uniqueEmail() }, {
+    headers: { "x-forwarded-for": ip },
+  });
+
 describe("login, per account (5 failures per 15 minutes by default)", () => {
   test("30 simultaneous wrong passwords: only 5 reach the password check", async () => {
     const { user } = await register(t);
@@ -103,10 +109,7 @@ describe("per client address", () => {
   test("TRUST_PROXY off: X-Forwarded-For does not give a client a fresh address", async () => {
     const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_REGISTER_IP: "2/1h" });
     try {
-      const registerFrom = (ip: string) =>
-        app.gql(`mutation($e: String!) { register(input: { email: $e, password: "plum-kettle-orbit-42" }) { user { id } } }`, { e: uniqueEmail() }, {
-          headers: { "x-forwarded-for": ip },
-        });
+      const registerFrom = (ip: string) => registerVia(app, ip);
       await registerFrom("10.0.0.1");
       await registerFrom("10.0.0.2");
       expect(errorCode(await registerFrom("10.0.0.3"))).toBe("RATE_LIMITED");
@@ -118,10 +121,7 @@ describe("per client address", () => {
   test("TRUST_PROXY on: each forwarded client has its own count", async () => {
     const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_REGISTER_IP: "2/1h", TRUST_PROXY: "true" });
     try {
-      const registerFrom = (ip: string) =>
-        app.gql(`mutation($e: String!) { register(input: { email: $e, password: "plum-kettle-orbit-42" }) { user { id } } }`, { e: uniqueEmail() }, {
-          headers: { "x-forwarded-for": ip },
-        });
+      const registerFrom = (ip: string) => registerVia(app, ip);
       await registerFrom("10.0.0.1");
       await registerFrom("10.0.0.1");
       expect(errorCode(await registerFrom("10.0.0.1"))).toBe("RATE_LIMITED");
