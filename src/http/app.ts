@@ -31,9 +31,9 @@ function clientInfo(request: FastifyRequest) {
   return { ip: request.ip ?? null, userAgent: typeof userAgent === "string" ? userAgent : null };
 }
 
-/** Builds the Fastify app; Apollo must be registered with the drain plugin before it starts. */
 export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
+/** The Fastify app with its request ids and logs, CORS, security headers and HTTP error answers. */
 export async function createHttpServer(config: Config, logger: Logger) {
   const http = Fastify({
     loggerInstance: logger,
@@ -67,8 +67,7 @@ function answerHttpError(error: FastifyError, request: FastifyRequest, reply: Fa
 
 /** /graphql, /healthz, /readyz and the JWKS. */
 export function registerRoutes(http: HttpServer, deps: HttpDeps): void {
-  const { config } = deps;
-  const { apollo, services, database, store, signingKey } = deps;
+  const { config, apollo, services, database, store, signingKey } = deps;
   const status = (check: Promise<void>) => check.then(() => "ok" as const, () => "unavailable" as const);
 
   http.get("/healthz", async () => ({ status: "ok" }));
