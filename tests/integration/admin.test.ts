@@ -117,8 +117,7 @@ test("npm run create-admin creates, then promotes, an admin in the configured da
   const database = await createTestDatabase({ shared: true });
   const root = path.join(__dirname, "../..");
   const env = { ...process.env, DATABASE_URL: database.url ?? "", DATA_DIR: database.dataDir, LOG_LEVEL: "silent" };
-  // The compiled CLI, as npm run create-admin and the container run it.
-  await promisify(execFile)("npm", ["run", "build", "--silent"], { cwd: root });
+  // The compiled CLI (built by tests/helpers/global-setup.ts), as npm run create-admin and the container run it.
   const run = (args: string[]) => promisify(execFile)(process.execPath, ["dist/cli/create-admin.js", ...args], { cwd: root, env });
   try {
     const email = uniqueEmail("ops");
@@ -142,4 +141,4 @@ test("npm run create-admin creates, then promotes, an admin in the configured da
   } finally {
     await database.drop();
   }
-}, 60_000);
+}, 120_000);
