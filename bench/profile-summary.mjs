@@ -3,7 +3,8 @@
 // optionally only over a time window (CLOCK_MONOTONIC µs, as bench/results/results.json
 // records each workload's measured run).
 //   node bench/profile-summary.mjs FILE.cpuprofile [--top N] [--grep TEXT] [--from US --to US]
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -93,6 +94,27 @@ export function summarizeProfile(file, options = {}) {
     "",
     list(total.fn, "total time by function (on the stack)"),
   ].join("\n");
+}
+
+/**
+ * One summary per measured run, written beside the profiles: the trivial server's for the
+ * ceiling, the service's for each workload (over that workload's window only).
+ * @returns {string[]} the files written
+ */
+export function writeProfileSummaries(results, profileDir) {
+  const runs = [
+    ["ceiling-graphql", "ceiling-graphql-1.cpuprofile", results.ceilings.graphql],
+    ...Object.entries(results.workloads).map(([name, workload]) => [name, "service.cpuprofile", workload]),
+  ];
+  const written = [];
+  for (const [name, file, run] of runs) {
+    const path = join(profileDir, file);
+    if (!run?.window || !existsSync(path)) continue;
+    const summaryPath = join(profileDir, `${name}.txt`);
+    writeFileSync(summaryPath, `${summarizeProfile(path, { top: 40, ...run.window })}\n`);
+    written.push(summaryPath);
+  }
+  return written;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -3,16 +3,16 @@
 // workload and the ceilings it is compared with, and writes bench/results/. See bench/README.md.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createDatabase, openRedis, startSmtpSink } from "./lib/backends.mjs";
 import { freePort, memoryOf, resetPeak, runLoad, runScript, sampleMemory, startScript, startService } from "./lib/processes.mjs";
-import { evaluateTargets, printReport, writeReport } from "./lib/report.mjs";
+import { combineRuns, evaluateTargets, printReport, writeReport } from "./lib/report.mjs";
 import { logIn, registerAccounts } from "./lib/setup.mjs";
-import { summarizeProfile } from "./profile-summary.mjs";
+import { writeProfileSummaries } from "./profile-summary.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ALL = ["typename", "me", "oneTimeToken", "refresh", "entities", "login", "register"];
@@ -215,6 +215,11 @@ async function main() {
     const argon2Workloads = ["login", "register"].filter((w) => workloadsWanted.has(w));
     for (const name of ALL.filter((w) => workloadsWanted.has(w))) {
       if (name === argon2Workloads[0]) await measureArgon2Ceiling();
+      if (service.exitStatus) {
+        results.failures.push({ workload: name, error: `not run: the service exited (${JSON.stringify(service.exitStatus)}); see ${logFile}` });
+        say(`workload ${name} not run: the service has exited`);
+        continue;
+      }
       try {
         const data = await plan[name]();
         notePeak();
@@ -227,6 +232,7 @@ async function main() {
         results.workloads[name] = { ...measured, warmupErrors: warmup?.errors, warmupErrorSamples: warmup?.errorSamples, memory: { ...memory, isPeakPerWorkload: isPeakReset } };
         checkErrors(name, measured, results);
         if (warmup) checkErrors(`${name} (warm-up)`, warmup, results);
+        if (service.exitStatus) results.failures.push({ workload: name, error: `the service exited during this workload (${JSON.stringify(service.exitStatus)})` });
       } catch (error) {
         results.failures.push({ workload: name, error: String(error?.message ?? error) });
         say(`workload ${name} FAILED to run: ${error?.message ?? error}`);
@@ -254,43 +260,8 @@ async function main() {
   const written = writeReport(results, outDir);
   say(`wrote ${written.join(", ")}`);
 
-  if (settings.profile) writeProfileSummaries(results, profileDir);
+  if (settings.profile) for (const path of writeProfileSummaries(results, profileDir)) say(`profile summary: ${path}`);
   return results;
-}
-
-/**
- * A ceiling measured more than once: the first run's details, the mean rate, and the spread
- * between runs (how much the machine's own load moved the figures).
- */
-function combineRuns(runs, rateOf) {
-  const rates = runs.map(rateOf);
-  const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
-  const spread = rates.length > 1 ? (Math.max(...rates) - Math.min(...rates)) / mean : 0;
-  const cpu = runs.map((run) => run.cpuMsPerRequest).filter((ms) => ms != null);
-  return {
-    ...runs[0],
-    requestsPerSecond: runs[0].requestsPerSecond === undefined ? undefined : mean,
-    perSecond: runs[0].perSecond === undefined ? undefined : mean,
-    cpuMsPerRequest: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : undefined,
-    runs: rates,
-    spread,
-  };
-}
-
-/** One summary per measured run: the trivial server's for the ceiling, the service's for each workload. */
-function writeProfileSummaries(results, profileDir) {
-  const runs = [
-    ["ceiling-graphql", "ceiling-graphql-1.cpuprofile", results.ceilings.graphql],
-    ...Object.entries(results.workloads).map(([name, workload]) => [name, "service.cpuprofile", workload]),
-  ];
-  for (const [name, file, run] of runs) {
-    const path = join(profileDir, file);
-    if (!run?.window || !existsSync(path)) continue;
-    const summary = summarizeProfile(path, { top: 40, ...run.window });
-    writeFileSync(join(profileDir, `${name}.txt`), `${summary}\n`);
-    const top = summary.split("\n\n")[1].split("\n").slice(0, 13).join("\n");
-    say(`profile of ${name}: ${join(profileDir, `${name}.txt`)}\n${top}`);
-  }
 }
 
 /** Any error in a workload's answers fails the run (in --smoke too: speed never does). */

@@ -82,6 +82,10 @@ export async function startService({ cwd, env, port, logFile, nodeArgs = [], tim
   return {
     url,
     pid: /** @type {number} */ (child.pid),
+    /** How the service ended, while the bench still needs it (null while it runs). */
+    get exitStatus() {
+      return gone;
+    },
     /** SIGTERM (a graceful close, which also writes a --cpu-prof profile), SIGKILL after 20 s. */
     async stop() {
       if (gone) return gone;

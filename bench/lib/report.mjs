@@ -44,6 +44,25 @@ function totalErrors(phase) {
   return responses + connection + timeouts;
 }
 
+/**
+ * A ceiling measured more than once: the first run's details, the mean rate, and the spread
+ * between runs (how much the machine's own load moved the figures).
+ */
+export function combineRuns(runs, rateOf) {
+  const rates = runs.map(rateOf);
+  const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+  const spread = rates.length > 1 ? (Math.max(...rates) - Math.min(...rates)) / mean : 0;
+  const cpu = runs.map((run) => run.cpuMsPerRequest).filter((ms) => ms != null);
+  return {
+    ...runs[0],
+    requestsPerSecond: runs[0].requestsPerSecond === undefined ? undefined : mean,
+    perSecond: runs[0].perSecond === undefined ? undefined : mean,
+    cpuMsPerRequest: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : undefined,
+    runs: rates,
+    spread,
+  };
+}
+
 /** The targets of issue 7, each with its measured value and PASS / MISS (n/a when not measured). */
 export function evaluateTargets(results) {
   const w = results.workloads;
