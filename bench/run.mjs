@@ -68,7 +68,8 @@ for (const name of settings.workloads) if (!ALL.includes(name)) throw new Error(
 // _entities asks for 50 users, and each refresh chain (warm-up and measured) needs a session of its own.
 settings.accounts = Math.max(settings.accounts, 50, 2 * settings.connections);
 
-const outDir = resolve(args.out ?? join(ROOT, "bench", "results", smoke ? "smoke" : ""));
+// Only a whole run replaces bench/results/; a smoke run or a few workloads go beside it.
+const outDir = resolve(args.out ?? join(ROOT, "bench", "results", smoke ? "smoke" : args.only ? "partial" : ""));
 mkdirSync(outDir, { recursive: true });
 const id = `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
 const say = (line) => console.log(`[bench] ${line}`);
@@ -77,7 +78,16 @@ const cleanups = [];
 async function cleanUp() {
   while (cleanups.length) await cleanups.pop()().catch((error) => console.error(`[bench] clean-up failed: ${error.message}`));
 }
-process.once("SIGINT", () => void cleanUp().then(() => process.exit(130)));
+// Interrupted (Ctrl-C, or a SIGTERM from a CI runner): nothing more is measured or written,
+// and the database and Redis keys still go.
+let interrupted = false;
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+  process.once(signal, () => {
+    interrupted = true;
+    say(`${signal}: cleaning up`);
+    void cleanUp().then(() => process.exit(code));
+  });
+}
 
 function machine() {
   const cores = cpus();
@@ -140,8 +150,10 @@ async function main() {
   // runs' spread says how much the machine moved meanwhile.
   const graphqlRuns = [];
   const measureGraphqlCeiling = async () => {
+    if (interrupted) return;
     say("ceiling: Fastify + Apollo Server answering { __typename } with a trivial schema");
     const bare = await startScript(join(ROOT, "bench/ceilings/graphql-server.mjs"), baseEnv, nodeArgs(`ceiling-graphql-${graphqlRuns.length + 1}`));
+    cleanups.push(() => bare.stop());
     try {
       const stopMemory = sampleMemory(bare.pid);
       const { measured } = await load("typename", bare.url.replace(/\/$/, ""), {}, bare.pid);
@@ -149,11 +161,13 @@ async function main() {
       checkErrors("ceiling { __typename }", measured, results);
       results.ceilings.graphql = combineRuns(graphqlRuns, (run) => run.requestsPerSecond);
     } finally {
+      cleanups.pop();
       await bare.stop();
     }
   };
   const argon2Runs = [];
   const measureArgon2Ceiling = async () => {
+    if (interrupted) return;
     say(`ceiling: argon2id verifications at ${settings.threadpool} in flight (UV_THREADPOOL_SIZE)`);
     argon2Runs.push(await runScript(join(ROOT, "bench/ceilings/argon2.mjs"), [String(settings.seconds), "19456", "2", "1"], baseEnv));
     results.ceilings.argon2 = combineRuns(argon2Runs, (run) => run.perSecond);
@@ -214,6 +228,7 @@ async function main() {
 
     const argon2Workloads = ["login", "register"].filter((w) => workloadsWanted.has(w));
     for (const name of ALL.filter((w) => workloadsWanted.has(w))) {
+      if (interrupted) break;
       if (name === argon2Workloads[0]) await measureArgon2Ceiling();
       if (service.exitStatus) {
         results.failures.push({ workload: name, error: `not run: the service exited (${JSON.stringify(service.exitStatus)}); see ${logFile}` });
@@ -248,11 +263,12 @@ async function main() {
     if (status.code !== 0 && status.signal !== "SIGTERM") results.failures.push({ workload: "service", error: `exited with ${JSON.stringify(status)}` });
   }
 
-  if (!args.embedded && workloadsWanted.has("oneTimeToken")) {
+  if (!args.embedded && workloadsWanted.has("oneTimeToken") && !interrupted) {
     say(`ceiling: Redis SET + GETDEL at ${settings.connections} in flight`);
     results.ceilings.redis = await runScript(join(ROOT, "bench/ceilings/redis.mjs"), [args["redis-url"], `${keyPrefix}`, String(settings.seconds), String(settings.connections)], baseEnv);
   }
 
+  if (interrupted) return new Promise(() => {}); // the signal handler exits once clean-up is done
   results.machine.loadAfter = loadavg().map((l) => Math.round(l * 100) / 100);
   results.finishedAt = new Date().toISOString();
   results.targets = evaluateTargets(results);

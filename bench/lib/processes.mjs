@@ -5,6 +5,19 @@ import { openSync, readFileSync, writeFileSync, closeSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
+/** Every child still running: none outlives the bench, however it ends (a signal included). */
+const running = new Set();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** @template {import("node:child_process").ChildProcess} T @param {T} child @returns {T} */
+function tracked(child) {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  return child;
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -62,7 +75,7 @@ export function sampleMemory(pid, intervalMs = 200) {
  */
 export async function startService({ cwd, env, port, logFile, nodeArgs = [], timeoutMs = 60_000 }) {
   const log = openSync(logFile, "a");
-  const child = spawn(process.execPath, [...nodeArgs, "dist/server.js"], { cwd, env, stdio: ["ignore", log, log] });
+  const child = tracked(spawn(process.execPath, [...nodeArgs, "dist/server.js"], { cwd, env, stdio: ["ignore", log, log] }));
   closeSync(log);
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   let gone = null;
@@ -101,7 +114,7 @@ export async function startService({ cwd, env, port, logFile, nodeArgs = [], tim
 /** Runs a ceiling script to its end and parses the JSON line it prints. */
 export function runScript(script, args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = tracked(spawn(process.execPath, [script, ...args], { env, stdio: ["ignore", "pipe", "inherit"] }));
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));
     child.once("error", reject);
@@ -119,7 +132,7 @@ export function runScript(script, args, env) {
 /** Starts a script that prints one JSON line once it listens (the trivial GraphQL server). */
 export function startScript(script, env, nodeArgs = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, script], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = tracked(spawn(process.execPath, [...nodeArgs, script], { env, stdio: ["ignore", "pipe", "inherit"] }));
     let out = "";
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`${script} exited with ${code} before it listened`)));
@@ -157,7 +170,7 @@ const CLOCK_TICKS = 100;
  */
 export function runLoad(message, serverPid) {
   return new Promise((resolve, reject) => {
-    const child = fork(new URL("./load.mjs", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = tracked(fork(new URL("./load.mjs", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
     let cpuAtStart = null;
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`the load generator exited with ${code}`)));
