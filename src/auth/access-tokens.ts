@@ -32,10 +32,20 @@ export type AccessTokens = ReturnType<typeof createAccessTokens>;
 
 const TOKEN_TYPE = "at+jwt";
 
+/**
+ * Tokens already verified, with their claims: a client presents the same token on every
+ * request until it expires, and checking its signature again would find the same answer.
+ * Only what passed verify() goes in, and an entry is used only until its token's exp, so
+ * the cache never accepts a token that verify() would refuse. Revocation is not decided
+ * here: every request still checks the session (Accounts.authenticate).
+ */
+const MAX_VERIFIED = 10_000;
+
 export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"]; now?: () => Date }) {
   const { key, config } = deps;
   const now = deps.now ?? (() => new Date());
   const header = { alg: key.algorithm, typ: TOKEN_TYPE, ...(key.kid ? { kid: key.kid } : {}) };
+  const verified = new Map<string, AccessClaims>();
   const verifyOptions = {
     // Pinning the algorithm is what stops "alg: none" and HS256-signed-with-the-public-key forgeries.
     algorithms: [key.algorithm as jwt.Algorithm],
@@ -66,16 +76,25 @@ export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"
 
     /** Checks signature, algorithm, iss, aud, exp and shape; any failure is UNAUTHENTICATED. */
     verify(token: string): AccessClaims {
+      const clockTimestamp = Math.floor(now().getTime() / 1000);
+      const known = verified.get(token);
+      // jsonwebtoken refuses a token once clockTimestamp >= exp: so does the cache.
+      if (known && clockTimestamp < known.exp) return known;
+      if (known) verified.delete(token);
       let decoded: jwt.Jwt;
       try {
-        decoded = jwt.verify(token, key.verifyKey, { ...verifyOptions, clockTimestamp: Math.floor(now().getTime() / 1000) });
+        decoded = jwt.verify(token, key.verifyKey, { ...verifyOptions, clockTimestamp });
       } catch {
         throw unauthenticated("Invalid or expired access token");
       }
       if (decoded.header.typ !== TOKEN_TYPE || !isAccessClaims(decoded.payload)) {
         throw unauthenticated("Invalid or expired access token");
       }
-      return decoded.payload;
+      // A full cache drops its oldest entry (Maps iterate in insertion order).
+      if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+      const claims = Object.freeze(decoded.payload);
+      verified.set(token, claims);
+      return claims;
     },
   };
 }
@@ -88,6 +107,7 @@ function isAccessClaims(payload: unknown): payload is AccessClaims {
     typeof p.sub === "string" &&
     typeof p.sid === "string" &&
     typeof p.ver === "number" &&
+    typeof p.exp === "number" &&
     (p.role === "USER" || p.role === "ADMIN")
   );
 }

@@ -1,3 +1,4 @@
+import DataLoader from "dataloader";
 import { and, desc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
@@ -6,6 +7,7 @@ import { refreshTokens, sessions, users, type SessionRow, type UserRow } from ".
 import { unauthenticated } from "../errors";
 import { generateToken, hashToken } from "./opaque-tokens";
 import { sealSuccessor, unsealSuccessor } from "./refresh-tokens";
+import { isUuid } from "./ids";
 import type { SecurityEvents } from "./security-events";
 
 /** Where a request came from, recorded on the session it starts or refreshes. */
@@ -25,6 +27,11 @@ export type EndReason = "logout" | "logout_all" | "revoked" | "password_changed"
 export type Sessions = ReturnType<typeof createSessions>;
 
 const MAX_USER_AGENT = 512;
+
+/** db.execute() answers an array with postgres.js and { rows } with PGlite. */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
 const invalidRefreshToken = () => unauthenticated("Invalid or expired refresh token");
 
 /**
@@ -36,14 +43,27 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
   const now = deps.now ?? (() => new Date());
   const successor = alias(refreshTokens, "successor");
 
-  const liveSessionUser = db
-    .select({ user: users, endedAt: sessions.endedAt, expiresAt: sessions.expiresAt })
+  // The session check of every authenticated request. Checks that arrive in the same turn of
+  // the event loop share one prepared query (DataLoader without a cache, batched at
+  // setImmediate, across requests): each request still sees the database as it is when it
+  // asks, and under load one round trip answers many of them.
+  const liveSessionUsers = db
+    .select({ user: users, sessionId: sessions.id, endedAt: sessions.endedAt, expiresAt: sessions.expiresAt })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sql.placeholder("sessionId")), eq(sessions.userId, sql.placeholder("userId"))))
-    .prepare("live_session_user");
+    .where(sql`${sessions.id} = any(${sql.placeholder("ids")}::uuid[])`)
+    .prepare("live_session_users");
+  type SessionUser = Awaited<ReturnType<typeof liveSessionUsers.execute>>[number];
+  const sessionChecks = new DataLoader<string, SessionUser | null>(
+    async (ids) => {
+      const rows = await liveSessionUsers.execute({ ids });
+      const byId = new Map(rows.map((row) => [row.sessionId, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 200 },
+  );
 
-  const expiresAt = (from: Date) => new Date(from.getTime() + config.refreshTokenTtl * 1000);
+  const expiresAt = (from: string) => new Date(Date.parse(from) + config.refreshTokenTtl * 1000).toISOString();
   const clientColumns = (client: ClientInfo) => ({ ip: client.ip, userAgent: client.userAgent?.slice(0, MAX_USER_AGENT) ?? null });
 
   /** The token was not rotated by this call: decide between a second tab's retry and a replay. */
@@ -75,17 +95,22 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
 
   return {
     async start(userId: string, client: ClientInfo): Promise<IssuedRefreshToken> {
-      const at = now();
+      const at = now().toISOString();
       const refreshToken = generateToken();
-      const sessionId = await db.transaction(async (tx) => {
-        const [session] = await tx
-          .insert(sessions)
-          .values({ userId, createdAt: at, lastUsedAt: at, expiresAt: expiresAt(at), ...clientColumns(client) })
-          .returning({ id: sessions.id });
-        await tx.insert(refreshTokens).values({ tokenHash: hashToken(refreshToken), sessionId: session!.id, createdAt: at });
-        return session!.id;
-      });
-      return { sessionId, userId, refreshToken };
+      const { ip, userAgent } = clientColumns(client);
+      // The session and its first token in one statement: one round trip, and atomic without a transaction.
+      const [row] = rowsOf<{ session_id: string }>(
+        await db.execute(sql`
+          with session as (
+            insert into sessions (user_id, created_at, last_used_at, expires_at, ip, user_agent)
+            values (${userId}::uuid, ${at}::timestamptz, ${at}::timestamptz, ${expiresAt(at)}::timestamptz, ${ip}, ${userAgent})
+            returning id
+          )
+          insert into refresh_tokens (token_hash, session_id, created_at)
+          select ${hashToken(refreshToken)}, id, ${at}::timestamptz from session
+          returning session_id`),
+      );
+      return { sessionId: row!.session_id, userId, refreshToken };
     },
 
     /** Retires the presented token and returns its successor, or settles a retry or a replay. */
@@ -94,30 +119,37 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       const tokenHash = hashToken(token);
       const next = generateToken();
       const nextHash = hashToken(next);
-      const rotated = await db.transaction(async (tx) => {
-        const [row] = await tx
-          .update(refreshTokens)
-          .set({ rotatedAt: at, successorHash: nextHash, successorSealed: sealSuccessor(next, token) })
-          .from(sessions)
-          .where(
-            and(
-              eq(refreshTokens.tokenHash, tokenHash),
-              isNull(refreshTokens.rotatedAt),
-              eq(sessions.id, refreshTokens.sessionId),
-              isNull(sessions.endedAt),
-              gt(sessions.expiresAt, at),
-            ),
+      const { ip, userAgent } = clientColumns(client);
+      const stamp = at.toISOString();
+      // One statement, one round trip: the conditional UPDATE retires the token only while it is
+      // current and its session live (of racing requests PostgreSQL lets exactly one through),
+      // and only then do the successor and the session's new expiry get written.
+      const [rotated] = rowsOf<{ session_id: string; user_id: string }>(
+        await db.execute(sql`
+          with retired as (
+            update refresh_tokens
+            set rotated_at = ${stamp}::timestamptz, successor_hash = ${nextHash}, successor_sealed = ${sealSuccessor(next, token)}
+            from sessions
+            where refresh_tokens.token_hash = ${tokenHash}
+              and refresh_tokens.rotated_at is null
+              and sessions.id = refresh_tokens.session_id
+              and sessions.ended_at is null
+              and sessions.expires_at > ${stamp}::timestamptz
+            returning sessions.id as session_id, sessions.user_id
+          ),
+          successor as (
+            insert into refresh_tokens (token_hash, session_id, created_at)
+            select ${nextHash}, session_id, ${stamp}::timestamptz from retired
+          ),
+          renewed as (
+            update sessions
+            set last_used_at = ${stamp}::timestamptz, expires_at = ${expiresAt(stamp)}::timestamptz, ip = ${ip}, user_agent = ${userAgent}
+            from retired
+            where sessions.id = retired.session_id
           )
-          .returning({ sessionId: sessions.id, userId: sessions.userId });
-        if (!row) return null;
-        await tx.insert(refreshTokens).values({ tokenHash: nextHash, sessionId: row.sessionId, createdAt: at });
-        await tx
-          .update(sessions)
-          .set({ lastUsedAt: at, expiresAt: expiresAt(at), ...clientColumns(client) })
-          .where(eq(sessions.id, row.sessionId));
-        return row;
-      });
-      if (rotated) return { ...rotated, refreshToken: next };
+          select session_id, user_id from retired`),
+      );
+      if (rotated) return { sessionId: rotated.session_id, userId: rotated.user_id, refreshToken: next };
       return settleRetiredToken(tokenHash, token, at);
     },
 
@@ -170,8 +202,10 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
 
     /** The user behind a live session, in one query; null when the session has ended or expired. */
     async findLiveSessionUser(sessionId: string, userId: string): Promise<UserRow | null> {
-      const [row] = await liveSessionUser.execute({ sessionId, userId });
-      if (!row || row.endedAt || row.expiresAt <= now()) return null;
+      // One malformed id would fail the whole batch of other requests' checks.
+      if (!isUuid(sessionId)) return null;
+      const row = await sessionChecks.load(sessionId);
+      if (!row || row.user.id !== userId || row.endedAt || row.expiresAt <= now()) return null;
       return row.user;
     },
   };

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { users, type Role, type UserRow } from "../db/schema";
 
@@ -21,6 +21,11 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
     .from(users)
     .where(eq(users.id, sql.placeholder("id")))
     .prepare("user_by_id");
+  const byIds = db
+    .select()
+    .from(users)
+    .where(sql`${users.id} = any(${sql.placeholder("ids")}::uuid[])`)
+    .prepare("users_by_ids");
   const byEmail = db
     .select()
     .from(users)
@@ -40,7 +45,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
 
     /** One query for a whole batch, in the order asked (DataLoader's contract). */
     async findByIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
-      const rows = ids.length ? await db.select().from(users).where(inArray(users.id, [...ids])) : [];
+      const rows = ids.length ? await byIds.execute({ ids }) : [];
       const byKey = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byKey.get(id) ?? null);
     },

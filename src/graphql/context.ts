@@ -40,19 +40,24 @@ function bearerToken(authorization: string | undefined): string | null {
 }
 
 export function createContext(services: Services, request: RequestInfo): Context {
+  const loaders = createLoaders(services.users);
   let viewer: Promise<Viewer | null> | undefined;
   const getViewer = () => {
     // Decoded once per request, and only when a resolver asks.
-    viewer ??= Promise.resolve().then(() => {
+    viewer ??= Promise.resolve().then(async () => {
       const token = bearerToken(request.authorization);
-      return token ? services.accounts.authenticate(token) : null;
+      if (!token) return null;
+      const found = await services.accounts.authenticate(token);
+      // The caller's row was just read: a resolver loading the caller gets it without a query.
+      loaders.userById.prime(found.user.id, found.user);
+      return found;
     });
     return viewer;
   };
   return {
     services,
     client: request.client,
-    loaders: createLoaders(services.users),
+    loaders,
     provenOwnerOf: new Set(),
     refreshCookie: request.refreshCookie ?? noRefreshCookie,
     reportOperation: request.reportOperation ?? (() => {}),

@@ -1,7 +1,6 @@
 import { ApolloServer } from "@apollo/server";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import cors from "@fastify/cors";
-import helmet from "@fastify/helmet";
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from "fastify";
 import type { SigningKey } from "../auth/signing-key";
 import type { Config } from "../config";
@@ -12,6 +11,7 @@ import type { Services } from "../services";
 import type { TokenStore } from "../store/token-store";
 import { registerAccountUi } from "./account-ui";
 import { refreshCookieFor, registerRefreshCookie } from "./refresh-cookie";
+import { registerSecurityHeaders } from "./security-headers";
 import { operationReporter, registerRequestIds, RequestLog, requestIdOf } from "./request-log";
 
 export interface HttpDeps {
@@ -48,7 +48,7 @@ export async function createHttpServer(config: Config, logger: Logger) {
   // Browsers on other origins get nothing unless listed in CORS_ORIGINS.
   await http.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, credentials: true, methods: ["GET", "POST"] });
   // The API answers JSON; the Sandbox page outside production loads Apollo's scripts, so no CSP here.
-  await http.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, hsts: config.isProduction });
+  registerSecurityHeaders(http, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, strictTransportSecurity: config.isProduction });
   http.setErrorHandler(answerHttpError);
   return http;
 }

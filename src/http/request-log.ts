@@ -24,8 +24,9 @@ export function requestIdOf(request: IncomingMessage): string {
 /** Echoes the request id, so a client or a proxy can quote it when something went wrong. */
 export function registerRequestIds(http: HttpServer): void {
   http.decorateRequest("graphql", null);
-  http.addHook("onRequest", async (request, reply) => {
+  http.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
 }
 

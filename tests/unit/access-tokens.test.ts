@@ -37,6 +37,13 @@ describe("access tokens", () => {
     expect(() => tokens.verify(token)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
   });
 
+  test("a token signed without exp is refused: it would never expire", () => {
+    const { tokens } = setup();
+    const claims = { sub: subject.userId, sid: subject.sessionId, role: "USER", ver: 3, iss: "auth-service", aud: "api" };
+    const endless = jwt.sign(claims, SECRET, { header: { alg: "HS256", typ: "at+jwt" }, noTimestamp: true });
+    expect(() => tokens.verify(endless)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
   test("another issuer or audience is refused", () => {
     const { tokens } = setup();
     const foreign = setup({ JWT_ISSUER: "someone-else" }).tokens.sign(subject);

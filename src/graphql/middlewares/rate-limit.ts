@@ -40,8 +40,9 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
       const store: Store = {
         getForIdentity: async ({ contextIdentity, fieldIdentity }) => {
           hit = await context.services.rateLimits.hit(`${fieldIdentity}:${rule.by}:${contextIdentity}`, rule);
-          // The calls before this one, all inside the window the store keeps.
-          return Array.from({ length: Math.max(0, hit.count - 1) }, () => Date.now());
+          // The calls before this one, all inside the window the store keeps; the limiter only
+          // compares their number with max, so more than max of them would change nothing.
+          return Array.from({ length: Math.min(Math.max(0, hit.count - 1), rule.max) }, () => Date.now());
         },
         setForIdentity: () => {},
       };
