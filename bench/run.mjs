@@ -3,13 +3,13 @@
 // workload and the ceilings it is compared with, and writes bench/results/. See bench/README.md.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createDatabase, openRedis, startSmtpSink } from "./lib/backends.mjs";
-import { freePort, memoryOf, resetPeak, runLoad, runScript, sampleMemory, startScript, startService } from "./lib/processes.mjs";
+import { freePort, imageEnvironment, memoryOf, resetPeak, runLoad, runScript, sampleMemory, startScript, startService } from "./lib/processes.mjs";
 import { combineRuns, evaluateTargets, printReport, writeReport } from "./lib/report.mjs";
 import { logIn, registerAccounts } from "./lib/setup.mjs";
 import { writeProfileSummaries } from "./profile-summary.mjs";
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     connections: { type: "string" },
     "entities-connections": { type: "string" },
     accounts: { type: "string" },
-    threadpool: { type: "string" },
+    "argon2-concurrency": { type: "string" },
     "log-level": { type: "string", default: "info" },
     profile: { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`npm run bench -- [--smoke] [--embedded] [--only me,login,…] [--duration S] [--warmup S]
-  [--connections N] [--entities-connections N] [--accounts N] [--threadpool N] [--log-level L]
+  [--connections N] [--entities-connections N] [--accounts N] [--argon2-concurrency N] [--log-level L]
   [--profile] [--no-build] [--keep-log] [--out DIR] [--database-url URL] [--redis-url URL]
 workloads: ${ALL.join(", ")}`);
   process.exit(0);
@@ -58,7 +58,8 @@ const settings = {
   // A latency target: at 50 connections _entities would be measured in its queue, not its work.
   entitiesConnections: Number(args["entities-connections"] ?? 10),
   accounts: Number(args.accounts ?? (smoke ? 60 : 200)),
-  threadpool: Number(args.threadpool ?? process.env.UV_THREADPOOL_SIZE ?? 4),
+  // The service's ARGON2_CONCURRENCY (by default one hash per core), and the ceiling's.
+  argon2Concurrency: Number(args["argon2-concurrency"] ?? process.env.ARGON2_CONCURRENCY ?? availableParallelism()),
   logLevel: args["log-level"],
   // Production needs a DATABASE_URL, so the embedded back ends run as in development.
   nodeEnv: args.embedded ? "development" : "production",
@@ -128,8 +129,11 @@ async function main() {
     Object.assign(backEndEnv, { DATABASE_URL: database.url, REDIS_URL: args["redis-url"], REDIS_KEY_PREFIX: keyPrefix, SMTP_URL: smtp.url });
   }
 
-  const baseEnv = { ...process.env, NODE_ENV: settings.nodeEnv, UV_THREADPOOL_SIZE: String(settings.threadpool) };
+  const baseEnv = { ...process.env, NODE_ENV: settings.nodeEnv, ARGON2_CONCURRENCY: String(settings.argon2Concurrency) };
   for (const name of ["DATABASE_URL", "REDIS_URL", "SMTP_URL", "NODE_OPTIONS"]) delete baseEnv[name];
+  // The service runs with the image's memory settings (Dockerfile ENV); the ceilings without.
+  const imageEnv = imageEnvironment(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
+  results.settings.imageEnv = imageEnv;
   const workloadsWanted = new Set(settings.workloads);
   // --profile: a V8 CPU profile of the service and of the trivial GraphQL server, written when they exit.
   const profileDir = join(outDir, `profile-${id}`);
@@ -168,8 +172,8 @@ async function main() {
   const argon2Runs = [];
   const measureArgon2Ceiling = async () => {
     if (interrupted) return;
-    say(`ceiling: argon2id verifications at ${settings.threadpool} in flight (UV_THREADPOOL_SIZE)`);
-    argon2Runs.push(await runScript(join(ROOT, "bench/ceilings/argon2.mjs"), [String(settings.seconds), "19456", "2", "1"], baseEnv));
+    say(`ceiling: argon2id verifications at ${settings.argon2Concurrency} in flight (ARGON2_CONCURRENCY)`);
+    argon2Runs.push(await runScript(join(ROOT, "bench/ceilings/argon2.mjs"), [String(settings.seconds), process.env.ARGON2_MEMORY_KIB ?? "19456", process.env.ARGON2_TIME_COST ?? "2", process.env.ARGON2_PARALLELISM ?? "1"], baseEnv));
     results.ceilings.argon2 = combineRuns(argon2Runs, (run) => run.perSecond);
   };
   const graphqlWorkloads = ["typename", "me", "oneTimeToken", "refresh", "entities"].filter((w) => workloadsWanted.has(w));
@@ -178,13 +182,14 @@ async function main() {
   const port = await freePort();
   const serviceEnv = {
     ...baseEnv,
+    ...imageEnv,
     ...backEndEnv,
     PORT: String(port),
     HOST: "127.0.0.1",
     LOG_LEVEL: settings.logLevel,
     ACCOUNT_UI: "false",
     JWT_SECRET: randomBytes(32).toString("base64url"),
-    // Node options for the service only, to try a flag (--max-semi-space-size=…) without a rebuild.
+    // Node options for the service only, to try a flag (--max-semi-space-size=…) instead of the image's.
     ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
     // Every limit raised far above what the bench sends: it measures the work, not the refusals.
     // One-second windows keep each counter near what real traffic under the default limits

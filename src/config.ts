@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 /** Thrown for any invalid setting; its message is one line that names the variable. */
@@ -81,6 +82,8 @@ const Env = z.object({
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
   ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
   ARGON2_PARALLELISM: z.coerce.number().int().min(1).default(1),
+  // Hashes computed at once; more than the cores only share them, each hash holding its memory the longer.
+  ARGON2_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
 });
 
 type Env = z.infer<typeof Env>;
@@ -217,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
         timeCost: e.ARGON2_TIME_COST,
         parallelism: e.ARGON2_PARALLELISM,
       }),
+      hashConcurrency: e.ARGON2_CONCURRENCY,
     }),
   });
 }

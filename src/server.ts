@@ -2,8 +2,15 @@ import "reflect-metadata";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 
+/** libuv's default pool size, kept free for everything that is not a password hash. */
+const SPARE_THREADS = 4;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  // argon2 runs on libuv's threadpool, which DNS lookups and file reads share: give the pool
+  // room beyond the hashes allowed at once (ARGON2_CONCURRENCY). libuv reads this variable when
+  // the pool is first used, which nothing has done yet; a value set by the operator is kept.
+  process.env.UV_THREADPOOL_SIZE ??= String(config.passwords.hashConcurrency + SPARE_THREADS);
   const app = await createApp(config);
   const url = await app.listen();
   app.logger.info({ url, database: app.database.kind }, "auth service listening");

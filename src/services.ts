@@ -38,7 +38,7 @@ export async function createServices(deps: ServiceDeps) {
   const events = createSecurityEvents({ logger, metrics });
   const users = createUsers({ db, now });
   const sessions = createSessions({ db, config: config.sessions, events, now });
-  const passwords = await createPasswordHasher(config.passwords.argon2);
+  const passwords = await createPasswordHasher(config.passwords);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
   const emailVerification = createEmailVerification({ store, users, mailer, logger, config: { ttl: config.tokens.emailVerificationTtl } });
   const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, config: config.passwords });

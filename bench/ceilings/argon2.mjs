@@ -1,11 +1,12 @@
 // Ceiling of a login: raw argon2id verifications per second at the service's parameters,
-// with as many in flight as the libuv threadpool has threads (run with the service's
-// UV_THREADPOOL_SIZE). Prints one JSON line.
+// with as many in flight as the service allows (ARGON2_CONCURRENCY, by default one per core).
+// Prints one JSON line.
+import { availableParallelism } from "node:os";
 import argon2 from "argon2";
 
 const [seconds = "5", memoryCost = "19456", timeCost = "2", parallelism = "1"] = process.argv.slice(2);
 const options = { type: argon2.argon2id, memoryCost: Number(memoryCost), timeCost: Number(timeCost), parallelism: Number(parallelism) };
-const concurrency = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+const concurrency = Number(process.env.ARGON2_CONCURRENCY ?? availableParallelism());
 const password = "bench correct horse battery";
 const hash = await argon2.hash(password, options);
 

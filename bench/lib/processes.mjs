@@ -190,3 +190,22 @@ export function runLoad(message, serverPid) {
     child.send(message);
   });
 }
+
+/**
+ * The runtime settings the container image gives the service (`ENV` of the Dockerfile's
+ * last stage, but NODE_ENV, which the bench sets itself), so the bench measures the service
+ * as it is deployed.
+ * @param {string} dockerfile the Dockerfile's text
+ * @returns {Record<string, string>}
+ */
+export function imageEnvironment(dockerfile) {
+  const lines = dockerfile.replace(/\\\r?\n/g, " ").split(/\r?\n/).map((line) => line.trim());
+  const lastStage = lines.slice(lines.findLastIndex((line) => /^FROM\s/i.test(line)));
+  const env = {};
+  for (const line of lastStage) {
+    const [, assignments] = /^ENV\s+(.*)$/i.exec(line) ?? [];
+    for (const [, name, value] of assignments?.matchAll(/(\w+)=("[^"]*"|\S+)/g) ?? []) env[name] = value.replace(/^"|"$/g, "");
+  }
+  delete env.NODE_ENV;
+  return env;
+}

@@ -117,7 +117,7 @@ function ceilingRows(results) {
       unit: "req/s",
       detail: `p50 ${graphql.latency.p50} ms, p99 ${graphql.latency.p99} ms, ${graphql.connections} connections, ${fmt(graphql.cpuMsPerRequest, 3)} CPU ms/req${runs(graphql, "req/s")}`,
     },
-    argon2 && { short: "argon2id verify", name: `argon2id verify (${argon2.options.memoryCost} KiB, t=${argon2.options.timeCost}, p=${argon2.options.parallelism})`, rate: argon2.perSecond, unit: "verifications/s", detail: `${argon2.concurrency} in flight (UV_THREADPOOL_SIZE), ${fmt(argon2.cpuMsPerRequest, 1)} CPU ms each${runs(argon2, "/s")}` },
+    argon2 && { short: "argon2id verify", name: `argon2id verify (${argon2.options.memoryCost} KiB, t=${argon2.options.timeCost}, p=${argon2.options.parallelism})`, rate: argon2.perSecond, unit: "verifications/s", detail: `${argon2.concurrency} in flight (ARGON2_CONCURRENCY), ${fmt(argon2.cpuMsPerRequest, 1)} CPU ms each${runs(argon2, "/s")}` },
     redis && { name: "Redis SET + GETDEL (ioredis)", short: "Redis SET + GETDEL", rate: redis.perSecond, unit: "pairs/s", detail: `${redis.concurrency} in flight` },
   ].filter(Boolean);
 }
@@ -157,7 +157,8 @@ function markdown(results) {
     "# Benchmark results",
     "",
     `Run \`${results.id}\`, ${results.startedAt}, \`npm run bench${s.smoke ? " -- --smoke" : ""}\`: ${s.backEnds}` +
-      ` (${Object.values(results.backEndVersions).join(", ") || "in process"}), NODE_ENV=${s.nodeEnv}, LOG_LEVEL=${s.logLevel}, UV_THREADPOOL_SIZE=${s.threadpool};` +
+      ` (${Object.values(results.backEndVersions).join(", ") || "in process"}), NODE_ENV=${s.nodeEnv}, LOG_LEVEL=${s.logLevel}, ARGON2_CONCURRENCY=${s.argon2Concurrency}` +
+      `${Object.entries(s.imageEnv ?? {}).map(([name, value]) => `, ${name}=${value}`).join("")} (the image's);` +
       ` ${s.warmupSeconds} s warm-up then ${s.seconds} s per workload, autocannon in its own process.`,
     "",
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.os}; load average ${m.load.join(" / ")} at the start, ${(m.loadAfter ?? []).join(" / ")} at the end.` +
@@ -199,7 +200,7 @@ function markdown(results) {
     "- A one-time token pair is two HTTP requests, each at least as costly as one `{ __typename }` of the ceiling, so 0.5 is what that ratio reaches at zero work" +
       (ott && ceiling ? `; per request it is ${fmt(ott.requestsPerSecond / ceiling, 2)} of the ceiling.` : "."),
     `- \`_entities\` runs at ${s.entitiesConnections} connections (\`--entities-connections\`): its target is a latency, and with more connections than the service can serve at once the p99 measures the queue.`,
-    "- Login and register are held against raw argon2id verifications (a hash costs the same) at the service's threadpool size; the argon2 threads and the service's event loop share the same cores.",
+    "- Login and register are held against raw argon2id verifications (a hash costs the same) at the service's ARGON2_CONCURRENCY; the argon2 threads and the service's event loop share the same cores.",
     "",
   );
   if (results.failures.length) lines.push("## Failures", "", ...results.failures.map((f) => `- ${f.workload}: ${f.error}${f.samples?.length ? ` (${f.samples[0]})` : ""}`), "");

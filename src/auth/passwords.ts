@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import argon2 from "argon2";
+import { Sema } from "async-sema";
 import type { Config } from "../config";
 import { normalizePassword } from "./password-policy";
 
@@ -11,24 +12,40 @@ export interface PasswordCheck {
 
 export type PasswordHasher = Awaited<ReturnType<typeof createPasswordHasher>>;
 
-/** argon2id with the configured cost. Expects passwords already normalised by the policy. */
-export async function createPasswordHasher(config: Config["passwords"]["argon2"]) {
-  const options = { type: argon2.argon2id, ...config } as const;
+/**
+ * argon2id with the configured cost. Expects passwords already normalised by the policy.
+ *
+ * At most `hashConcurrency` hashes run at once (one per core by default), the others wait
+ * their turn here: more at once would only share the cores, each holding its memory
+ * (ARGON2_MEMORY_KIB) the longer, and would take every thread of libuv's pool, which DNS
+ * lookups and file reads need too (server.ts sizes the pool above this limit).
+ */
+export async function createPasswordHasher(config: Pick<Config["passwords"], "argon2" | "hashConcurrency">) {
+  const options = { type: argon2.argon2id, ...config.argon2 } as const;
+  const slots = new Sema(config.hashConcurrency);
+  async function limited<T>(work: () => Promise<T>): Promise<T> {
+    await slots.acquire();
+    try {
+      return await work();
+    } finally {
+      slots.release();
+    }
+  }
   // Verified against when an email has no account, so both paths spend the same argon2 work.
   const dummyHash = await argon2.hash(randomBytes(32).toString("base64url"), options);
 
   return {
     hash(password: string): Promise<string> {
-      return argon2.hash(password, options);
+      return limited(() => argon2.hash(password, options));
     },
 
     async verify(hash: string | undefined, password: string): Promise<PasswordCheck> {
       const normalized = normalizePassword(password);
       if (hash === undefined) {
-        await argon2.verify(dummyHash, normalized);
+        await limited(() => argon2.verify(dummyHash, normalized));
         return { ok: false, needsRehash: false };
       }
-      const ok = await argon2.verify(hash, normalized);
+      const ok = await limited(() => argon2.verify(hash, normalized));
       return { ok, needsRehash: ok && argon2.needsRehash(hash, options) };
     },
   };

@@ -21,7 +21,7 @@ async function main(): Promise<string> {
     const { db } = database;
     const users = createUsers({ db });
     const sessions = createSessions({ db, config: config.sessions });
-    const passwords = await createPasswordHasher(config.passwords.argon2);
+    const passwords = await createPasswordHasher(config.passwords);
     const admin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords });
     const { user, created } = await admin.provisionAdmin(values.email, values.password);
     return created ? `created admin ${user.email} (${user.id})` : `promoted ${user.email} (${user.id}) to admin; its password is unchanged`;

@@ -37,7 +37,7 @@ export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 export async function createHttpServer(config: Config, logger: Logger) {
   const http = Fastify({
     loggerInstance: logger,
-    logController: new RequestLog(),
+    logController: new RequestLog(logger),
     genReqId: requestIdOf,
     // Only behind a proxy may X-Forwarded-For name the client: anyone else could pick an address.
     trustProxy: config.http.trustProxy,

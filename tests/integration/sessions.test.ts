@@ -117,6 +117,18 @@ describe("access tokens", () => {
     expect(errorCode(await me(auth.accessToken))).toBe("UNAUTHENTICATED");
     expect((await me((await refreshed(auth.refreshToken)).accessToken)).data?.me.id).toBe(auth.user.id);
   });
+
+  test("concurrent requests, whose session checks share a query, each get their own account", async () => {
+    const accounts = await Promise.all(Array.from({ length: 8 }, () => register(t)));
+    const loggedOut = accounts[3]!;
+    expect((await t.gql(LOGOUT, { token: loggedOut.refreshToken })).errors).toBeUndefined();
+    const answers = await Promise.all(accounts.flatMap((auth) => [me(auth.accessToken), me(auth.accessToken)]));
+    answers.forEach((answer, i) => {
+      const auth = accounts[Math.floor(i / 2)]!;
+      if (auth === loggedOut) expect(errorCode(answer)).toBe("UNAUTHENTICATED");
+      else expect(answer.data?.me.id).toBe(auth.user.id);
+    });
+  });
 });
 
 describe("logout", () => {

@@ -18,7 +18,8 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 /**
  * Medians of interleaved samples: an unknown address must cost the same argon2 work as a
  * wrong password. Without the dummy verification the unknown case answers ~20x faster
- * (no hash at all), far outside the factor allowed here for a noisy machine.
+ * (no hash at all), far outside the factor of 2 allowed here for a noisy machine (another
+ * test file hashing on the other core moves single samples by more than half).
  */
 async function compare(known: () => Promise<unknown>, unknown: () => Promise<unknown>, samples = 9) {
   const a: number[] = [];
@@ -37,8 +38,8 @@ test("login: an unknown address and a wrong password answer alike, in about the 
   const [wrong, unknown] = [await login(user.email), await login(uniqueEmail())];
   expect(unknown.errors).toEqual(wrong.errors);
   const ratio = await compare(() => login(user.email), () => login(uniqueEmail()));
-  expect(ratio).toBeGreaterThan(0.6);
-  expect(ratio).toBeLessThan(1.6);
+  expect(ratio).toBeGreaterThan(0.5);
+  expect(ratio).toBeLessThan(2);
 });
 
 test("requestPasswordReset: the same answer in about the same time", async () => {
