@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { createLogger } from "../../src/logger";
 import { createMailer } from "../../src/mail/mailer";
-import { createMailTransport } from "../../src/mail/transports";
+import { createMailTransport, type MailTransport } from "../../src/mail/transports";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { uniqueEmail } from "../helpers/test-app";
 
@@ -28,9 +28,19 @@ describe("mailer over SMTP", () => {
   beforeAll(async () => {
     receiver = await startSmtpReceiver();
   });
-  afterAll(() => receiver.close());
+  // The SMTP transport keeps a pool of connections open: each is closed before the receiver.
+  const transports: MailTransport[] = [];
+  const smtpTransport = () => {
+    const transport = createMailTransport({ smtpUrl: receiver.url, logger });
+    transports.push(transport);
+    return transport;
+  };
+  afterAll(() => {
+    for (const transport of transports) transport.close();
+    return receiver.close();
+  });
 
-  const mailer = () => createMailer({ transport: createMailTransport({ smtpUrl: receiver.url, logger }), from: FROM, frontendUrl: FRONTEND, logger });
+  const mailer = () => createMailer({ transport: smtpTransport(), from: FROM, frontendUrl: FRONTEND, logger });
 
   test("a password reset email carries the reset link in both parts and says how long it lasts", async () => {
     const [to, token] = [uniqueEmail("reset"), newToken()];
@@ -59,7 +69,7 @@ describe("mailer over SMTP", () => {
 
   test("a trailing slash on the frontend URL does not double the slash in links", async () => {
     const [to, token] = [uniqueEmail("slash"), newToken()];
-    const transport = createMailTransport({ smtpUrl: receiver.url, logger });
+    const transport = smtpTransport();
     await createMailer({ transport, from: FROM, frontendUrl: `${FRONTEND}/`, logger }).sendEmailVerification(to, token, 60);
 
     expect((await receiver.waitForMail(to)).text).toContain(`${FRONTEND}/verify-email?token=${token}`);
