@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { createDatabase, openRedis, startSmtpSink } from "./lib/backends.mjs";
 import { freePort, imageEnvironment, memoryOf, resetPeak, runLoad, runScript, sampleMemory, startScript, startService } from "./lib/processes.mjs";
@@ -16,6 +17,9 @@ import { writeProfileSummaries } from "./profile-summary.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ALL = ["typename", "me", "oneTimeToken", "refresh", "entities", "login", "register"];
+/** The workloads whose target is a ratio to a ceiling, measured again in paired rounds. */
+const PAIRED = ["me", "oneTimeToken", "login"];
+const LOGIN_QUEUE_DRAIN_MS = 2_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -28,6 +32,7 @@ const { values: args } = parseArgs({
     "entities-connections": { type: "string" },
     accounts: { type: "string" },
     "argon2-concurrency": { type: "string" },
+    rounds: { type: "string" },
     "log-level": { type: "string", default: "info" },
     profile: { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
@@ -41,7 +46,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`npm run bench -- [--smoke] [--embedded] [--only me,login,…] [--duration S] [--warmup S]
-  [--connections N] [--entities-connections N] [--accounts N] [--argon2-concurrency N] [--log-level L]
+  [--connections N] [--entities-connections N] [--accounts N] [--argon2-concurrency N] [--rounds N] [--log-level L]
   [--profile] [--no-build] [--keep-log] [--out DIR] [--database-url URL] [--redis-url URL]
 workloads: ${ALL.join(", ")}`);
   process.exit(0);
@@ -58,6 +63,9 @@ const settings = {
   // A latency target: at 50 connections _entities would be measured in its queue, not its work.
   entitiesConnections: Number(args["entities-connections"] ?? 10),
   accounts: Number(args.accounts ?? (smoke ? 60 : 200)),
+  // Paired rounds behind each ratio target: ceiling, then workload, this many times (0: none).
+  rounds: Number(args.rounds ?? (smoke ? 0 : 5)),
+  roundSeconds: smoke ? 1 : 4,
   // The service's ARGON2_CONCURRENCY (by default one hash per core), and the ceiling's.
   argon2Concurrency: Number(args["argon2-concurrency"] ?? process.env.ARGON2_CONCURRENCY ?? availableParallelism()),
   logLevel: args["log-level"],
@@ -104,7 +112,7 @@ function machine() {
 
 async function main() {
   const started = new Date();
-  const results = { id, startedAt: started.toISOString(), settings, machine: machine(), backEndVersions: {}, ceilings: {}, workloads: {}, service: {}, failures: [] };
+  const results = { id, startedAt: started.toISOString(), settings, machine: machine(), backEndVersions: {}, ceilings: {}, workloads: {}, rounds: {}, service: {}, failures: [] };
   say(`run ${id}: ${settings.backEnds}, ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per workload`);
   say(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGb} GB, Node ${results.machine.node}, load ${results.machine.load.join(" ")}`);
 
@@ -135,15 +143,16 @@ async function main() {
   const imageEnv = imageEnvironment(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
   results.settings.imageEnv = imageEnv;
   const workloadsWanted = new Set(settings.workloads);
+  const argon2Parameters = [process.env.ARGON2_MEMORY_KIB ?? "19456", process.env.ARGON2_TIME_COST ?? "2", process.env.ARGON2_PARALLELISM ?? "1"];
   // --profile: a V8 CPU profile of the service and of the trivial GraphQL server, written when they exit.
   const profileDir = join(outDir, `profile-${id}`);
   const nodeArgs = (name) => (settings.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
-  const load = async (workload, url, data, serverPid, connections = settings.connections) => {
+  const load = async (workload, url, data, serverPid, connections = settings.connections, { warmupSeconds = settings.warmupSeconds, seconds = settings.seconds } = {}) => {
     const phase = { url, workload, connections, data };
     return runLoad(
       {
-        warmup: settings.warmupSeconds > 0 ? { ...phase, seconds: settings.warmupSeconds, data: data.warmup ?? data } : null,
-        measured: { ...phase, seconds: settings.seconds, data: data.measured ?? data },
+        warmup: warmupSeconds > 0 ? { ...phase, seconds: warmupSeconds, data: data.warmup ?? data } : null,
+        measured: { ...phase, seconds, data: data.measured ?? data },
       },
       serverPid,
     );
@@ -169,11 +178,47 @@ async function main() {
       await bare.stop();
     }
   };
+  /**
+   * The ratio targets as medians: `rounds` short pairs, each the ceiling then the workload
+   * back to back, so a pair shares whatever the machine was doing; the median of the pairs'
+   * ratios is what the target is held to. The trivial server stays up (idle) between its runs.
+   */
+  const pairedRounds = async (name, data, servicePid, serviceUrl) => {
+    const short = { warmupSeconds: 0, seconds: settings.roundSeconds };
+    const isArgon2 = name === "login";
+    const bare = isArgon2 ? null : await startScript(join(ROOT, "bench/ceilings/graphql-server.mjs"), baseEnv);
+    if (bare) cleanups.push(() => bare.stop());
+    say(`workload: ${name}, ${settings.rounds} paired rounds of ${settings.roundSeconds} s against its ceiling`);
+    try {
+      if (bare) await load("typename", bare.url.replace(/\/$/, ""), {}, bare.pid, settings.connections, { warmupSeconds: 1, seconds: 1 });
+      const rounds = [];
+      for (let i = 0; i < settings.rounds && !interrupted; i++) {
+        const ceiling = isArgon2
+          ? await runScript(join(ROOT, "bench/ceilings/argon2.mjs"), [String(settings.roundSeconds), ...argon2Parameters], baseEnv)
+          : (await load("typename", bare.url.replace(/\/$/, ""), {}, bare.pid, settings.connections, short)).measured;
+        const { measured } = await load(name, serviceUrl, data, servicePid, settings.connections, short);
+        checkErrors(`${name} (round ${i + 1})`, measured, results);
+        // The hashes queued by the connections the round just closed are still being worked
+        // off; the next round's ceiling should not share the cores with them.
+        if (isArgon2) await sleep(LOGIN_QUEUE_DRAIN_MS);
+        rounds.push({
+          ceiling: { rate: ceiling.perSecond ?? ceiling.requestsPerSecond, cpuMsPerRequest: ceiling.cpuMsPerRequest },
+          workload: { requestsPerSecond: measured.requestsPerSecond, cpuMsPerRequest: measured.cpuMsPerRequest, p99: measured.latency.p99 },
+        });
+      }
+      results.rounds[name] = rounds;
+    } finally {
+      if (bare) {
+        cleanups.pop();
+        await bare.stop();
+      }
+    }
+  };
   const argon2Runs = [];
   const measureArgon2Ceiling = async () => {
     if (interrupted) return;
     say(`ceiling: argon2id verifications at ${settings.argon2Concurrency} in flight (ARGON2_CONCURRENCY)`);
-    argon2Runs.push(await runScript(join(ROOT, "bench/ceilings/argon2.mjs"), [String(settings.seconds), process.env.ARGON2_MEMORY_KIB ?? "19456", process.env.ARGON2_TIME_COST ?? "2", process.env.ARGON2_PARALLELISM ?? "1"], baseEnv));
+    argon2Runs.push(await runScript(join(ROOT, "bench/ceilings/argon2.mjs"), [String(settings.seconds), ...argon2Parameters], baseEnv));
     results.ceilings.argon2 = combineRuns(argon2Runs, (run) => run.perSecond);
   };
   const graphqlWorkloads = ["typename", "me", "oneTimeToken", "refresh", "entities"].filter((w) => workloadsWanted.has(w));
@@ -253,6 +298,7 @@ async function main() {
         checkErrors(name, measured, results);
         if (warmup) checkErrors(`${name} (warm-up)`, warmup, results);
         if (service.exitStatus) results.failures.push({ workload: name, error: `the service exited during this workload (${JSON.stringify(service.exitStatus)})` });
+        else if (PAIRED.includes(name) && settings.rounds > 0) await pairedRounds(name, data, service.pid, service.url);
       } catch (error) {
         results.failures.push({ workload: name, error: String(error?.message ?? error) });
         say(`workload ${name} FAILED to run: ${error?.message ?? error}`);

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import { and, desc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
-import type { Db } from "../db/client";
+import { rowsOf, type Db } from "../db/client";
 import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "../db/schema";
 import { unauthenticated } from "../errors";
 import { generateToken, hashToken } from "./opaque-tokens";
@@ -27,11 +27,6 @@ export type EndReason = "logout" | "logout_all" | "revoked" | "password_changed"
 export type Sessions = ReturnType<typeof createSessions>;
 
 const MAX_USER_AGENT = 512;
-
-/** db.execute() answers an array with postgres.js and { rows } with PGlite. */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
 const invalidRefreshToken = () => unauthenticated("Invalid or expired refresh token");
 
 /**

@@ -32,6 +32,11 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
 }
 
+/** The rows of db.execute(): postgres.js answers an array of them, PGlite `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}
+
 function queryLogger(onQuery: DatabaseOptions["onQuery"]) {
   return onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;
 }
