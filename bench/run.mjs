@@ -188,14 +188,15 @@ async function main() {
     const isArgon2 = name === "login";
     const bare = isArgon2 ? null : await startScript(join(ROOT, "bench/ceilings/graphql-server.mjs"), baseEnv);
     if (bare) cleanups.push(() => bare.stop());
+    const bareUrl = bare?.url.replace(/\/$/, "");
     say(`workload: ${name}, ${settings.rounds} paired rounds of ${settings.roundSeconds} s against its ceiling`);
     try {
-      if (bare) await load("typename", bare.url.replace(/\/$/, ""), {}, bare.pid, settings.connections, { warmupSeconds: 1, seconds: 1 });
+      if (bare) await load("typename", bareUrl, {}, bare.pid, settings.connections, { warmupSeconds: 1, seconds: 1 });
       const rounds = [];
       for (let i = 0; i < settings.rounds && !interrupted; i++) {
         const ceiling = isArgon2
           ? await runScript(join(ROOT, "bench/ceilings/argon2.mjs"), [String(settings.roundSeconds), ...argon2Parameters], baseEnv)
-          : (await load("typename", bare.url.replace(/\/$/, ""), {}, bare.pid, settings.connections, short)).measured;
+          : (await load("typename", bareUrl, {}, bare.pid, settings.connections, short)).measured;
         const { measured } = await load(name, serviceUrl, data, servicePid, settings.connections, short);
         checkErrors(`${name} (round ${i + 1})`, measured, results);
         // The hashes queued by the connections the round just closed are still being worked

@@ -52,9 +52,11 @@ function median(values) {
 export function roundRatios(results, name) {
   const rounds = results.rounds?.[name];
   if (!rounds?.length) return null;
-  const perOperation = name === "oneTimeToken" ? 2 : 1;
-  const rate = rounds.map((r) => r.workload.requestsPerSecond / perOperation / r.ceiling.rate);
-  const cpu = rounds.map((r) => (r.ceiling.cpuMsPerRequest && r.workload.cpuMsPerRequest ? r.ceiling.cpuMsPerRequest / (r.workload.cpuMsPerRequest * perOperation) : null));
+  const rate = rounds.map((r) => rateOf(name, r.workload) / r.ceiling.rate);
+  const cpu = rounds.map((r) => {
+    const own = cpuPerOp(name, r.workload);
+    return r.ceiling.cpuMsPerRequest && own ? r.ceiling.cpuMsPerRequest / own : null;
+  });
   return { rate, cpu, medianRate: median(rate), medianCpu: median(cpu) };
 }
 
