@@ -15,13 +15,18 @@ RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
-# Memory (measured with npm run bench, which starts the service with these same values):
-# - every libuv thread that runs an argon2 hash would keep a malloc arena of its own holding
-#   a block of ARGON2_MEMORY_KIB; two arenas serve the threads, and the blocks get reused;
+# Memory and argon2 (measured with npm run bench, which starts the service with these values):
+# - one malloc arena for all threads: with one per thread, every libuv thread that ever ran
+#   a hash kept a block of ARGON2_MEMORY_KIB in its own arena (six threads held 117 MB);
+# - blocks up to 32 MiB come from the arena and two of them stay there between hashes, so a
+#   hash reuses memory already mapped: with glibc's defaults, threads sharing an arena gave
+#   each block back and faulted it in again, which made a hash cost up to twice its CPU time
+#   (a hash above 32 MiB of ARGON2_MEMORY_KIB would be mapped afresh every time again);
 # - V8's old space, capped well above the service's live heap (~50 MB), is collected rather
 #   than grown to three times that under load. Raise it with NODE_OPTIONS if a setting such
 #   as a very large ARGON2_CONCURRENCY needs more.
-ENV MALLOC_ARENA_MAX=2
+ENV MALLOC_ARENA_MAX=1
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=41943040
 ENV NODE_OPTIONS=--max-old-space-size=128
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -17,8 +17,8 @@ function ceilingRate(results, name) {
   return ceiling ? (ceiling.perSecond ?? ceiling.requestsPerSecond) : null;
 }
 
-/** Service CPU time (all threads) per operation, in ms. */
-const cpuPerOp = (name, workload) => (workload.cpuMsPerRequest == null ? null : workload.cpuMsPerRequest * (name === "oneTimeToken" ? 2 : 1));
+/** Service CPU time per operation, in ms: all threads, or with `field` another per-request figure. */
+const cpuPerOp = (name, workload, field = "cpuMsPerRequest") => (workload[field] == null ? null : workload[field] * (name === "oneTimeToken" ? 2 : 1));
 
 /**
  * The same comparison in CPU time: what one operation costs the ceiling's process ÷ what it
@@ -130,6 +130,7 @@ function workloadRows(results) {
     peakMb: w.memory.isPeakPerWorkload ? w.memory.peakMb : w.memory.maxRssMb,
     ratio: ratioOf(results, name),
     cpuMs: cpuPerOp(name, w),
+    eventLoopMs: cpuPerOp(name, w, "eventLoopCpuMsPerRequest"),
     cpuRatio: cpuRatioOf(results, name),
     ceiling: CEILING_OF[name] === "argon2" ? "argon2id" : "{ __typename }",
   }));
@@ -169,11 +170,12 @@ export function printReport(results) {
     fmt(r.peakMb, 0),
     r.ratio == null ? "n/a" : `${fmt(r.ratio, 2)} of ${r.ceiling}`,
     fmt(r.cpuMs, 3),
+    fmt(r.eventLoopMs, 3),
     fmt(r.cpuRatio, 2),
   ]);
   console.log(`\nCeilings\n${table(["ceiling", "rate", ""], ceilingRows(results).map((c) => [c.name, `${fmt(c.rate)} ${c.unit}`, c.detail]))}`);
   console.log(
-    `\nWorkloads (latency in ms, RSS in MB, service CPU ms per operation)\n${table(["workload", "conns", "rate", "p50", "p90", "p99", "errors", "peak RSS", "÷ ceiling", "CPU ms", "÷ ceiling (CPU)"], rows)}`,
+    `\nWorkloads (latency in ms, RSS in MB, service CPU ms per operation)\n${table(["workload", "conns", "rate", "p50", "p90", "p99", "errors", "peak RSS", "÷ ceiling", "CPU ms", "event loop", "÷ ceiling (CPU)"], rows)}`,
   );
   const paired = Object.keys(results.rounds ?? {})
     .map((name) => [name, roundRatios(results, name)])
@@ -210,16 +212,16 @@ function markdown(results) {
     "",
     "## Workloads",
     "",
-    "| workload | connections | rate | p50 ms | p90 ms | p99 ms | errors | peak RSS MB | ÷ ceiling | service CPU ms/op | ÷ ceiling (CPU) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    "| workload | connections | rate | p50 ms | p90 ms | p99 ms | errors | peak RSS MB | ÷ ceiling | service CPU ms/op | of which event loop | ÷ ceiling (CPU) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ...workloadRows(results).map(
       (r) =>
         `| ${r.name} | ${r.conns} | ${fmt(r.rate)} ${r.unit} | ${fmt(r.p50, 0)} | ${fmt(r.p90, 0)} | ${fmt(r.p99, 0)} | ${r.errors} | ${fmt(r.peakMb, 0)} | ` +
-        `${r.ratio == null ? "n/a" : `${fmt(r.ratio, 2)} of ${r.ceiling}`} | ${fmt(r.cpuMs, 3)} | ${fmt(r.cpuRatio, 2)} |`,
+        `${r.ratio == null ? "n/a" : `${fmt(r.ratio, 2)} of ${r.ceiling}`} | ${fmt(r.cpuMs, 3)} | ${fmt(r.eventLoopMs, 3)} | ${fmt(r.cpuRatio, 2)} |`,
     ),
     "",
     `Service peak RSS over the whole run (VmHWM): ${fmt(results.service.peakRssMb, 0)} MB. Errors are non-2xx answers, GraphQL \`errors\`, answers without what the workload expects, connection errors and timeouts.` +
-      " CPU ms/op is the service process's user + system time (all threads) over the measured run ÷ operations; its ratio is the ceiling process's CPU per operation ÷ the service's, which waiting for a busy core does not move.",
+      " CPU ms/op is the service process's user + system time (all threads) over the measured run ÷ operations, of which the event loop's thread spent the next column (the rest is libuv's pool, where argon2 runs, and V8's helper threads); its ratio is the ceiling process's CPU per operation ÷ the service's, which waiting for a busy core does not move.",
     "",
     ...pairedRoundLines(results),
     "## Ceilings (measured in the same run)",
@@ -230,6 +232,8 @@ function markdown(results) {
     "",
   ];
   const ott = results.workloads.oneTimeToken;
+  const login = results.workloads.login;
+  const argon2 = results.ceilings.argon2;
   const ceiling = results.ceilings.graphql?.requestsPerSecond;
   lines.push(
     "## Notes",
@@ -237,7 +241,10 @@ function markdown(results) {
     "- A one-time token pair is two HTTP requests, each at least as costly as one `{ __typename }` of the ceiling, so 0.5 is what that ratio reaches at zero work" +
       (ott && ceiling ? `; per request it is ${fmt(ott.requestsPerSecond / ceiling, 2)} of the ceiling.` : "."),
     `- \`_entities\` runs at ${s.entitiesConnections} connections (\`--entities-connections\`): its target is a latency, and with more connections than the service can serve at once the p99 measures the queue.`,
-    "- Login and register are held against raw argon2id verifications (a hash costs the same) at the service's ARGON2_CONCURRENCY; the argon2 threads and the service's event loop share the same cores.",
+    "- Login and register are held against raw argon2id verifications (a hash costs the same) at the service's ARGON2_CONCURRENCY; the argon2 threads and the service's event loop share the same cores." +
+      (login?.eventLoopCpuMsPerRequest != null && argon2?.cpuMsPerRequest
+        ? ` Per login, the service's threads other than the event loop (argon2's, mostly) used ${fmt(login.cpuMsPerRequest - login.eventLoopCpuMsPerRequest, 1)} CPU ms against the ceiling's ${fmt(argon2.cpuMsPerRequest, 1)} per verification, and the event loop ${fmt(login.eventLoopCpuMsPerRequest, 1)}.`
+        : ""),
     "",
   );
   if (results.failures.length) lines.push("## Failures", "", ...results.failures.map((f) => `- ${f.workload}: ${f.error}${f.samples?.length ? ` (${f.samples[0]})` : ""}`), "");
