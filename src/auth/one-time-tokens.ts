@@ -47,17 +47,19 @@ export function createOneTimeTokens(deps: { store: TokenStore; config: Config["t
     },
 
     /**
-     * The checks read the token without spending it, so a stranger or a wrong purpose leaves
-     * it usable by its owner; the spending itself is one atomic GETDEL that only one caller wins.
+     * Spent in one atomic step, and only when the purpose matches and the caller is its owner
+     * (or an admin): a stranger or a wrong purpose leaves it usable by its owner, and of
+     * callers racing for it exactly one wins.
      */
     async consume(viewer: Viewer, token: string, purpose: string): Promise<OneTimeTokenConsumption> {
-      const key = tokenKey(hashToken(token));
-      const peeked = await store.get(key);
-      if (!peeked) throw invalidToken("This token is invalid, used or expired");
-      const stored = JSON.parse(peeked) as StoredToken;
-      if (stored.userId !== viewer.user.id && viewer.user.role !== "ADMIN") throw forbidden("This token was issued to another account");
-      if (stored.purpose !== purpose) throw invalidToken("This token was issued for another purpose");
-      if ((await store.consume(key)) === null) throw invalidToken("This token is invalid, used or expired");
+      const isAdmin = viewer.user.role === "ADMIN";
+      const found = await store.consumeWhere(tokenKey(hashToken(token)), isAdmin ? { purpose } : { purpose, userId: viewer.user.id });
+      if (!found) throw invalidToken("This token is invalid, used or expired");
+      const stored = JSON.parse(found.value) as StoredToken;
+      if (!found.consumed) {
+        if (stored.userId !== viewer.user.id && !isAdmin) throw forbidden("This token was issued to another account");
+        throw invalidToken("This token was issued for another purpose");
+      }
       return { purpose: stored.purpose, userId: stored.userId, issuedAt: new Date(stored.issuedAt) };
     },
   };

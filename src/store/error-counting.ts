@@ -23,6 +23,7 @@ export function countStoreErrors(store: TokenStore, onError: (operation: Operati
     set: counted("set"),
     get: counted("get"),
     consume: counted("consume"),
+    consumeWhere: counted("consumeWhere"),
     increment: counted("increment"),
     delete: counted("delete"),
     ping: counted("ping"),

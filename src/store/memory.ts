@@ -54,6 +54,15 @@ export function createMemoryStore(deps: { now?: () => Date } = {}): TokenStore {
       return entry?.value ?? null;
     },
 
+    async consumeWhere(key, where) {
+      const entry = live(key, now().getTime());
+      if (!entry) return null;
+      const record = JSON.parse(entry.value) as Record<string, unknown>;
+      const consumed = Object.entries(where).every(([field, expected]) => record[field] === expected);
+      if (consumed) entries.delete(key);
+      return { value: entry.value, consumed };
+    },
+
     async increment(key, ttlSeconds, by = 1) {
       assertTtl(ttlSeconds);
       const at = now().getTime();

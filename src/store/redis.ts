@@ -18,9 +18,27 @@ end
 return {count, ttl}
 `;
 
+// GET, the checks and DEL in one step: no other caller can spend the record in between.
+// ARGV holds field, expected value, field, expected value...
+const CONSUME_WHERE = `
+local value = redis.call('GET', KEYS[1])
+if not value then
+  return false
+end
+local record = cjson.decode(value)
+for i = 1, #ARGV, 2 do
+  if record[ARGV[i]] ~= ARGV[i + 1] then
+    return {value, 0}
+  end
+end
+redis.call('DEL', KEYS[1])
+return {value, 1}
+`;
+
 declare module "ioredis" {
   interface RedisCommander<Context> {
     authIncrement(key: string, ttlSeconds: number, by: number): Result<[number, number], Context>;
+    authConsumeWhere(key: string, ...fieldsAndValues: string[]): Result<[string, 0 | 1] | null, Context>;
   }
 }
 
@@ -54,6 +72,7 @@ export function createRedisStore(deps: { url: string; keyPrefix: string; logger?
   });
   // EVALSHA with the script's digest, falling back to EVAL once when Redis does not know it yet.
   redis.defineCommand("authIncrement", { numberOfKeys: 1, lua: INCREMENT });
+  redis.defineCommand("authConsumeWhere", { numberOfKeys: 1, lua: CONSUME_WHERE });
 
   let lastError: Error | undefined;
   let loggedAt = 0;
@@ -95,6 +114,11 @@ export function createRedisStore(deps: { url: string; keyPrefix: string; logger?
     get: (key) => run(redis.get(key)),
 
     consume: (key) => run(redis.getdel(key)),
+
+    async consumeWhere(key, where) {
+      const answer = await run(redis.authConsumeWhere(key, ...Object.entries(where).flat()));
+      return answer && { value: answer[0], consumed: answer[1] === 1 };
+    },
 
     async increment(key, ttlSeconds, by = 1) {
       assertTtl(ttlSeconds);

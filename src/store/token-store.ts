@@ -9,6 +9,13 @@ export interface TokenStore {
   /** Atomic get-and-delete (Redis GETDEL): of callers racing for one key exactly one gets the value. */
   consume(key: string): Promise<string | null>;
   /**
+   * The conditional form of consume, for a JSON object stored under `key`: in one atomic step
+   * it is deleted when each field named in `where` holds the given string. The record comes
+   * back either way (`consumed` says which), so a caller can tell why it was not spent; null
+   * when the key does not exist.
+   */
+  consumeWhere(key: string, where: Readonly<Record<string, string>>): Promise<{ value: string; consumed: boolean } | null>;
+  /**
    * Atomically adds `by` (default 1) and returns the new count and the seconds left before
    * the key expires; the TTL is set when the key is created. A negative `by` on a missing
    * key changes nothing (a count that already expired is not taken below zero).

@@ -60,6 +60,26 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
       expect(results.filter((r) => r !== null)).toEqual(["value"]);
     });
 
+    test("consumeWhere spends a record only when every named field matches, and returns it either way", async () => {
+      const k = key("record");
+      const record = JSON.stringify({ userId: "u1", purpose: "export", issuedAt: "2026-01-01T00:00:00.000Z" });
+      await s.store.set(k, record, 60);
+      await expect(s.store.consumeWhere(k, { userId: "u2", purpose: "export" })).resolves.toEqual({ value: record, consumed: false });
+      await expect(s.store.consumeWhere(k, { userId: "u1", purpose: "import" })).resolves.toEqual({ value: record, consumed: false });
+      await expect(s.store.get(k)).resolves.toBe(record);
+      await expect(s.store.consumeWhere(k, { userId: "u1", purpose: "export" })).resolves.toEqual({ value: record, consumed: true });
+      await expect(s.store.consumeWhere(k, {})).resolves.toBeNull();
+      await expect(s.store.get(k)).resolves.toBeNull();
+    });
+
+    test("of 50 concurrent matching consumeWhere calls exactly one spends the record", async () => {
+      const k = key("record");
+      await s.store.set(k, JSON.stringify({ purpose: "export" }), 60);
+      const results = await Promise.all(Array.from({ length: 50 }, () => s.store.consumeWhere(k, { purpose: "export" })));
+      expect(results.filter((r) => r?.consumed)).toHaveLength(1);
+      expect(results.filter((r) => r === null)).toHaveLength(49);
+    });
+
     test("increment counts from 1 and keeps the TTL it was created with", async () => {
       const k = key("counter");
       await expect(s.store.increment(k, 60)).resolves.toEqual({ count: 1, ttlSeconds: 60 });
