@@ -61,15 +61,12 @@ export function operationMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Con
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
-      let operation = "none";
       return {
-        async didResolveOperation(requestContext) {
-          operation = operationLabel(requestContext.operation);
-        },
         async didEncounterErrors({ errors }) {
           if (errors.some((error) => isDatabaseError(unwrapResolverError(error)))) metrics.databaseErrors.inc();
         },
-        async willSendResponse({ request, response, operationName: resolvedName }) {
+        async willSendResponse({ request, response, operation: resolved, operationName: resolvedName }) {
+          const operation = operationLabel(resolved);
           const errorCodes = errorCodesOf(response);
           metrics.graphqlRequests.inc({ operation, outcome: errorCodes[0] ?? "ok" });
           metrics.graphqlDuration.observe({ operation }, (performance.now() - started) / 1000);

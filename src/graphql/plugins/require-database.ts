@@ -20,6 +20,8 @@ export function requireDatabasePlugin(deps: { database: Pick<Database, "isMigrat
   const { database, metrics } = deps;
   return {
     async requestDidStart() {
+      // Once migrated, a request needs no hook from here (most of them, so none is added).
+      if (database.isMigrated) return;
       return {
         async responseForOperation({ operation }) {
           const fields = rootFields(operation);
