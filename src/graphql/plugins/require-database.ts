@@ -20,7 +20,7 @@ export function requireDatabasePlugin(deps: { database: Pick<Database, "isMigrat
   const { database, metrics } = deps;
   return {
     async requestDidStart() {
-      // Once migrated, a request needs no hook from here (most of them, so none is added).
+      // Once the migrations are applied (for nearly every request) there is nothing to guard.
       if (database.isMigrated) return;
       return {
         async responseForOperation({ operation }) {
