@@ -21,7 +21,7 @@ ENV NODE_ENV=production
 # - blocks up to 32 MiB come from the arena and two of them stay there between hashes, so a
 #   hash reuses memory already mapped: with glibc's defaults, threads sharing an arena gave
 #   each block back and faulted it in again, which made a hash cost up to twice its CPU time
-#   (a hash above 32 MiB of ARGON2_MEMORY_KIB would be mapped afresh every time again);
+#   (an ARGON2_MEMORY_KIB above 32 MiB would again be mapped afresh for every hash);
 # - V8's old space, capped well above the service's live heap (~50 MB), is collected rather
 #   than grown to three times that under load. Raise it with NODE_OPTIONS if a setting such
 #   as a very large ARGON2_CONCURRENCY needs more.
