@@ -1,4 +1,5 @@
 import { getGraphQLRateLimiter, type Store } from "graphql-rate-limit";
+import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
 import type { Hit } from "../../auth/rate-limits";
 import { normalizeEmail } from "../../auth/emails";
@@ -6,8 +7,10 @@ import type { RateLimitedOperation, RateLimitRule } from "../../config";
 import { AppError } from "../../errors";
 import type { Context } from "../context";
 
+type Args = { input?: { email?: unknown }; email?: unknown };
+
 /** Who a rule counts: the client address, the email in the arguments, or the caller. */
-async function subjectOf(rule: RateLimitRule, context: Context, args: { input?: { email?: unknown }; email?: unknown }): Promise<string | null> {
+async function subjectOf(rule: RateLimitRule, context: Context, args: Args): Promise<string | null> {
   switch (rule.by) {
     case "ip":
       return context.client.ip ? `ip:${context.client.ip}` : null;
@@ -23,40 +26,59 @@ async function subjectOf(rule: RateLimitRule, context: Context, args: { input?: 
   }
 }
 
+interface Counted {
+  rule: RateLimitRule;
+  subject: string;
+  hit: Hit;
+  limited: boolean;
+}
+
 /**
- * Applies the operation's rate-limit rules before its resolver runs, through
- * graphql-rate-limit's limiter. Out of the box that limiter reads a store, then writes it
- * (its issue #188: concurrent calls all read the same count and all pass), so the store
- * given here counts the call in the read itself, with one atomic increment, and its write
- * is a no-op.
+ * Counts this call against one rule through graphql-rate-limit's limiter. Out of the box that
+ * limiter reads a store, then writes it (its issue #188: concurrent calls all read the same
+ * count and all pass), so the store given here counts the call in the read itself, with one
+ * atomic increment, and its write is a no-op.
+ */
+async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args; context: Context; info: GraphQLResolveInfo }): Promise<Counted | null> {
+  const { context } = resolver;
+  const subject = await subjectOf(rule, context, resolver.args);
+  if (!subject) return null;
+  let hit = undefined as Hit | undefined;
+  const store: Store = {
+    getForIdentity: async ({ contextIdentity, fieldIdentity }) => {
+      hit = await context.services.rateLimits.hit(`${fieldIdentity}:${rule.by}:${contextIdentity}`, rule);
+      // The calls before this one, all inside the window the store keeps; the limiter only
+      // compares their number with max, so more than max of them would change nothing.
+      return Array.from({ length: Math.min(Math.max(0, hit.count - 1), rule.max) }, () => Date.now());
+    },
+    setForIdentity: () => {},
+  };
+  const limiter = getGraphQLRateLimiter({ identifyContext: () => subject, store });
+  const limited = await limiter({ parent: resolver.root, ...resolver }, { max: rule.max, window: `${rule.windowSeconds}s` });
+  return { rule, subject, hit: hit!, limited: Boolean(limited) };
+}
+
+/**
+ * Applies the operation's rate-limit rules before its resolver runs. The rules are counted
+ * together (their increments leave in one Redis write), and each call counts against every
+ * rule it falls under. A rule that counts failures only (`failuresOnly`) gets its count back
+ * when the call does not fail: when it succeeds, and when another rule refuses it, since a
+ * refused call never reached the password check.
  */
 export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context> {
   return async ({ root, args, context, info }, next) => {
-    const held: Hit[] = [];
-    for (const rule of context.services.rateLimits.rulesFor(operation)) {
-      const subject = await subjectOf(rule, context, args);
-      if (!subject) continue;
-      let hit = undefined as Hit | undefined;
-      const store: Store = {
-        getForIdentity: async ({ contextIdentity, fieldIdentity }) => {
-          hit = await context.services.rateLimits.hit(`${fieldIdentity}:${rule.by}:${contextIdentity}`, rule);
-          // The calls before this one, all inside the window the store keeps; the limiter only
-          // compares their number with max, so more than max of them would change nothing.
-          return Array.from({ length: Math.min(Math.max(0, hit.count - 1), rule.max) }, () => Date.now());
-        },
-        setForIdentity: () => {},
-      };
-      const limiter = getGraphQLRateLimiter({ identifyContext: () => subject, store });
-      const limited = await limiter({ parent: root, args, context, info }, { max: rule.max, window: `${rule.windowSeconds}s` });
-      if (limited) {
-        context.services.rateLimits.reportLimited(operation, rule, subject);
-        throw new AppError("RATE_LIMITED", "Too many attempts; try again later", { retryAfter: hit!.retryAfter });
-      }
-      if (rule.failuresOnly) held.push(hit!);
+    const rules = context.services.rateLimits.rulesFor(operation);
+    const counted = (await Promise.all(rules.map((rule) => count(rule, { root, args, context, info })))).filter((c) => c !== null);
+    const giveBackFailures = () => Promise.all(counted.filter((c) => c.rule.failuresOnly).map((c) => c.hit.release()));
+    const refused = counted.filter((c) => c.limited);
+    if (refused.length > 0) {
+      await giveBackFailures();
+      for (const { rule, subject } of refused) context.services.rateLimits.reportLimited(operation, rule, subject);
+      throw new AppError("RATE_LIMITED", "Too many attempts; try again later", { retryAfter: Math.max(...refused.map((c) => c.hit.retryAfter)) });
     }
     const result = await next();
     // Only failures count against these rules: a call that got here succeeded.
-    await Promise.all(held.map((h) => h.release()));
+    await giveBackFailures();
     return result;
   };
 }
