@@ -104,7 +104,8 @@ export function summarizeProfile(file, options = {}) {
 export function writeProfileSummaries(results, profileDir) {
   const runs = [
     ["ceiling-graphql", "ceiling-graphql-1.cpuprofile", results.ceilings.graphql],
-    ...Object.entries(results.workloads).map(([name, workload]) => [name, "service.cpuprofile", workload]),
+    // An alternative's workloads (--compare) are in its own process's profile.
+    ...Object.entries(results.workloads).map(([name, workload]) => [name, `${workload.alternative ?? "service"}.cpuprofile`, workload]),
   ];
   const written = [];
   for (const [name, file, run] of runs) {

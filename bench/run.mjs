@@ -3,7 +3,7 @@
 // workload and the ceilings it is compared with, and writes bench/results/. See bench/README.md.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { createDatabase, openRedis, startSmtpSink } from "./lib/backends.mjs";
 import { freePort, imageEnvironment, memoryOf, resetPeak, runLoad, runScript, sampleMemory, startScript, startService } from "./lib/processes.mjs";
 import { combineRuns, evaluateTargets, printReport, writeReport } from "./lib/report.mjs";
-import { logIn, registerAccounts } from "./lib/setup.mjs";
+import { logIn, registerAccounts, registerBetterAuthAccounts } from "./lib/setup.mjs";
 import { writeProfileSummaries } from "./profile-summary.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -20,6 +20,8 @@ const ALL = ["typename", "me", "oneTimeToken", "refresh", "entities", "login", "
 /** The workloads whose target is a ratio to a ceiling, measured again in paired rounds. */
 const PAIRED = ["me", "oneTimeToken", "login"];
 const LOGIN_QUEUE_DRAIN_MS = 2_000;
+/** What `--compare` can start beside the service: its directory, and the workloads it runs. */
+const ALTERNATIVES = { "better-auth": { dir: "bench/alternatives/better-auth", workloads: ["betterAuthSignIn", "betterAuthSession"] } };
 
 const { values: args } = parseArgs({
   options: {
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     accounts: { type: "string" },
     "argon2-concurrency": { type: "string" },
     rounds: { type: "string" },
+    compare: { type: "string" },
     "log-level": { type: "string", default: "info" },
     profile: { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
@@ -47,7 +50,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`npm run bench -- [--smoke] [--embedded] [--only me,login,…] [--duration S] [--warmup S]
   [--connections N] [--entities-connections N] [--accounts N] [--argon2-concurrency N] [--rounds N] [--log-level L]
-  [--profile] [--no-build] [--keep-log] [--out DIR] [--database-url URL] [--redis-url URL]
+  [--profile] [--no-build] [--keep-log] [--out DIR] [--database-url URL] [--redis-url URL] [--compare better-auth]
 workloads: ${ALL.join(", ")}`);
   process.exit(0);
 }
@@ -74,6 +77,9 @@ const settings = {
   profile: args.profile,
 };
 for (const name of settings.workloads) if (!ALL.includes(name)) throw new Error(`unknown workload "${name}"; one of ${ALL.join(", ")}`);
+const alternative = args.compare ? ALTERNATIVES[args.compare] : null;
+if (args.compare && !alternative) throw new Error(`--compare: unknown alternative "${args.compare}"; one of ${Object.keys(ALTERNATIVES).join(", ")}`);
+if (alternative && args.embedded) throw new Error("--compare needs PostgreSQL: it cannot run with --embedded");
 // _entities asks for 50 users, and each refresh chain (warm-up and measured) needs a session of its own.
 settings.accounts = Math.max(settings.accounts, 50, 2 * settings.connections);
 
@@ -112,7 +118,7 @@ function machine() {
 
 async function main() {
   const started = new Date();
-  const results = { id, startedAt: started.toISOString(), settings, machine: machine(), backEndVersions: {}, ceilings: {}, workloads: {}, rounds: {}, service: {}, failures: [] };
+  const results = { id, startedAt: started.toISOString(), settings, machine: machine(), backEndVersions: {}, ceilings: {}, workloads: {}, rounds: {}, service: {}, alternatives: {}, failures: [] };
   say(`run ${id}: ${settings.backEnds}, ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per workload`);
   say(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGb} GB, Node ${results.machine.node}, load ${results.machine.load.join(" ")}`);
 
@@ -315,6 +321,49 @@ async function main() {
     if (status.code !== 0 && status.signal !== "SIGTERM") results.failures.push({ workload: "service", error: `exited with ${JSON.stringify(status)}` });
   }
 
+  /**
+   * `--compare better-auth`: the alternative, installed on demand from its own lock file, on a
+   * database of its own, through the same load generator, CPU and memory readings as the
+   * service. Its rows go in the workloads table, held against the same ceilings; no target
+   * applies to them, but their errors still fail the run.
+   */
+  async function compareWith(name, { dir, workloads }) {
+    const home = join(ROOT, dir);
+    if (!existsSync(join(home, "node_modules"))) {
+      say(`installing ${name} (npm ci in ${dir})`);
+      execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--silent"], { cwd: home, stdio: "inherit" });
+    }
+    const database = await createDatabase(args["database-url"], `${id}_${name.replace(/\W/g, "_")}`);
+    cleanups.push(() => database.drop().then(() => say(`dropped the database of ${name}`)));
+    const env = { ...baseEnv, NODE_ENV: "production", DATABASE_URL: database.url, UV_THREADPOOL_SIZE: String(settings.argon2Concurrency) };
+    const server = await startScript(join(home, "server.mjs"), env, nodeArgs(name));
+    cleanups.push(() => server.stop());
+    results.alternatives[name] = { version: server.version };
+    say(`${name} ${server.version} at ${server.url}: registering ${settings.accounts} accounts`);
+    try {
+      const accounts = await registerBetterAuthAccounts(server.url, id, settings.accounts);
+      for (const workload of workloads) {
+        if (interrupted) break;
+        const isPeakReset = resetPeak(server.pid);
+        const stopMemory = sampleMemory(server.pid);
+        say(`workload: ${workload}`);
+        const { warmup, measured } = await load(workload, server.url, { accounts, origin: server.url }, server.pid);
+        results.workloads[workload] = { ...measured, alternative: name, warmupErrors: warmup?.errors, memory: { ...stopMemory(), isPeakPerWorkload: isPeakReset } };
+        checkErrors(workload, measured, results, name);
+        if (warmup) checkErrors(`${workload} (warm-up)`, warmup, results, name);
+      }
+    } catch (error) {
+      results.failures.push({ workload: name, alternative: name, error: String(error?.message ?? error) });
+      say(`${name} FAILED to run: ${error?.message ?? error}`);
+    } finally {
+      cleanups.pop();
+      await server.stop();
+    }
+  }
+
+  // The alternative runs once the service has stopped, so neither shares the cores with the other.
+  if (alternative && !interrupted) await compareWith(args.compare, alternative);
+
   if (!args.embedded && workloadsWanted.has("oneTimeToken") && !interrupted) {
     say(`ceiling: Redis SET + GETDEL at ${settings.connections} in flight`);
     results.ceilings.redis = await runScript(join(ROOT, "bench/ceilings/redis.mjs"), [args["redis-url"], `${keyPrefix}`, String(settings.seconds), String(settings.connections)], baseEnv);
@@ -333,10 +382,10 @@ async function main() {
 }
 
 /** Any error in a workload's answers fails the run (in --smoke too: speed never does). */
-function checkErrors(name, phase, results) {
+function checkErrors(name, phase, results, alternative = undefined) {
   const { responses, connection, timeouts } = phase.errors;
   if (responses + connection + timeouts > 0 || phase.requests === 0) {
-    results.failures.push({ workload: name, error: `${responses} bad responses, ${connection} connection errors, ${timeouts} timeouts, ${phase.requests} requests`, samples: phase.errorSamples });
+    results.failures.push({ workload: name, alternative, error: `${responses} bad responses, ${connection} connection errors, ${timeouts} timeouts, ${phase.requests} requests`, samples: phase.errorSamples });
     say(`${name}: ERRORS ${JSON.stringify(phase.errors)} ${phase.errorSamples.join(" | ")}`);
   }
 }

@@ -54,3 +54,24 @@ export function logIn(url, accounts, concurrency = 8) {
     return /** @type {Account} */ ({ ...account, accessToken: data.login.accessToken, refreshToken: data.login.refreshToken });
   });
 }
+
+/**
+ * The comparison's accounts, made through Better Auth's sign-up endpoint: their ids, and the
+ * session cookie each sign-up set (what a browser then sends to get-session).
+ * @returns {Promise<{ id: string, email: string, cookie: string }[]>}
+ */
+export function registerBetterAuthAccounts(url, prefix, count, concurrency = 8) {
+  const emails = Array.from({ length: count }, (_, i) => `${prefix}-better-auth-${i}@bench.example.com`);
+  return eachLimited(emails, concurrency, async (email, i) => {
+    const response = await fetch(`${url}/api/auth/sign-up/email`, {
+      method: "POST",
+      // A browser on its own origin says so; Better Auth refuses a POST without an Origin in production.
+      headers: { "content-type": "application/json", origin: url },
+      body: JSON.stringify({ email, password: BENCH_PASSWORD, name: `Bench User ${i}` }),
+    });
+    const body = await response.json().catch(() => ({}));
+    const cookie = response.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.startsWith("better-auth.session_token="));
+    if (!response.ok || !body.user?.id || !cookie) throw new Error(`Better Auth sign-up failed (HTTP ${response.status}): ${JSON.stringify(body)}`);
+    return { id: body.user.id, email, cookie };
+  });
+}

@@ -24,11 +24,11 @@ const post = (body, headers = JSON_HEADERS) => ({ method: "POST", path: "/graphq
 export const BENCH_PASSWORD = "bench correct horse battery";
 
 /**
- * Parses a GraphQL answer and hands it to `expect`, which returns the value the next request
- * needs (or throws). Anything else, a non-2xx status or an `errors` entry, is an error.
+ * Parses a JSON answer and hands it to `expect`, which returns the value the next request
+ * needs (or throws). A non-2xx status, a body that is not JSON or a throw is an error.
  * @returns {any} the value `expect` returned, or undefined after an error
  */
-function checked(status, body, record, expect) {
+function checkedJson(status, body, record, expect) {
   if (status < 200 || status >= 300) return void record(false, `HTTP ${status}: ${body.slice(0, 300)}`);
   let parsed;
   try {
@@ -36,14 +36,21 @@ function checked(status, body, record, expect) {
   } catch {
     return void record(false, `not JSON: ${body.slice(0, 300)}`);
   }
-  if (parsed.errors?.length) return void record(false, `GraphQL errors: ${JSON.stringify(parsed.errors).slice(0, 300)}`);
   try {
-    const value = expect(parsed.data);
+    const value = expect(parsed);
     record(true);
     return value;
   } catch (error) {
     record(false, `${error.message}: ${body.slice(0, 300)}`);
   }
+}
+
+/** A GraphQL answer: as checkedJson, and an `errors` entry is an error too; `expect` gets `data`. */
+function checked(status, body, record, expect) {
+  return checkedJson(status, body, record, (parsed) => {
+    must(!parsed.errors?.length, "GraphQL errors");
+    return expect(parsed.data);
+  });
 }
 
 function must(condition, message) {
@@ -204,6 +211,47 @@ export const WORKLOADS = {
               must(d?._entities?.length === representations.length, "wrong number of entities");
               must(d._entities.every((user, i) => user?.id === data.userIds[i] && user.name), "missing or misplaced user");
             }),
+        },
+      ];
+    },
+  },
+
+  // The comparison (`--compare better-auth`): Better Auth's own endpoints for the same two jobs.
+  betterAuthSignIn: {
+    name: "betterAuthSignIn",
+    title: "Better Auth: POST /api/auth/sign-in/email (right password)",
+    unit: "req",
+    requests: (client, data, record) => {
+      let next = client;
+      return [
+        {
+          method: "POST",
+          path: "/api/auth/sign-in/email",
+          // As a browser on the same origin: Better Auth refuses a POST without one in production.
+          headers: { ...JSON_HEADERS, origin: data.origin },
+          setupRequest: (request) => {
+            const account = data.accounts[next++ % data.accounts.length];
+            request.body = JSON.stringify({ email: account.email, password: BENCH_PASSWORD });
+            return request;
+          },
+          onResponse: (status, body) => checkedJson(status, body, record, (b) => must(b?.token && b.user?.id, "no session")),
+        },
+      ];
+    },
+  },
+
+  betterAuthSession: {
+    name: "betterAuthSession",
+    title: "Better Auth: GET /api/auth/get-session (valid session cookie)",
+    unit: "req",
+    requests: (client, data, record) => {
+      const account = data.accounts[client % data.accounts.length];
+      return [
+        {
+          method: "GET",
+          path: "/api/auth/get-session",
+          headers: { cookie: account.cookie },
+          onResponse: (status, body) => checkedJson(status, body, record, (b) => must(b?.user?.id === account.id, "the session is not the caller's")),
         },
       ];
     },
