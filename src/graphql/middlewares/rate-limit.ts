@@ -54,7 +54,7 @@ async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args;
     setForIdentity: () => {},
   };
   const limiter = getGraphQLRateLimiter({ identifyContext: () => subject, store });
-  const limited = await limiter({ parent: resolver.root, ...resolver }, { max: rule.max, window: `${rule.windowSeconds}s` });
+  const limited = await limiter({ parent: resolver.root, args: resolver.args, context, info: resolver.info }, { max: rule.max, window: `${rule.windowSeconds}s` });
   return { rule, subject, hit: hit!, limited: Boolean(limited) };
 }
 
@@ -62,8 +62,8 @@ async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args;
  * Applies the operation's rate-limit rules before its resolver runs. The rules are counted
  * together (their increments leave in one Redis write), and each call counts against every
  * rule it falls under. A rule that counts failures only (`failuresOnly`) gets its count back
- * when the call does not fail: when it succeeds, and when another rule refuses it, since a
- * refused call never reached the password check.
+ * when the call does not fail: when it succeeds, and when it is refused (by that rule or
+ * another), since a refused call never reached the password check.
  */
 export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context> {
   return async ({ root, args, context, info }, next) => {
