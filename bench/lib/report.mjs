@@ -17,6 +17,9 @@ const CEILING_OF = {
   betterAuthSession: "graphql",
 };
 
+/** "argon2" or "graphql": the ceiling a workload is held against. */
+export const ceilingOf = (name) => CEILING_OF[name];
+
 const round = (value, digits = 2) => (value == null || Number.isNaN(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits);
 const fmt = (value, digits = 1) => (value == null ? "n/a" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
@@ -211,7 +214,7 @@ function markdown(results) {
     `Run \`${results.id}\`, ${results.startedAt}, \`npm run bench${s.smoke ? " -- --smoke" : ""}\`: ${s.backEnds}` +
       ` (${Object.values(results.backEndVersions).join(", ") || "in process"}), NODE_ENV=${s.nodeEnv}, LOG_LEVEL=${s.logLevel}, ARGON2_CONCURRENCY=${s.argon2Concurrency}` +
       `${Object.entries(s.imageEnv ?? {}).map(([name, value]) => `, ${name}=${value}`).join("")} (the image's);` +
-      ` ${s.warmupSeconds} s warm-up then ${s.seconds} s per workload, autocannon in its own process.`,
+      ` ${s.warmupSeconds} s warm-up (${s.argon2WarmupSeconds ?? s.warmupSeconds} s for the workloads bound by argon2) then ${s.seconds} s per workload, autocannon in its own process.`,
     "",
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.os}; load average ${m.load.join(" / ")} at the start, ${(m.loadAfter ?? []).join(" / ")} at the end.` +
       " Service, database, Redis, load generator and ceilings share these cores, so compare ratios, not absolute rates.",
