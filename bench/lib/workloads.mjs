@@ -53,6 +53,12 @@ function checked(status, body, record, expect) {
   });
 }
 
+/** Each connection walks the accounts from its own offset, so no account is hit in a burst. */
+function accountWalker(client, accounts) {
+  let next = client;
+  return () => accounts[next++ % accounts.length];
+}
+
 function must(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -91,13 +97,12 @@ export const WORKLOADS = {
     title: "login (right password)",
     unit: "req",
     requests: (client, data, record) => {
-      // Each connection walks the accounts from its own offset, so no account is hit in a burst.
-      let next = client;
+      const nextAccount = accountWalker(client, data.accounts);
       return [
         {
           ...post({}),
           setupRequest: (request) => {
-            const account = data.accounts[next++ % data.accounts.length];
+            const account = nextAccount();
             request.body = JSON.stringify({
               query: "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken user { id } } }",
               variables: { input: { email: account.email, password: BENCH_PASSWORD } },
@@ -222,7 +227,7 @@ export const WORKLOADS = {
     title: "Better Auth: POST /api/auth/sign-in/email (right password)",
     unit: "req",
     requests: (client, data, record) => {
-      let next = client;
+      const nextAccount = accountWalker(client, data.accounts);
       return [
         {
           method: "POST",
@@ -230,7 +235,7 @@ export const WORKLOADS = {
           // As a browser on the same origin: Better Auth refuses a POST without one in production.
           headers: { ...JSON_HEADERS, origin: data.origin },
           setupRequest: (request) => {
-            const account = data.accounts[next++ % data.accounts.length];
+            const account = nextAccount();
             request.body = JSON.stringify({ email: account.email, password: BENCH_PASSWORD });
             return request;
           },
