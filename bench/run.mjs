@@ -20,8 +20,10 @@ const ALL = ["typename", "me", "oneTimeToken", "refresh", "entities", "login", "
 /** The workloads whose target is a ratio to a ceiling, measured again in paired rounds. */
 const PAIRED = ["me", "oneTimeToken", "login"];
 const LOGIN_QUEUE_DRAIN_MS = 2_000;
-/** What `--compare` can start beside the service: its directory, and the workloads it runs. */
-const ALTERNATIVES = { "better-auth": { dir: "bench/alternatives/better-auth", workloads: ["betterAuthSignIn", "betterAuthSession"] } };
+/** What `--compare` can start beside the service: its directory, how its accounts are made, and the workloads it runs. */
+const ALTERNATIVES = {
+  "better-auth": { dir: "bench/alternatives/better-auth", registerAccounts: registerBetterAuthAccounts, workloads: ["betterAuthSignIn", "betterAuthSession"] },
+};
 
 const { values: args } = parseArgs({
   options: {
@@ -333,7 +335,7 @@ async function main() {
    * service. Its rows go in the workloads table, held against the same ceilings; no target
    * applies to them, but their errors still fail the run.
    */
-  async function compareWith(name, { dir, workloads }) {
+  async function compareWith(name, { dir, registerAccounts: registerAlternativeAccounts, workloads }) {
     const home = join(ROOT, dir);
     if (!existsSync(join(home, "node_modules"))) {
       say(`installing ${name} (npm ci in ${dir})`);
@@ -347,7 +349,7 @@ async function main() {
     results.alternatives[name] = { version: server.version };
     say(`${name} ${server.version} at ${server.url}: registering ${settings.accounts} accounts`);
     try {
-      const accounts = await registerBetterAuthAccounts(server.url, id, settings.accounts);
+      const accounts = await registerAlternativeAccounts(server.url, id, settings.accounts);
       for (const workload of workloads) {
         if (interrupted) break;
         const isPeakReset = resetPeak(server.pid);
