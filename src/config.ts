@@ -43,6 +43,7 @@ const Env = z.object({
 
   JWT_SECRET: optionalText,
   JWT_PRIVATE_KEY: optionalText,
+  JWT_VERIFICATION_KEYS: optionalText,
   JWT_ISSUER: z.string().min(1).default("auth-service"),
   JWT_AUDIENCE: z.string().min(1).default("api"),
   ACCESS_TOKEN_TTL: seconds(900),
@@ -130,6 +131,12 @@ function captchaConfig(e: Env) {
   return Object.freeze({ provider: e.CAPTCHA_PROVIDER, secret: e.CAPTCHA_SECRET, verifyUrl: e.CAPTCHA_VERIFY_URL ?? SITEVERIFY[e.CAPTCHA_PROVIDER] });
 }
 
+function checkVerificationKeys(e: Env): void {
+  if (e.JWT_VERIFICATION_KEYS && !e.JWT_PRIVATE_KEY) {
+    throw new ConfigError("Invalid configuration: JWT_VERIFICATION_KEYS needs JWT_PRIVATE_KEY (HS256 tokens carry no key id to choose a key by)");
+  }
+}
+
 function checkSecret(e: Env): void {
   if (e.JWT_SECRET === undefined || e.JWT_PRIVATE_KEY) return;
   if (Buffer.byteLength(e.JWT_SECRET) < 32) {
@@ -145,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   const e = parseEnv(env);
   checkProduction(e);
   checkSecret(e);
+  checkVerificationKeys(e);
   checkMail(e);
   const isProduction = e.NODE_ENV === "production";
   const accountUi = e.ACCOUNT_UI ?? !isProduction;
@@ -170,6 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       secret: e.JWT_SECRET,
       // Env files often carry PEM keys on one line with literal "\n".
       privateKey: e.JWT_PRIVATE_KEY?.replace(/\\n/g, "\n"),
+      // Keys that verify tokens and never sign: the previous key after a rotation, the next one before it.
+      verificationKeys: e.JWT_VERIFICATION_KEYS?.replace(/\\n/g, "\n"),
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       accessTokenTtl: e.ACCESS_TOKEN_TTL,

@@ -3,7 +3,7 @@ import jwt from "jsonwebtoken";
 import type { Config } from "../config";
 import type { Role } from "../db/schema";
 import { unauthenticated } from "../errors";
-import type { SigningKey } from "./signing-key";
+import type { SigningKey, VerificationKey } from "./signing-key";
 
 /** The claims this service puts in (and requires of) an access token. */
 export interface AccessClaims {
@@ -46,13 +46,20 @@ export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"
   const now = deps.now ?? (() => new Date());
   const header = { alg: key.algorithm, typ: TOKEN_TYPE, ...(key.kid ? { kid: key.kid } : {}) };
   const verified = new Map<string, AccessClaims>();
-  const verifyOptions = {
-    // Pinning the algorithm is what stops "alg: none" and HS256-signed-with-the-public-key forgeries.
-    algorithms: [key.algorithm as jwt.Algorithm],
-    issuer: config.issuer,
-    audience: config.audience,
-    complete: true as const,
-  };
+  const checksFor = (verification: VerificationKey) => ({
+    key: verification.key,
+    options: {
+      // Pinning each key's algorithm is what stops "alg: none" and HS256-signed-with-the-public-key forgeries.
+      algorithms: [verification.algorithm as jwt.Algorithm],
+      issuer: config.issuer,
+      audience: config.audience,
+      complete: true as const,
+    },
+  });
+  const current = checksFor({ algorithm: key.algorithm, key: key.verifyKey });
+  const byKid = new Map([...key.verificationKeys].map(([kid, verification]) => [kid, checksFor(verification)]));
+  // With one key there is nothing to choose: a token signed by any other fails its signature.
+  const checksOf = (token: string) => (byKid.size > 1 ? byKid.get(kidOf(token) ?? "") : current);
 
   return {
     ttl: config.accessTokenTtl,
@@ -81,9 +88,11 @@ export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"
       // jsonwebtoken refuses a token once clockTimestamp >= exp: so does the cache.
       if (known && clockTimestamp < known.exp) return known;
       if (known) verified.delete(token);
+      const checks = checksOf(token);
+      if (!checks) throw unauthenticated("Invalid or expired access token");
       let decoded: jwt.Jwt;
       try {
-        decoded = jwt.verify(token, key.verifyKey, { ...verifyOptions, clockTimestamp });
+        decoded = jwt.verify(token, checks.key, { ...checks.options, clockTimestamp });
       } catch {
         throw unauthenticated("Invalid or expired access token");
       }
@@ -97,6 +106,19 @@ export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"
       return claims;
     },
   };
+}
+
+/** The kid of a token's header, read before any check: it only chooses which key checks the signature. */
+function kidOf(token: string): string | undefined {
+  const dot = token.indexOf(".");
+  if (dot < 1) return undefined;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), "base64url").toString("utf8"));
+    const kid = (header as { kid?: unknown } | null)?.kid;
+    return typeof kid === "string" ? kid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isAccessClaims(payload: unknown): payload is AccessClaims {

@@ -6,6 +6,12 @@ import { ConfigError } from "../config";
 
 export type SigningAlgorithm = "HS256" | "RS256" | "ES256";
 
+/** A public key (or the HS256 secret) that verifies tokens, with the one algorithm it accepts. */
+export interface VerificationKey {
+  algorithm: SigningAlgorithm;
+  key: KeyObject;
+}
+
 export interface SigningKey {
   algorithm: SigningAlgorithm;
   /** What tokens are signed with. */
@@ -14,7 +20,13 @@ export interface SigningKey {
   verifyKey: KeyObject;
   /** Present for asymmetric keys: the RFC 7638 thumbprint, carried in the token header. */
   kid?: string;
-  /** The JWKS document served at /.well-known/jwks.json. */
+  /**
+   * Asymmetric keys by kid: the signing key's public half, then JWT_VERIFICATION_KEYS (the
+   * previous key after a rotation, the next one before it), which verify and never sign.
+   * Empty for HS256.
+   */
+  verificationKeys: ReadonlyMap<string, VerificationKey>;
+  /** The JWKS document served at /.well-known/jwks.json: every verification key. */
   jwks: { keys: JsonWebKey[] };
 }
 
@@ -23,40 +35,68 @@ export interface SigningKey {
  * than with a string it has to parse on every call.
  */
 export function loadSigningKey(jwt: Config["jwt"], dataDir: string): SigningKey {
-  if (jwt.privateKey) return asymmetricKey(jwt.privateKey);
+  if (jwt.privateKey) return asymmetricKey(jwt.privateKey, jwt.verificationKeys);
   const secret = createSecretKey(Buffer.from(jwt.secret ?? developmentSecret(dataDir)));
-  return { algorithm: "HS256", signKey: secret, verifyKey: secret, jwks: { keys: [] } };
+  return { algorithm: "HS256", signKey: secret, verifyKey: secret, verificationKeys: new Map(), jwks: { keys: [] } };
 }
 
-function asymmetricKey(pem: string): SigningKey {
+interface PublishedKey extends VerificationKey {
+  kid: string;
+  jwk: JsonWebKey;
+}
+
+function asymmetricKey(pem: string, verificationPems: string | undefined): SigningKey {
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(pem);
   } catch {
     throw new ConfigError("Invalid configuration: JWT_PRIVATE_KEY is not a readable PEM private key");
   }
-  const algorithm = algorithmFor(privateKey);
-  const publicKey = createPublicKey(privateKey);
-  const jwk = publicKey.export({ format: "jwk" });
-  const kid = thumbprint(jwk);
+  const current = published(createPublicKey(privateKey), "JWT_PRIVATE_KEY");
+  const others = pemBlocks(verificationPems ?? "").map((block) => published(verificationPublicKey(block), "each key of JWT_VERIFICATION_KEYS"));
+  // A key listed twice, or the signing key listed again among the others, is served once.
+  const keys = new Map<string, PublishedKey>();
+  for (const key of [current, ...others]) if (!keys.has(key.kid)) keys.set(key.kid, key);
   return {
-    algorithm,
+    algorithm: current.algorithm,
     signKey: privateKey,
-    verifyKey: publicKey,
-    kid,
-    jwks: { keys: [{ ...jwk, kid, alg: algorithm, use: "sig" }] },
+    verifyKey: current.key,
+    kid: current.kid,
+    verificationKeys: new Map([...keys].map(([kid, { algorithm, key }]) => [kid, { algorithm, key }])),
+    jwks: { keys: [...keys.values()].map(({ jwk, kid, algorithm }) => ({ ...jwk, kid, alg: algorithm, use: "sig" })) },
   };
 }
 
-function algorithmFor(key: KeyObject): SigningAlgorithm {
+/** `setting` names the key in a configuration error. */
+function published(publicKey: KeyObject, setting: string): PublishedKey {
+  const jwk = publicKey.export({ format: "jwk" });
+  return { algorithm: algorithmFor(publicKey, setting), key: publicKey, kid: thumbprint(jwk), jwk };
+}
+
+/** The PEM blocks of JWT_VERIFICATION_KEYS: public keys, or private ones of which only the public half is kept. */
+function pemBlocks(text: string): string[] {
+  const blocks = text.match(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g) ?? [];
+  if (!blocks.length && text.trim()) throw new ConfigError("Invalid configuration: JWT_VERIFICATION_KEYS holds no PEM key");
+  return blocks;
+}
+
+function verificationPublicKey(pem: string): KeyObject {
+  try {
+    return createPublicKey(pem);
+  } catch {
+    throw new ConfigError("Invalid configuration: JWT_VERIFICATION_KEYS holds a PEM block that is not a readable key");
+  }
+}
+
+function algorithmFor(key: KeyObject, setting: string): SigningAlgorithm {
   if (key.asymmetricKeyType === "rsa") {
     if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-      throw new ConfigError("Invalid configuration: JWT_PRIVATE_KEY must be an RSA key of at least 2048 bits");
+      throw new ConfigError(`Invalid configuration: ${setting} must be an RSA key of at least 2048 bits`);
     }
     return "RS256";
   }
   if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") return "ES256";
-  throw new ConfigError("Invalid configuration: JWT_PRIVATE_KEY must be an RSA or P-256 EC key");
+  throw new ConfigError(`Invalid configuration: ${setting} must be an RSA or P-256 EC key`);
 }
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order. */

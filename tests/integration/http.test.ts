@@ -82,4 +82,29 @@ describe("asymmetric signing", () => {
       await app.close();
     }
   });
+
+  test("after a key rotation, tokens of the previous key keep working here and verify offline by kid", async () => {
+    const previous = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const app = await startTestApp({
+      JWT_PRIVATE_KEY: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      JWT_VERIFICATION_KEYS: previous.publicKey.export({ type: "spki", format: "pem" }).toString(),
+    });
+    try {
+      const auth = await register(app);
+      const jwks = (await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as { keys: (JsonWebKey & { kid: string; alg: string })[] };
+      expect(jwks.keys.map((key) => key.alg)).toEqual(["ES256", "RS256"]);
+      // The same session's token as the previous key signed it before the rotation.
+      const { iat: _iat, exp: _exp, ...claims } = jwt.decode(auth.accessToken) as jwt.JwtPayload;
+      const oldToken = jwt.sign(claims, previous.privateKey, { algorithm: "RS256", expiresIn: 60, header: { alg: "RS256", typ: "at+jwt", kid: jwks.keys[1]!.kid } });
+      expect((await app.gql(`{ me { id } }`, {}, { token: oldToken })).data?.me.id).toBe(auth.user.id);
+      for (const token of [auth.accessToken, oldToken]) {
+        const { kid } = jwt.decode(token, { complete: true })!.header;
+        const served = jwks.keys.find((key) => key.kid === kid)!;
+        const verified = jwt.verify(token, createPublicKey({ key: served, format: "jwk" }), { algorithms: [served.alg as jwt.Algorithm], issuer: "auth-service", audience: "api" });
+        expect(verified).toMatchObject({ sub: auth.user.id });
+      }
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { createAccessTokens } from "../../src/auth/access-tokens";
 import { loadSigningKey } from "../../src/auth/signing-key";
@@ -91,3 +91,76 @@ describe("access tokens", () => {
     expect(() => setup({ JWT_PRIVATE_KEY: weak })).toThrow(/at least 2048 bits/);
   });
 });
+
+describe("signing key rotation (JWT_VERIFICATION_KEYS)", () => {
+  const publicPem = (pem: string) => createPublicKey(pem).export({ type: "spki", format: "pem" }).toString();
+  const kidOf = (token: string) => jwt.decode(token, { complete: true })!.header.kid;
+  const claims = { sub: subject.userId, sid: subject.sessionId, role: "USER", ver: 3, iss: "auth-service", aud: "api" };
+
+  test("tokens of a previous key still verify and the JWKS serves both keys, while only the new key signs", () => {
+    const oldPem = rsaPem();
+    const before = setup({ JWT_PRIVATE_KEY: oldPem });
+    const oldToken = before.tokens.sign(subject);
+    // Rotating to a key of another type: each key keeps its own algorithm.
+    const after = setup({ JWT_PRIVATE_KEY: ecPem(), JWT_VERIFICATION_KEYS: publicPem(oldPem) });
+    expect(after.tokens.verify(oldToken).sid).toBe(subject.sessionId);
+    const newToken = after.tokens.sign(subject);
+    expect(kidOf(newToken)).toBe(after.key.kid);
+    expect(jwt.decode(newToken, { complete: true })!.header.alg).toBe("ES256");
+    expect(after.tokens.verify(newToken).sid).toBe(subject.sessionId);
+    expect(after.key.jwks.keys.map((k) => [k.kid, k.alg])).toEqual([
+      [after.key.kid, "ES256"],
+      [before.key.kid, "RS256"],
+    ]);
+    // Without the previous key, the old token is refused: the setting is what keeps it valid.
+    const withoutPrevious = setup({ JWT_PRIVATE_KEY: ecPem() });
+    expect(() => withoutPrevious.tokens.verify(oldToken)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
+  test("a previous key given as a private key is served by its public half and never signs", () => {
+    const oldPem = ecPem();
+    const oldKid = setup({ JWT_PRIVATE_KEY: oldPem }).key.kid;
+    const { key, tokens } = setup({ JWT_PRIVATE_KEY: rsaPem(), JWT_VERIFICATION_KEYS: oldPem.replace(/\n/g, "\\n") });
+    expect(key.jwks.keys.map((k) => k.kid)).toEqual([key.kid, oldKid]);
+    expect(JSON.stringify(key.jwks)).not.toMatch(/"d":/);
+    expect(kidOf(tokens.sign(subject))).toBe(key.kid);
+  });
+
+  test("several verification keys, and the signing key listed among them, are each served once", () => {
+    const [current, first, second] = [rsaPem(), ecPem(), rsaPem()];
+    const { key } = setup({ JWT_PRIVATE_KEY: current, JWT_VERIFICATION_KEYS: [first, current, second, first].map(publicPem).join("\n") });
+    expect(key.jwks.keys).toHaveLength(3);
+    expect(new Set(key.jwks.keys.map((k) => k.kid)).size).toBe(3);
+  });
+
+  test("a token is checked by the key its kid names: another kid, or none, is refused", () => {
+    const oldPem = rsaPem();
+    const { key, tokens } = setup({ JWT_PRIVATE_KEY: rsaPem(), JWT_VERIFICATION_KEYS: publicPem(oldPem) });
+    const previousKid = [...key.verificationKeys.keys()][1]!;
+    const sign = (pem: string, kid?: string) =>
+      jwt.sign(claims, pem, { algorithm: "RS256", expiresIn: 60, header: { alg: "RS256", typ: "at+jwt", ...(kid ? { kid } : {}) } });
+    expect(tokens.verify(sign(oldPem, previousKid)).sub).toBe(subject.userId);
+    // Signed by the previous key but naming the current one: the current key does not verify it.
+    expect(() => tokens.verify(sign(oldPem, key.kid))).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+    expect(() => tokens.verify(sign(oldPem))).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+    expect(() => tokens.verify(sign(rsaPem(), "some-other-key"))).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
+  test("an HS256 token signed with a previous public key is refused: its algorithm stays pinned", () => {
+    const oldPem = rsaPem();
+    const { key, tokens } = setup({ JWT_PRIVATE_KEY: ecPem(), JWT_VERIFICATION_KEYS: publicPem(oldPem) });
+    const previousKid = [...key.verificationKeys.keys()][1]!;
+    const forged = jwt.sign(claims, Buffer.from(publicPem(oldPem)), { algorithm: "HS256", expiresIn: 60, header: { alg: "HS256", typ: "at+jwt", kid: previousKid } });
+    expect(() => tokens.verify(forged)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+  });
+
+  test("unusable verification keys are refused at start, naming the setting", () => {
+    const weak = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    expect(() => setup({ JWT_PRIVATE_KEY: rsaPem(), JWT_VERIFICATION_KEYS: weak })).toThrow(/JWT_VERIFICATION_KEYS must be an RSA key of at least 2048 bits/);
+    expect(() => setup({ JWT_PRIVATE_KEY: rsaPem(), JWT_VERIFICATION_KEYS: "not a key" })).toThrow(/JWT_VERIFICATION_KEYS holds no PEM key/);
+    const broken = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----";
+    expect(() => setup({ JWT_PRIVATE_KEY: rsaPem(), JWT_VERIFICATION_KEYS: broken })).toThrow(/JWT_VERIFICATION_KEYS holds a PEM block that is not a readable key/);
+    expect(() => setup({ JWT_VERIFICATION_KEYS: publicPem(rsaPem()) })).toThrow(/JWT_VERIFICATION_KEYS needs JWT_PRIVATE_KEY/);
+  });
+});
+
