@@ -40,7 +40,7 @@ export async function createServices(deps: ServiceDeps) {
   const sessions = createSessions({ db, config: config.sessions, events, now });
   const passwords = await createPasswordHasher(config.passwords);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
-  const emailVerification = createEmailVerification({ store, users, mailer, logger, config: { ttl: config.tokens.emailVerificationTtl } });
+  const emailVerification = createEmailVerification({ store, users, mailer, logger, events, config: { ttl: config.tokens.emailVerificationTtl } });
   const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, config: config.passwords });
   const passwordReset = createPasswordReset({
     store,
@@ -48,12 +48,12 @@ export async function createServices(deps: ServiceDeps) {
     sessions,
     passwords,
     mailer,
-    logger,
+    events,
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
   });
   const oneTimeTokens = createOneTimeTokens({ store, config: config.tokens, now });
   const captcha = createCaptcha({ config: config.captcha, logger });
-  const rateLimits = createRateLimits({ store, config: config.rateLimits, logger, onLimited: events.rateLimited });
+  const rateLimits = createRateLimits({ store, config: config.rateLimits, logger, events });
   const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, events, now });
   return { users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
 }

@@ -82,12 +82,12 @@ export function createAccounts(deps: {
       const check = await passwords.verify(user?.passwordHash, input.password);
       if (!user || !check.ok || !user.active) {
         // The reason is for the log only: the client gets one answer for all three.
-        events.loginFailed(user?.id ?? null, !user ? "unknown_email" : !check.ok ? "wrong_password" : "inactive", client.ip);
+        events.loginFailed(user?.id ?? null, !user ? "unknown_email" : !check.ok ? "wrong_password" : "inactive", client);
         throw wrongCredentials();
       }
       if (check.needsRehash) await users.upgradePasswordHash(user.id, await passwords.hash(normalizePassword(input.password)));
       const result = issue(user, await sessions.start(user.id, client));
-      events.loginSucceeded(user.id, client.ip);
+      events.loginSucceeded(user.id, client);
       return result;
     },
 
@@ -108,13 +108,13 @@ export function createAccounts(deps: {
     },
 
     /** Keeps the caller's session; ends the others and retires every access token issued so far. */
-    async changePassword(viewer: Viewer, currentPassword: string, newPassword: string): Promise<boolean> {
+    async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, client: ClientInfo): Promise<boolean> {
       const check = await passwords.verify(viewer.user.passwordHash, currentPassword);
       if (!check.ok) throw new AppError("BAD_USER_INPUT", "Current password is incorrect", { field: "currentPassword" });
       const password = checkPassword(config, newPassword, "newPassword", viewer.user.email);
       await users.setPassword(viewer.user.id, await passwords.hash(password));
       await sessions.endAll(viewer.user.id, "password_changed", viewer.sessionId);
-      events.passwordChanged(viewer.user.id);
+      events.passwordChanged(viewer.user.id, client);
       return true;
     },
 

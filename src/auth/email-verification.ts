@@ -4,14 +4,23 @@ import type { Logger } from "../logger";
 import type { Mailer } from "../mail/mailer";
 import type { TokenStore } from "../store/token-store";
 import { generateToken, hashToken } from "./opaque-tokens";
+import type { SecurityEvents } from "./security-events";
+import type { ClientInfo } from "./sessions";
 import type { Users } from "./users";
 
 export type EmailVerification = ReturnType<typeof createEmailVerification>;
 
 const tokenKey = (hash: string) => `verify:${hash}`;
 
-export function createEmailVerification(deps: { store: TokenStore; users: Users; mailer: Mailer; logger: Logger; config: { ttl: number } }) {
-  const { store, users, mailer, logger, config } = deps;
+export function createEmailVerification(deps: {
+  store: TokenStore;
+  users: Users;
+  mailer: Mailer;
+  logger: Logger;
+  events: Pick<SecurityEvents, "emailVerified">;
+  config: { ttl: number };
+}) {
+  const { store, users, mailer, logger, events, config } = deps;
 
   /** Stores a token bound to the account and its current address, and emails the link. */
   async function send(user: Pick<UserRow, "id" | "email" | "emailVerified">): Promise<boolean> {
@@ -37,14 +46,14 @@ export function createEmailVerification(deps: { store: TokenStore; users: Users;
     },
 
     /** Spends the token once and marks the address verified. */
-    async verify(token: string): Promise<UserRow> {
+    async verify(token: string, client: ClientInfo): Promise<UserRow> {
       const stored = await store.consume(tokenKey(hashToken(token)));
       if (!stored) throw invalidToken();
       const { userId, email } = JSON.parse(stored) as { userId: string; email: string };
       const user = await users.findById(userId);
       if (!user?.active || user.email !== email) throw invalidToken();
       const verified = user.emailVerified ? user : await users.markEmailVerified(user.id);
-      logger.info({ event: "email_verified", userId: user.id }, "email verified");
+      events.emailVerified(user.id, client);
       return verified ?? user;
     },
   };

@@ -1,13 +1,13 @@
 import type { Config } from "../config";
 import { invalidToken } from "../errors";
-import type { Logger } from "../logger";
 import type { Mailer } from "../mail/mailer";
 import type { TokenStore } from "../store/token-store";
 import { checkEmail } from "./emails";
 import { generateToken, hashToken } from "./opaque-tokens";
 import type { PasswordHasher } from "./passwords";
+import type { SecurityEvents } from "./security-events";
 import { checkPassword } from "./password-policy";
-import type { Sessions } from "./sessions";
+import type { ClientInfo, Sessions } from "./sessions";
 import type { Users } from "./users";
 
 export type PasswordReset = ReturnType<typeof createPasswordReset>;
@@ -22,10 +22,10 @@ export function createPasswordReset(deps: {
   sessions: Sessions;
   passwords: PasswordHasher;
   mailer: Mailer;
-  logger: Logger;
+  events: Pick<SecurityEvents, "passwordResetRequested" | "passwordReset">;
   config: { ttl: number; policy: Config["passwords"] };
 }) {
-  const { store, users, sessions, passwords, mailer, logger, config } = deps;
+  const { store, users, sessions, passwords, mailer, events, config } = deps;
 
   return {
     /**
@@ -33,7 +33,7 @@ export function createPasswordReset(deps: {
      * the same time whether or not the address has an account, and a failed send
      * (logged by the mailer) cannot show through either.
      */
-    async request(email: string): Promise<boolean> {
+    async request(email: string, client: ClientInfo): Promise<boolean> {
       const user = await users.findByEmail(checkEmail(email));
       if (!user?.active) return true;
       const token = generateToken();
@@ -41,12 +41,12 @@ export function createPasswordReset(deps: {
       await store.set(tokenKey(hash), user.id, config.ttl);
       await store.set(latestKey(user.id), hash, config.ttl);
       mailer.sendPasswordReset(user.email, token, config.ttl).catch(() => {});
-      logger.info({ event: "password_reset_requested", userId: user.id }, "password reset requested");
+      events.passwordResetRequested(user.id, client);
       return true;
     },
 
     /** Spends the token (once, even when raced), sets the password and ends every session. */
-    async reset(token: string, newPassword: string): Promise<boolean> {
+    async reset(token: string, newPassword: string, client: ClientInfo): Promise<boolean> {
       const hash = hashToken(token);
       // Check the new password before spending the token, so a refused password loses nothing.
       const userId = await store.get(tokenKey(hash));
@@ -62,7 +62,7 @@ export function createPasswordReset(deps: {
       await sessions.endAll(user.id, "password_reset");
       // The emailed link proved the address is theirs.
       if (!user.emailVerified) await users.markEmailVerified(user.id);
-      logger.info({ event: "password_reset", userId: user.id }, "password reset");
+      events.passwordReset(user.id, client);
       return true;
     },
   };

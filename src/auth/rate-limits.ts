@@ -1,6 +1,8 @@
 import type { Config, RateLimitedOperation, RateLimitRule } from "../config";
 import type { Logger } from "../logger";
 import type { TokenStore } from "../store/token-store";
+import type { SecurityEvents } from "./security-events";
+import type { ClientInfo } from "./sessions";
 
 export interface Hit {
   /** Calls counted in the current window, this one included. */
@@ -19,7 +21,7 @@ export type RateLimits = ReturnType<typeof createRateLimits>;
  * request, or several instances sharing Redis all see every call: none can slip in
  * between a read and a write.
  */
-export function createRateLimits(deps: { store: TokenStore; config: Config["rateLimits"]; logger: Logger; onLimited?: (operation: string) => void }) {
+export function createRateLimits(deps: { store: TokenStore; config: Config["rateLimits"]; logger: Logger; events: Pick<SecurityEvents, "rateLimited"> }) {
   const { store, config, logger } = deps;
 
   return {
@@ -49,10 +51,8 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
       };
     },
 
-    reportLimited(operation: RateLimitedOperation, rule: RateLimitRule, subject: string): void {
-      deps.onLimited?.(operation);
-      // The subject may be an address or an email: log which kind, not the value.
-      logger.warn({ event: "rate_limited", operation, by: rule.by, userId: rule.by === "user" ? subject : undefined }, "rate limit hit");
+    reportLimited(operation: RateLimitedOperation, rule: RateLimitRule, subject: string, client: ClientInfo): void {
+      deps.events.rateLimited(operation, rule, subject, client);
     },
   };
 }

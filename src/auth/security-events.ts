@@ -1,52 +1,70 @@
+import type { RateLimitRule } from "../config";
 import type { Role } from "../db/schema";
 import type { Metrics } from "../http/metrics";
 import type { Logger } from "../logger";
+import type { ClientInfo } from "./sessions";
 
 export type SecurityEvents = ReturnType<typeof createSecurityEvents>;
 
 export type LoginFailure = "unknown_email" | "wrong_password" | "inactive";
 
 /**
- * The events an operator alerts on or an audit searches for: one log line each, with an
- * `event` field, ids and the client address, never an email address (people type
- * passwords into the email field), a password or a token; and the matching metric.
+ * The events an operator alerts on or an audit searches for, all here: one log line each,
+ * with an `event` field, ids, the client's address and the request id (which joins the
+ * request's own line), never an email address (people type passwords into the email
+ * field), a password or a token; and the matching metric.
  */
 export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics }) {
   const { logger, metrics } = deps;
+  const origin = (client: ClientInfo) => ({ ip: client.ip, requestId: client.requestId });
 
   return {
-    loginSucceeded(userId: string, ip: string | null): void {
+    loginSucceeded(userId: string, client: ClientInfo): void {
       metrics.logins.inc({ outcome: "success" });
-      logger.info({ event: "login_succeeded", userId, ip }, "login succeeded");
+      logger.info({ event: "login_succeeded", userId, ...origin(client) }, "login succeeded");
     },
 
     /** `userId` is null for an address without an account. */
-    loginFailed(userId: string | null, reason: LoginFailure, ip: string | null): void {
+    loginFailed(userId: string | null, reason: LoginFailure, client: ClientInfo): void {
       metrics.logins.inc({ outcome: "failure" });
-      logger.info({ event: "login_failed", userId, reason, ip }, "login failed");
+      logger.info({ event: "login_failed", userId, reason, ...origin(client) }, "login failed");
     },
 
-    passwordChanged(userId: string): void {
-      logger.info({ event: "password_changed", userId }, "password changed");
+    passwordChanged(userId: string, client: ClientInfo): void {
+      logger.info({ event: "password_changed", userId, ...origin(client) }, "password changed");
+    },
+
+    passwordResetRequested(userId: string, client: ClientInfo): void {
+      logger.info({ event: "password_reset_requested", userId, ...origin(client) }, "password reset requested");
+    },
+
+    passwordReset(userId: string, client: ClientInfo): void {
+      logger.info({ event: "password_reset", userId, ...origin(client) }, "password reset");
+    },
+
+    emailVerified(userId: string, client: ClientInfo): void {
+      logger.info({ event: "email_verified", userId, ...origin(client) }, "email verified");
     },
 
     /** A retired refresh token came back: two parties held it, and its session was ended. */
-    refreshTokenReused(userId: string, sessionId: string): void {
+    refreshTokenReused(userId: string, sessionId: string, client: ClientInfo): void {
       metrics.refreshTokenReuse.inc();
-      logger.warn({ event: "refresh_token_reuse", userId, sessionId }, "refresh token reuse detected; session ended");
+      logger.warn({ event: "refresh_token_reuse", userId, sessionId, ...origin(client) }, "refresh token reuse detected; session ended");
     },
 
-    accountDeactivated(userId: string, adminId: string): void {
-      logger.warn({ event: "account_deactivated", userId, adminId }, "account deactivated");
+    accountDeactivated(userId: string, adminId: string, client: ClientInfo): void {
+      logger.warn({ event: "account_deactivated", userId, adminId, ...origin(client) }, "account deactivated");
     },
 
-    roleChanged(userId: string, role: Role, adminId: string): void {
-      logger.warn({ event: "role_changed", userId, role, adminId }, "role changed");
+    roleChanged(userId: string, role: Role, adminId: string, client: ClientInfo): void {
+      logger.warn({ event: "role_changed", userId, role, adminId, ...origin(client) }, "role changed");
     },
 
-    /** The rate limiter logs the hit itself (event "rate_limited"); this counts it. */
-    rateLimited(operation: string): void {
+    /** `subject` is what the rule counts by: an address or an email is not logged, only which kind it was. */
+    rateLimited(operation: string, rule: RateLimitRule, subject: string, client: ClientInfo): void {
       metrics.rateLimitHits.inc({ operation });
+      const userId = rule.by === "user" ? subject : undefined;
+      logger.warn({ event: "rate_limited", operation, by: rule.by, userId, ...origin(client) }, "rate limit hit");
     },
   };
 }

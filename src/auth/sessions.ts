@@ -10,10 +10,15 @@ import { sealSuccessor, unsealSuccessor } from "./refresh-tokens";
 import { isUuid } from "./ids";
 import type { SecurityEvents } from "./security-events";
 
-/** Where a request came from, recorded on the session it starts or refreshes. */
+/**
+ * Where a request came from: its address and user agent are recorded on the session it starts
+ * or refreshes, and security events carry its address and request id, so an event's line
+ * joins the request's own line in the log.
+ */
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
+  requestId: string | null;
 }
 
 export interface IssuedRefreshToken {
@@ -62,7 +67,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
   const clientColumns = (client: ClientInfo) => ({ ip: client.ip, userAgent: client.userAgent?.slice(0, MAX_USER_AGENT) ?? null });
 
   /** The token was not rotated by this call: decide between a second tab's retry and a replay. */
-  async function settleRetiredToken(tokenHash: string, token: string, at: Date): Promise<IssuedRefreshToken> {
+  async function settleRetiredToken(tokenHash: string, token: string, at: Date, client: ClientInfo): Promise<IssuedRefreshToken> {
     const [found] = await db
       .select({ token: refreshTokens, session: sessions, successorRotatedAt: successor.rotatedAt })
       .from(refreshTokens)
@@ -80,7 +85,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     }
     // Any other replay of a retired token means two parties hold this family: end it.
     await endSession(session.id, "refresh_token_reuse", at);
-    deps.events?.refreshTokenReused(session.userId, session.id);
+    deps.events?.refreshTokenReused(session.userId, session.id, client);
     throw invalidRefreshToken();
   }
 
@@ -145,7 +150,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
           select session_id, user_id from retired`),
       );
       if (rotated) return { sessionId: rotated.session_id, userId: rotated.user_id, refreshToken: next };
-      return settleRetiredToken(tokenHash, token, at);
+      return settleRetiredToken(tokenHash, token, at, client);
     },
 
     /** Ends the session of a current (or just-rotated) refresh token. */

@@ -8,7 +8,7 @@ import { checkId } from "./ids";
 import type { PasswordHasher } from "./passwords";
 import { checkPassword } from "./password-policy";
 import type { SecurityEvents } from "./security-events";
-import type { Sessions } from "./sessions";
+import type { ClientInfo, Sessions } from "./sessions";
 import type { Users } from "./users";
 
 export interface UserPage {
@@ -94,12 +94,12 @@ export function createUserAdmin(deps: {
     },
 
     /** Deactivating ends every session of the account; its access tokens stop working at once. */
-    async setActive(adminId: string, id: string, active: boolean): Promise<UserRow> {
+    async setActive(adminId: string, id: string, active: boolean, client: ClientInfo): Promise<UserRow> {
       if (!active && id === adminId) throw forbidden("You cannot deactivate your own account");
       const user = await update(id, { active });
       if (!active) {
         await sessions.endAll(user.id, "deactivated");
-        deps.events?.accountDeactivated(user.id, adminId);
+        deps.events?.accountDeactivated(user.id, adminId, client);
       }
       return user;
     },
@@ -115,11 +115,11 @@ export function createUserAdmin(deps: {
       return { user, created: true };
     },
 
-    async setRole(adminId: string, id: string, role: Role): Promise<UserRow> {
+    async setRole(adminId: string, id: string, role: Role, client: ClientInfo): Promise<UserRow> {
       // An admin demoting themselves could leave the service without any admin.
       if (role !== "ADMIN" && id === adminId) throw forbidden("You cannot change your own role");
       const user = await update(id, { role });
-      deps.events?.roleChanged(user.id, role, adminId);
+      deps.events?.roleChanged(user.id, role, adminId, client);
       return user;
     },
   };

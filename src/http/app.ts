@@ -28,7 +28,7 @@ const MAX_BODY_BYTES = 100 * 1024;
 
 function clientInfo(request: FastifyRequest) {
   const userAgent = request.headers["user-agent"];
-  return { ip: request.ip ?? null, userAgent: typeof userAgent === "string" ? userAgent : null };
+  return { ip: request.ip ?? null, userAgent: typeof userAgent === "string" ? userAgent : null, requestId: request.id };
 }
 
 export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;

@@ -132,6 +132,26 @@ describe("security events", () => {
     expect(events("account_deactivated")).toEqual([expect.objectContaining({ userId: user.user.id, adminId: admin.user.id })]);
   });
 
+  test("each event carries the id and address of the request that caused it, so it joins that request's line", () => {
+    const causes: Record<string, string> = {
+      login_failed: "login",
+      login_succeeded: "login",
+      refresh_token_reuse: "refreshToken",
+      password_reset_requested: "requestPasswordReset",
+      password_reset: "resetPassword",
+      account_deactivated: "setUserActive",
+    };
+    const lines = requestLines();
+    for (const [event, operation] of Object.entries(causes)) {
+      const found = events(event);
+      expect(found.length).toBeGreaterThan(0);
+      for (const line of found) {
+        expect(line).toMatchObject({ requestId: expect.any(String), ip: "127.0.0.1" });
+        expect(lines.filter((request) => request.requestId === line.requestId)).toEqual([expect.objectContaining({ operation })]);
+      }
+    }
+  });
+
   test("no password, token, Authorization header or cookie ever reaches the log", () => {
     const text = logs.text();
     // The capture did see the requests, SQL included: an empty log would pass the check below.

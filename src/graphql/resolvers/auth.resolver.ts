@@ -61,6 +61,6 @@ export class AuthResolver {
     @Arg("newPassword", () => String) newPassword: string,
     @Ctx() ctx: Context,
   ) {
-    return ctx.services.accounts.changePassword(await ctx.requireViewer(), currentPassword, newPassword);
+    return ctx.services.accounts.changePassword(await ctx.requireViewer(), currentPassword, newPassword, ctx.client);
   }
 }

@@ -16,13 +16,13 @@ export class EmailTokenResolver {
     @Arg("captchaToken", () => String, { nullable: true }) _captchaToken: string | null,
     @Ctx() ctx: Context,
   ) {
-    return ctx.services.passwordReset.request(email);
+    return ctx.services.passwordReset.request(email, ctx.client);
   }
 
   @UseMiddleware(RateLimit("resetPassword"))
   @Mutation(() => Boolean, { description: "Consumes the emailed token, sets the password and ends every session of the account." })
   resetPassword(@Arg("token", () => String) token: string, @Arg("newPassword", () => String) newPassword: string, @Ctx() ctx: Context) {
-    return ctx.services.passwordReset.reset(token, newPassword);
+    return ctx.services.passwordReset.reset(token, newPassword, ctx.client);
   }
 
   @Authorized()
@@ -35,7 +35,7 @@ export class EmailTokenResolver {
   @UseMiddleware(RateLimit("verifyEmail"))
   @Mutation(() => User)
   async verifyEmail(@Arg("token", () => String) token: string, @Ctx() ctx: Context): Promise<UserRow> {
-    const user = await ctx.services.emailVerification.verify(token);
+    const user = await ctx.services.emailVerification.verify(token, ctx.client);
     // The emailed token proves the caller owns this account.
     ctx.provenOwnerOf.add(user.id);
     return user;
