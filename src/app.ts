@@ -51,7 +51,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const onQuery = options.onQuery ?? (logger.isLevelEnabled("trace") ? (sql: string) => logger.trace({ sql }, "sql") : undefined);
   const metrics = createMetrics();
   const database = openDatabase({ ...config.database, onQuery });
-  const tokenStore = config.redis.url ? createRedisStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger }) : createMemoryStore({ now: options.now });
+  const { redis } = config;
+  const tokenStore = redis.url ? createRedisStore({ url: redis.url, keyPrefix: redis.keyPrefix, sentinels: redis.sentinels, logger }) : createMemoryStore({ now: options.now });
   const store = countStoreErrors(tokenStore, (operation) => metrics.tokenStoreErrors.inc({ operation }));
   const transport = createMailTransport({ smtpUrl: config.mail.smtpUrl, logger });
   let migration: StartupMigration | undefined;

@@ -25,6 +25,8 @@ const rateLimit = (fallback: string) =>
       return { max: Number(match[1]), windowSeconds: Number(match[2]) * { s: 1, m: 60, h: 3600 }[match[3] as "s" | "m" | "h"] };
     });
 
+const SENTINEL_PORT = 26379;
+
 const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -40,6 +42,23 @@ const Env = z.object({
   DATA_DIR: z.string().min(1).default("./.data"),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_KEY_PREFIX: z.string().default("auth:"),
+  REDIS_SENTINELS: z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      const sentinels = [];
+      for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+        const match = /^([^\s:]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?$/.exec(entry);
+        const port = Number(match?.[2] ?? SENTINEL_PORT);
+        if (!match || port < 1 || port > 65535) {
+          ctx.addIssue({ code: "custom", message: `expected "host:port, host:port", got "${entry}"` });
+          return z.NEVER;
+        }
+        sentinels.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port });
+      }
+      return sentinels;
+    }),
+  REDIS_SENTINEL_PASSWORD: optionalText,
 
   JWT_SECRET: optionalText,
   JWT_PRIVATE_KEY: optionalText,
@@ -131,6 +150,12 @@ function captchaConfig(e: Env) {
   return Object.freeze({ provider: e.CAPTCHA_PROVIDER, secret: e.CAPTCHA_SECRET, verifyUrl: e.CAPTCHA_VERIFY_URL ?? SITEVERIFY[e.CAPTCHA_PROVIDER] });
 }
 
+function checkSentinels(e: Env): void {
+  if (e.REDIS_SENTINELS.length && !e.REDIS_URL) {
+    throw new ConfigError("Invalid configuration: REDIS_SENTINELS needs REDIS_URL, whose host names the master group (redis://mymaster/0)");
+  }
+}
+
 function checkVerificationKeys(e: Env): void {
   if (e.JWT_VERIFICATION_KEYS && !e.JWT_PRIVATE_KEY) {
     throw new ConfigError("Invalid configuration: JWT_VERIFICATION_KEYS needs JWT_PRIVATE_KEY (HS256 tokens carry no key id to choose a key by)");
@@ -153,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   checkProduction(e);
   checkSecret(e);
   checkVerificationKeys(e);
+  checkSentinels(e);
   checkMail(e);
   const isProduction = e.NODE_ENV === "production";
   const accountUi = e.ACCOUNT_UI ?? !isProduction;
@@ -173,7 +199,12 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     log: Object.freeze({ level: e.LOG_LEVEL }),
     shutdown: Object.freeze({ timeoutMs: e.SHUTDOWN_TIMEOUT * 1000 }),
     database: Object.freeze({ url: e.DATABASE_URL, dataDir: e.DATA_DIR }),
-    redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }),
+    redis: Object.freeze({
+      url: e.REDIS_URL,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+      // With Sentinel, REDIS_URL's host is the master group's name and the sentinels say where it is.
+      sentinels: e.REDIS_SENTINELS.length ? Object.freeze({ addresses: e.REDIS_SENTINELS, password: e.REDIS_SENTINEL_PASSWORD }) : undefined,
+    }),
     jwt: Object.freeze({
       secret: e.JWT_SECRET,
       // Env files often carry PEM keys on one line with literal "\n".

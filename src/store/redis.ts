@@ -46,14 +46,37 @@ const TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 const ERROR_LOG_INTERVAL_MS = 30_000;
 
+/** Where Redis Sentinel runs; the master group's name is the host of the Redis URL. */
+export interface SentinelSettings {
+  addresses: readonly { host: string; port: number }[];
+  password?: string;
+}
+
+/**
+ * ioredis asks the sentinels for the master group's current master, connects there, and
+ * asks again whenever that connection drops; the failover detector also hears the
+ * sentinels announce a new master, so a failover is followed without waiting for a timeout.
+ */
+function sentinelOptions(url: string, sentinels: SentinelSettings | undefined) {
+  if (!sentinels) return {};
+  return {
+    sentinels: sentinels.addresses.map((address) => ({ ...address })),
+    name: decodeURIComponent(new URL(url).hostname),
+    sentinelPassword: sentinels.password,
+    sentinelCommandTimeout: TIMEOUT_MS,
+    failoverDetector: true,
+  };
+}
+
 /**
  * The token store shared by every instance of the service. An unreachable Redis makes
  * each operation fail within TIMEOUT_MS instead of queueing it, and the client keeps
  * reconnecting in the background, so the service recovers by itself once Redis is back.
  */
-export function createRedisStore(deps: { url: string; keyPrefix: string; logger?: Logger }): TokenStore {
+export function createRedisStore(deps: { url: string; keyPrefix: string; sentinels?: SentinelSettings; logger?: Logger }): TokenStore {
   const { logger } = deps;
   const redis = new Redis(deps.url, {
+    ...sentinelOptions(deps.url, deps.sentinels),
     keyPrefix: deps.keyPrefix,
     connectTimeout: TIMEOUT_MS,
     commandTimeout: TIMEOUT_MS,
@@ -136,7 +159,10 @@ export function createRedisStore(deps: { url: string; keyPrefix: string; logger?
 
     async close() {
       // QUIT lets replies in flight arrive; with Redis gone there is nothing to wait for.
-      await redis.quit().catch(() => redis.disconnect());
+      await redis.quit().catch(() => {});
+      // QUIT leaves the failover detector's Sentinel subscriptions open (ioredis #1362, fixed
+      // after 6.0.0 by #2198); disconnect() closes them, and is a no-op without Sentinel.
+      redis.disconnect();
     },
   };
 }

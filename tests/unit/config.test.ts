@@ -63,6 +63,22 @@ describe("loadConfig", () => {
     );
   });
 
+  test("Redis Sentinel: a list of host:port (26379 by default) beside a REDIS_URL naming the master group", () => {
+    const config = loadConfig({ REDIS_URL: "redis://:pw@auth-primary/2", REDIS_SENTINELS: "s1:26380, s2,[::1]:26381", REDIS_SENTINEL_PASSWORD: "sentinel-pw" });
+    expect(config.redis.sentinels).toEqual({
+      addresses: [
+        { host: "s1", port: 26380 },
+        { host: "s2", port: 26379 },
+        { host: "::1", port: 26381 },
+      ],
+      password: "sentinel-pw",
+    });
+    expect(loadConfig({ REDIS_URL: "redis://localhost:6379/0" }).redis.sentinels).toBeUndefined();
+    expect(() => loadConfig({ REDIS_URL: "redis://m/0", REDIS_SENTINELS: "s1:99999" })).toThrow(/^Invalid configuration: REDIS_SENTINELS: .*"s1:99999"/);
+    expect(() => loadConfig({ REDIS_URL: "redis://m/0", REDIS_SENTINELS: "s1:port" })).toThrow(/REDIS_SENTINELS/);
+    expect(() => loadConfig({ REDIS_SENTINELS: "s1:26379" })).toThrow(/REDIS_SENTINELS needs REDIS_URL/);
+  });
+
   test("rate limits read as max/window and refuse anything else", () => {
     expect(loadConfig({}).rateLimits.login).toEqual([
       { by: "email", max: 5, windowSeconds: 900, failuresOnly: true },
