@@ -96,6 +96,8 @@ const Env = z.object({
   CAPTCHA_PROVIDER: z.enum(["turnstile", "hcaptcha", "recaptcha"]).optional(),
   CAPTCHA_SECRET: optionalText,
   CAPTCHA_VERIFY_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  CAPTCHA_SITE_KEY: optionalText,
+  CAPTCHA_SCRIPT_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
 
   PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
   // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
@@ -144,10 +146,26 @@ const SITEVERIFY = {
   recaptcha: "https://www.google.com/recaptcha/api/siteverify",
 } as const;
 
-function captchaConfig(e: Env) {
+/** The widget's script, rendered by the account pages when they call for it (explicit rendering). */
+const WIDGET_SCRIPT = {
+  turnstile: "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit",
+  hcaptcha: "https://js.hcaptcha.com/1/api.js?render=explicit",
+  recaptcha: "https://www.google.com/recaptcha/api.js?render=explicit",
+} as const;
+
+function captchaConfig(e: Env, accountUi: boolean) {
   if (!e.CAPTCHA_PROVIDER) return undefined;
   if (!e.CAPTCHA_SECRET) throw new ConfigError("Invalid configuration: CAPTCHA_SECRET is required when CAPTCHA_PROVIDER is set");
-  return Object.freeze({ provider: e.CAPTCHA_PROVIDER, secret: e.CAPTCHA_SECRET, verifyUrl: e.CAPTCHA_VERIFY_URL ?? SITEVERIFY[e.CAPTCHA_PROVIDER] });
+  if (accountUi && !e.CAPTCHA_SITE_KEY) {
+    throw new ConfigError("Invalid configuration: CAPTCHA_SITE_KEY is required when CAPTCHA_PROVIDER is set and the account pages are on (ACCOUNT_UI): their forms show the widget");
+  }
+  return Object.freeze({
+    provider: e.CAPTCHA_PROVIDER,
+    secret: e.CAPTCHA_SECRET,
+    verifyUrl: e.CAPTCHA_VERIFY_URL ?? SITEVERIFY[e.CAPTCHA_PROVIDER],
+    siteKey: e.CAPTCHA_SITE_KEY,
+    scriptUrl: e.CAPTCHA_SCRIPT_URL ?? WIDGET_SCRIPT[e.CAPTCHA_PROVIDER],
+  });
 }
 
 function checkSentinels(e: Env): void {
@@ -232,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       frontendUrl: (e.FRONTEND_URL ?? (accountUi ? `http://${publicHost}:${e.PORT}/account` : "http://localhost:3000")).replace(/\/$/, ""),
     }),
     accountUi,
-    captcha: captchaConfig(e),
+    captcha: captchaConfig(e, accountUi),
     // Per operation: who is counted (the client address, the email in the arguments, or the
     // caller) and how often. failuresOnly: a call that succeeds gives its count back.
     rateLimits: Object.freeze({

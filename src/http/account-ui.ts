@@ -26,6 +26,36 @@ export const ACCOUNT_UI_CSP = [
   "trusted-types 'none'",
 ].join("; ");
 
+// Where each provider's widget loads its scripts, frames and styles from, as their CSP guides list them.
+const CAPTCHA_SOURCES = {
+  turnstile: ["https://challenges.cloudflare.com"],
+  hcaptcha: ["https://hcaptcha.com", "https://*.hcaptcha.com"],
+  recaptcha: ["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/", "https://recaptcha.google.com/recaptcha/"],
+} as const;
+
+/**
+ * With a captcha (CAPTCHA_PROVIDER) the sign-in, sign-up and reset forms show the provider's
+ * widget: its hosts (and CAPTCHA_SCRIPT_URL's) may then serve scripts, frames and styles, and
+ * Trusted Types are no longer required, since the widgets' own scripts write to the DOM with
+ * strings. Without a captcha the policy stays ACCOUNT_UI_CSP.
+ */
+export function accountUiCsp(captcha: Config["captcha"]): string {
+  if (!captcha) return ACCOUNT_UI_CSP;
+  const hosts = [...new Set([...CAPTCHA_SOURCES[captcha.provider], new URL(captcha.scriptUrl).origin])].join(" ");
+  return [
+    "default-src 'none'",
+    `script-src 'self' ${hosts}`,
+    `style-src 'self' ${hosts}`,
+    "img-src 'self' data:",
+    `connect-src 'self' ${hosts}`,
+    `frame-src ${hosts}`,
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
 const CONTENT_TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
@@ -71,21 +101,26 @@ function readAssets(root: string): Map<string, Asset> {
   return assets;
 }
 
-/** index.html with the settings the pages need, so that they start without a round trip. */
+const escapeAttribute = (value: string) => value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+
+/** index.html with the settings the pages need, so that they start without a round trip, and the captcha widget's script. */
 function renderIndex(config: Config, root: string): string {
+  const { captcha } = config;
   const settings = {
     "refresh-token-cookie": String(config.http.refreshTokenCookie),
     "password-min-length": String(config.passwords.minLength),
+    ...(captcha && { "captcha-provider": captcha.provider, "captcha-site-key": captcha.siteKey ?? "" }),
   };
   const metas = Object.entries(settings)
-    .map(([name, value]) => `<meta name="${name}" content="${value}">`)
+    .map(([name, value]) => `<meta name="${name}" content="${escapeAttribute(value)}">`)
     .join("");
-  return readFileSync(path.join(root, "index.html"), "utf8").replace("</head>", `${metas}</head>`);
+  const widget = captcha ? `<script src="${escapeAttribute(captcha.scriptUrl)}" async></script>` : "";
+  return readFileSync(path.join(root, "index.html"), "utf8").replace("</head>", `${metas}${widget}</head>`);
 }
 
-function setSecurityHeaders(reply: FastifyReply): FastifyReply {
+function setSecurityHeaders(reply: FastifyReply, csp: string): FastifyReply {
   return reply
-    .header("content-security-policy", ACCOUNT_UI_CSP)
+    .header("content-security-policy", csp)
     .header("x-content-type-options", "nosniff")
     .header("x-frame-options", "DENY")
     // Reset and verification links carry their token in the query string: never pass it on.
@@ -112,11 +147,12 @@ export function registerAccountUi(http: HttpServer, deps: { config: Config; logg
 
   const index = renderIndex(config, root);
   const assets = readAssets(root);
+  const csp = accountUiCsp(config.captcha);
 
   http.get(PREFIX, async (request, reply) => reply.redirect(`${PREFIX}/${request.url.slice(PREFIX.length)}`, 308));
 
   http.get(`${PREFIX}/*`, async (request, reply) => {
-    setSecurityHeaders(reply);
+    setSecurityHeaders(reply, csp);
     const pathname = request.url.split("?", 1)[0] as string;
     const asset = assets.get(pathname);
     if (asset) {

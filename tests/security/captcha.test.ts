@@ -31,7 +31,7 @@ const RESET = `mutation($e: String!, $c: String) { requestPasswordReset(email: $
 describe("with a captcha provider", () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_VERIFY_URL: verifyUrl });
+    t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl });
   });
   afterAll(() => t.close());
 
@@ -65,7 +65,7 @@ describe("with a captcha provider", () => {
 });
 
 test("a provider that cannot be reached fails closed with a clean error", async () => {
-  const t = await startTestApp({ CAPTCHA_PROVIDER: "hcaptcha", CAPTCHA_SECRET: SECRET, CAPTCHA_VERIFY_URL: "http://127.0.0.1:1/siteverify" });
+  const t = await startTestApp({ CAPTCHA_PROVIDER: "hcaptcha", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: "http://127.0.0.1:1/siteverify" });
   try {
     const res = await t.gql(LOGIN, { input: { email: uniqueEmail(), password: STRONG_PASSWORD, captchaToken: "human" } });
     expect(res.errors?.[0]).toMatchObject({ message: "Captcha verification is unavailable; try again later", extensions: { code: "INTERNAL_SERVER_ERROR" } });

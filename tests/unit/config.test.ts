@@ -89,13 +89,21 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ RATE_LIMIT_LOGIN_IP: "0/1m" })).toThrow(/RATE_LIMIT_LOGIN_IP/);
   });
 
-  test("a captcha provider needs its secret, and knows its siteverify address", () => {
+  test("a captcha provider needs its secret, and knows its siteverify address and widget script", () => {
     expect(() => loadConfig({ CAPTCHA_PROVIDER: "turnstile" })).toThrow(/CAPTCHA_SECRET is required/);
-    expect(loadConfig({ CAPTCHA_PROVIDER: "hcaptcha", CAPTCHA_SECRET: "s" }).captcha).toEqual({
+    expect(loadConfig({ CAPTCHA_PROVIDER: "hcaptcha", CAPTCHA_SECRET: "s", ACCOUNT_UI: "false" }).captcha).toEqual({
       provider: "hcaptcha",
       secret: "s",
       verifyUrl: "https://api.hcaptcha.com/siteverify",
+      siteKey: undefined,
+      scriptUrl: "https://js.hcaptcha.com/1/api.js?render=explicit",
     });
     expect(() => loadConfig({ CAPTCHA_PROVIDER: "friendly" })).toThrow(/CAPTCHA_PROVIDER/);
+  });
+
+  test("with the account pages on, a captcha provider needs the site key their widget shows", () => {
+    expect(() => loadConfig({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: "s" })).toThrow(/CAPTCHA_SITE_KEY is required/);
+    const captcha = loadConfig({ CAPTCHA_PROVIDER: "recaptcha", CAPTCHA_SECRET: "s", CAPTCHA_SITE_KEY: "site", CAPTCHA_SCRIPT_URL: "https://www.recaptcha.net/recaptcha/api.js?render=explicit" }).captcha;
+    expect(captcha).toMatchObject({ siteKey: "site", scriptUrl: "https://www.recaptcha.net/recaptcha/api.js?render=explicit" });
   });
 });

@@ -133,6 +133,12 @@ export function useSubmit(action: (form: HTMLFormElement) => Promise<unknown>, w
   };
 }
 
+/** The captcha's token, when the form has a solved one (components/captcha.tsx). */
+export function captchaTokenOf(form: HTMLFormElement): { captchaToken?: string } {
+  const captchaToken = valueOf(form, "captchaToken");
+  return captchaToken ? { captchaToken } : {};
+}
+
 /** The value of one named input of a submitted form. */
 export function valueOf(form: HTMLFormElement, name: string): string {
   const value = new FormData(form).get(name);

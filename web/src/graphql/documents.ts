@@ -47,7 +47,7 @@ export const ME: TypedDocumentNode<{ me: Me | null }> = gql`
 
 export const REGISTER: TypedDocumentNode<
   { register: Issued },
-  { input: { email: string; password: string; name?: string | null }; withRefreshToken: boolean }
+  { input: { email: string; password: string; name?: string | null; captchaToken?: string }; withRefreshToken: boolean }
 > = gql`
   mutation Register($input: RegisterInput!, $withRefreshToken: Boolean!) {
     register(input: $input) {
@@ -58,7 +58,7 @@ export const REGISTER: TypedDocumentNode<
   }
 `;
 
-export const LOGIN: TypedDocumentNode<{ login: Issued }, { input: { email: string; password: string }; withRefreshToken: boolean }> = gql`
+export const LOGIN: TypedDocumentNode<{ login: Issued }, { input: { email: string; password: string; captchaToken?: string }; withRefreshToken: boolean }> = gql`
   mutation Login($input: LoginInput!, $withRefreshToken: Boolean!) {
     login(input: $input) {
       accessToken
@@ -106,9 +106,9 @@ export const CHANGE_PASSWORD: TypedDocumentNode<{ changePassword: boolean }, { c
   }
 `;
 
-export const REQUEST_PASSWORD_RESET: TypedDocumentNode<{ requestPasswordReset: boolean }, { email: string }> = gql`
-  mutation RequestPasswordReset($email: String!) {
-    requestPasswordReset(email: $email)
+export const REQUEST_PASSWORD_RESET: TypedDocumentNode<{ requestPasswordReset: boolean }, { email: string; captchaToken?: string }> = gql`
+  mutation RequestPasswordReset($email: String!, $captchaToken: String) {
+    requestPasswordReset(email: $email, captchaToken: $captchaToken)
   }
 `;
 

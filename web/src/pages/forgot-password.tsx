@@ -1,6 +1,7 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useState } from "react";
-import { Alert, Field, SubmitButton, useSubmit, valueOf } from "../components/form";
+import { CaptchaField } from "../components/captcha";
+import { Alert, captchaTokenOf, Field, SubmitButton, useSubmit, valueOf } from "../components/form";
 import { Page } from "../components/page";
 import { REQUEST_PASSWORD_RESET } from "../graphql/documents";
 import { Link } from "../router";
@@ -10,7 +11,7 @@ export function ForgotPasswordPage() {
   const [sentTo, setSentTo] = useState<string | null>(null);
   const form = useSubmit(async (element) => {
     const email = valueOf(element, "email");
-    await client.mutate({ mutation: REQUEST_PASSWORD_RESET, variables: { email } });
+    await client.mutate({ mutation: REQUEST_PASSWORD_RESET, variables: { email, ...captchaTokenOf(element) } });
     setSentTo(email);
   });
 
@@ -26,6 +27,7 @@ export function ForgotPasswordPage() {
           <form onSubmit={form.onSubmit} noValidate>
             <Alert problem={form.problem} />
             <Field name="email" label="Email address" type="email" autoComplete="email" inputMode="email" required error={form.errorFor("email")} />
+            <CaptchaField form={form} />
             <SubmitButton form={form} label="Send the link" busyLabel="Sending…" />
           </form>
         </>

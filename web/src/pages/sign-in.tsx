@@ -1,6 +1,7 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useTokens } from "../auth/auth-context";
-import { Alert, Field, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
+import { CaptchaField } from "../components/captcha";
+import { Alert, captchaTokenOf, Field, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
 import { Page } from "../components/page";
 import { LOGIN } from "../graphql/documents";
 import { Link, navigate, useRoute } from "../router";
@@ -18,7 +19,7 @@ export function SignInPage() {
   const { query } = useRoute();
   const form = useSubmit(
     async (element) => {
-      const input = { email: valueOf(element, "email"), password: valueOf(element, "password") };
+      const input = { email: valueOf(element, "email"), password: valueOf(element, "password"), ...captchaTokenOf(element) };
       const { data } = await client.mutate({ mutation: LOGIN, variables: { input, withRefreshToken: !settings.refreshTokenCookie } });
       if (data) tokens.signIn(data.login);
       navigate(nextPath(query), { replace: true });
@@ -32,6 +33,7 @@ export function SignInPage() {
         <Alert problem={form.problem} />
         <Field name="email" label="Email address" type="email" autoComplete="username" inputMode="email" required error={form.errorFor("email")} />
         <PasswordField name="password" label="Password" autoComplete="current-password" required error={form.errorFor("password")} />
+        <CaptchaField form={form} />
         <SubmitButton form={form} label="Sign in" busyLabel="Signing in…" />
       </form>
       <p>

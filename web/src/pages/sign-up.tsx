@@ -1,6 +1,7 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useTokens } from "../auth/auth-context";
-import { Alert, Field, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
+import { CaptchaField } from "../components/captcha";
+import { Alert, captchaTokenOf, Field, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
 import { Page } from "../components/page";
 import { REGISTER } from "../graphql/documents";
 import { Link, navigate } from "../router";
@@ -12,7 +13,7 @@ export function SignUpPage() {
   const client = useApolloClient();
   const tokens = useTokens();
   const form = useSubmit(async (element) => {
-    const input = { name: valueOf(element, "name") || null, email: valueOf(element, "email"), password: valueOf(element, "password") };
+    const input = { name: valueOf(element, "name") || null, email: valueOf(element, "email"), password: valueOf(element, "password"), ...captchaTokenOf(element) };
     const { data } = await client.mutate({ mutation: REGISTER, variables: { input, withRefreshToken: !settings.refreshTokenCookie } });
     if (data) tokens.signIn(data.register);
     navigate("/profile", { replace: true, notice: `Welcome! We sent a link to ${input.email} to confirm your address.` });
@@ -31,6 +32,7 @@ export function SignUpPage() {
           </p>
         )}
         <PasswordField name="password" label="Password" autoComplete="new-password" required hint={passwordHint} error={form.errorFor("password")} />
+        <CaptchaField form={form} />
         <SubmitButton form={form} label="Create account" busyLabel="Creating your account…" />
       </form>
       <p>
