@@ -40,6 +40,24 @@ async function serve(env: Record<string, string> = {}, from = root): Promise<Ser
   };
 }
 
+describe("account pages with a captcha", () => {
+  test("index.html loads the provider's widget and names the site key; the CSP allows the provider's hosts", async () => {
+    const http = await serve({ CAPTCHA_PROVIDER: "hcaptcha", CAPTCHA_SECRET: "s", CAPTCHA_SITE_KEY: 'site"key' });
+    try {
+      const res = await http.get("/account/sign-in");
+      expect(res.body).toContain('<meta name="captcha-provider" content="hcaptcha"><meta name="captcha-site-key" content="site&quot;key">');
+      expect(res.body).toContain('<script src="https://js.hcaptcha.com/1/api.js?render=explicit" async></script></head>');
+      const csp = res.headers.get("content-security-policy")!;
+      expect(csp).toContain("script-src 'self' https://hcaptcha.com https://*.hcaptcha.com https://js.hcaptcha.com;");
+      expect(csp).toContain("frame-src https://hcaptcha.com https://*.hcaptcha.com https://js.hcaptcha.com;");
+      expect(csp).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
+      expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    } finally {
+      await http.close();
+    }
+  });
+});
+
 describe("account pages", () => {
   let http: Served;
   beforeAll(async () => {
@@ -61,6 +79,7 @@ describe("account pages", () => {
   test("pages carry a strict Content-Security-Policy and never leak their URL as a referrer", async () => {
     const res = await http.get("/account/reset-password?token=secret");
     expect(res.headers.get("content-security-policy")).toBe(ACCOUNT_UI_CSP);
+    expect(res.body).not.toContain("captcha");
     expect(ACCOUNT_UI_CSP).toMatch(/default-src 'none'/);
     expect(ACCOUNT_UI_CSP).toMatch(/script-src 'self'(;|$)/);
     expect(ACCOUNT_UI_CSP).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
