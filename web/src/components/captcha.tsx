@@ -45,7 +45,7 @@ export function CaptchaField({ form }: { form: SubmitState }) {
     if (!captcha) return;
     let cancelled = false;
     void widgetApi(captcha.provider, () => cancelled).then((api) => {
-      if (!api || !container.current) return;
+      if (cancelled || !api || !container.current) return;
       const id = api.render(container.current, {
         sitekey: captcha.siteKey,
         callback: setToken,
