@@ -27,6 +27,24 @@ const rateLimit = (fallback: string) =>
 
 const SENTINEL_PORT = 26379;
 
+/** "host:port, host:port" (26379 when a port is left out; IPv6 in brackets): where Redis Sentinel runs. */
+const sentinelList = z
+  .string()
+  .default("")
+  .transform((value, ctx) => {
+    const sentinels = [];
+    for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+      const match = /^([^\s:]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?$/.exec(entry);
+      const port = Number(match?.[2] ?? SENTINEL_PORT);
+      if (!match || port < 1 || port > 65535) {
+        ctx.addIssue({ code: "custom", message: `expected "host:port, host:port", got "${entry}"` });
+        return z.NEVER;
+      }
+      sentinels.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port });
+    }
+    return sentinels;
+  });
+
 const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -42,22 +60,7 @@ const Env = z.object({
   DATA_DIR: z.string().min(1).default("./.data"),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_KEY_PREFIX: z.string().default("auth:"),
-  REDIS_SENTINELS: z
-    .string()
-    .default("")
-    .transform((value, ctx) => {
-      const sentinels = [];
-      for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {
-        const match = /^([^\s:]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?$/.exec(entry);
-        const port = Number(match?.[2] ?? SENTINEL_PORT);
-        if (!match || port < 1 || port > 65535) {
-          ctx.addIssue({ code: "custom", message: `expected "host:port, host:port", got "${entry}"` });
-          return z.NEVER;
-        }
-        sentinels.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port });
-      }
-      return sentinels;
-    }),
+  REDIS_SENTINELS: sentinelList,
   REDIS_SENTINEL_PASSWORD: optionalText,
 
   JWT_SECRET: optionalText,

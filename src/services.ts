@@ -53,7 +53,7 @@ export async function createServices(deps: ServiceDeps) {
   });
   const oneTimeTokens = createOneTimeTokens({ store, config: config.tokens, now });
   const captcha = createCaptcha({ config: config.captcha, logger });
-  const rateLimits = createRateLimits({ store, config: config.rateLimits, logger, events });
+  const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });
   const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, events, now });
-  return { users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
+  return { events, users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
 }

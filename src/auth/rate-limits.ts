@@ -1,8 +1,6 @@
 import type { Config, RateLimitedOperation, RateLimitRule } from "../config";
 import type { Logger } from "../logger";
 import type { TokenStore } from "../store/token-store";
-import type { SecurityEvents } from "./security-events";
-import type { ClientInfo } from "./sessions";
 
 export interface Hit {
   /** Calls counted in the current window, this one included. */
@@ -21,7 +19,7 @@ export type RateLimits = ReturnType<typeof createRateLimits>;
  * request, or several instances sharing Redis all see every call: none can slip in
  * between a read and a write.
  */
-export function createRateLimits(deps: { store: TokenStore; config: Config["rateLimits"]; logger: Logger; events: Pick<SecurityEvents, "rateLimited"> }) {
+export function createRateLimits(deps: { store: TokenStore; config: Config["rateLimits"]; logger: Logger }) {
   const { store, config, logger } = deps;
 
   return {
@@ -49,10 +47,6 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
           await store.increment(`rl:${key}`, rule.windowSeconds, -1).catch(() => {});
         },
       };
-    },
-
-    reportLimited(operation: RateLimitedOperation, rule: RateLimitRule, subject: string, client: ClientInfo): void {
-      deps.events.rateLimited(operation, rule, subject, client);
     },
   };
 }

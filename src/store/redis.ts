@@ -159,10 +159,10 @@ export function createRedisStore(deps: { url: string; keyPrefix: string; sentine
 
     async close() {
       // QUIT lets replies in flight arrive; with Redis gone there is nothing to wait for.
-      await redis.quit().catch(() => {});
+      await redis.quit().catch(() => redis.disconnect());
       // QUIT leaves the failover detector's Sentinel subscriptions open (ioredis #1362, fixed
-      // after 6.0.0 by #2198); disconnect() closes them, and is a no-op without Sentinel.
-      redis.disconnect();
+      // after 6.0.0 by #2198): disconnect() closes them.
+      if (deps.sentinels) redis.disconnect();
     },
   };
 }

@@ -73,7 +73,7 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
     const refused = counted.filter((c) => c.limited);
     if (refused.length > 0) {
       await giveBackFailures();
-      for (const { rule, subject } of refused) context.services.rateLimits.reportLimited(operation, rule, subject, context.client);
+      for (const { rule, subject } of refused) context.services.events.rateLimited(operation, rule, subject, context.client);
       throw new AppError("RATE_LIMITED", "Too many attempts; try again later", { retryAfter: Math.max(...refused.map((c) => c.hit.retryAfter)) });
     }
     const result = await next();
