@@ -1,5 +1,6 @@
 import { createTestRedis } from "../helpers/redis";
 import { createTestDatabase } from "../helpers/databases";
+import { captureLogs } from "../helpers/log-capture";
 import { errorCode, GENEROUS_RATE_LIMITS, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { user { id } } }`;
@@ -75,6 +76,22 @@ describe("login, per account (5 failures per 15 minutes by default)", () => {
     for (let i = 0; i < 6; i++) codes.push(errorCode(await login(t, email, "wrong-password-guess")));
     expect(codes).toEqual([...Array(5).fill("UNAUTHENTICATED"), "RATE_LIMITED"]);
   });
+});
+
+test("a refusal is a rate_limited event with the refused request's id, naming which rule but not the address", async () => {
+  const logs = captureLogs();
+  const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_LOGIN_ACCOUNT: "1/15m" }, { logger: logs.logger });
+  try {
+    const { user } = await register(app);
+    await login(app, user.email, "wrong-password-guess");
+    const refused = await app.gql(LOGIN, { email: user.email, password: "wrong-password-guess" }, { headers: { "x-request-id": "refused-login-1" } });
+    expect(errorCode(refused)).toBe("RATE_LIMITED");
+    const events = logs.records().filter((record) => record.event === "rate_limited");
+    expect(events).toEqual([expect.objectContaining({ operation: "login", by: "email", requestId: "refused-login-1", ip: "127.0.0.1", level: 40 })]);
+    expect(JSON.stringify(events)).not.toContain(user.email);
+  } finally {
+    await app.close();
+  }
 });
 
 test("a login refused by the address rule is not a failure against the account", async () => {
