@@ -10,22 +10,6 @@ import type { HttpServer } from "./app";
 export const ACCOUNT_UI_ROOT = path.resolve(__dirname, "../../web/dist");
 const PREFIX = "/account";
 
-// The pages load only their own files and talk only to this origin: no inline script or
-// style, no eval, no frames, no foreign hosts; Trusted Types leave no string-to-DOM sink.
-export const ACCOUNT_UI_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "require-trusted-types-for 'script'",
-  "trusted-types 'none'",
-].join("; ");
-
 // Where each provider's widget loads its scripts, frames and styles from, as their CSP guides list them.
 const CAPTCHA_SOURCES = {
   turnstile: ["https://challenges.cloudflare.com"],
@@ -34,27 +18,33 @@ const CAPTCHA_SOURCES = {
 } as const;
 
 /**
+ * The pages load only their own files and talk only to this origin: no inline script or
+ * style, no eval, no frames, no foreign hosts; Trusted Types leave no string-to-DOM sink.
  * With a captcha (CAPTCHA_PROVIDER) the sign-in, sign-up and reset forms show the provider's
- * widget: its hosts (and CAPTCHA_SCRIPT_URL's) may then serve scripts, frames and styles, and
- * Trusted Types are no longer required, since the widgets' own scripts write to the DOM with
- * strings. Without a captcha the policy stays ACCOUNT_UI_CSP.
+ * widget: its hosts (and CAPTCHA_SCRIPT_URL's) may then serve scripts, frames, styles and
+ * connections, and Trusted Types are no longer required, since the widgets' own scripts
+ * write to the DOM with strings.
  */
 export function accountUiCsp(captcha: Config["captcha"]): string {
-  if (!captcha) return ACCOUNT_UI_CSP;
-  const hosts = [...new Set([...CAPTCHA_SOURCES[captcha.provider], new URL(captcha.scriptUrl).origin])].join(" ");
+  const hosts = captcha ? [...new Set([...CAPTCHA_SOURCES[captcha.provider], new URL(captcha.scriptUrl).origin])] : [];
+  const self = (directive: string) => [directive, "'self'", ...hosts].join(" ");
   return [
     "default-src 'none'",
-    `script-src 'self' ${hosts}`,
-    `style-src 'self' ${hosts}`,
+    self("script-src"),
+    self("style-src"),
     "img-src 'self' data:",
-    `connect-src 'self' ${hosts}`,
-    `frame-src ${hosts}`,
+    self("connect-src"),
+    ...(hosts.length ? [`frame-src ${hosts.join(" ")}`] : []),
     "manifest-src 'self'",
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
+    ...(hosts.length ? [] : ["require-trusted-types-for 'script'", "trusted-types 'none'"]),
   ].join("; ");
 }
+
+/** The policy without a captcha. */
+export const ACCOUNT_UI_CSP = accountUiCsp(undefined);
 
 const CONTENT_TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",

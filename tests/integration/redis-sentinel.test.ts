@@ -43,7 +43,6 @@ describeWithRedisServer("Redis Sentinel", () => {
     master = await startRedisServer(ports.master);
     servers.push(master, await startRedisServer(ports.replica, ["--replicaof", "127.0.0.1", String(ports.master)]));
     // The Sentinel finds the replica in the master's INFO: start it once the replica is attached.
-    await waitFor(async () => expect((await keysOn(ports.master)).role).toBe("master"), 5_000);
     const replicaOf = new Redis({ port: ports.master, host: "127.0.0.1" });
     await waitFor(async () => expect(await replicaOf.info("replication")).toMatch(/connected_slaves:1/), 10_000);
     replicaOf.disconnect();
