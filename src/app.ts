@@ -1,5 +1,5 @@
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
 import { loadSigningKey } from "./auth/signing-key";
 import type { Config } from "./config";
@@ -43,6 +43,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Sees every SQL statement; by default they are logged at trace level. */
   onQuery?: (sql: string) => void;
+  /** An in-memory embedded database starts from this data directory (db/client.ts). */
+  embeddedDatabaseImage?: Blob;
 }
 
 /** The composition root: everything is built here, once, and handed down. */
@@ -50,7 +52,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const onQuery = options.onQuery ?? (logger.isLevelEnabled("trace") ? (sql: string) => logger.trace({ sql }, "sql") : undefined);
   const metrics = createMetrics();
-  const database = openDatabase({ ...config.database, onQuery });
+  const database = openDatabase({ ...config.database, onQuery, embeddedImage: options.embeddedDatabaseImage });
   const { redis } = config;
   const tokenStore = redis.url ? createRedisStore({ url: redis.url, keyPrefix: redis.keyPrefix, sentinels: redis.sentinels, logger }) : createMemoryStore({ now: options.now });
   const store = countStoreErrors(tokenStore, (operation) => metrics.tokenStoreErrors.inc({ operation }));
@@ -89,6 +91,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         requireDatabasePlugin({ database, metrics }),
         // Inline traces would show a gateway per-field timings of every operation; nothing here uses them.
         ApolloServerPluginInlineTraceDisabled(),
+        // No type or field here may be cached (every answer is about a caller or carries a token),
+        // so the per-field cache hints Apollo would compute for every resolver are never used:
+        // /graphql answers no-store from the route itself (http/app.ts).
+        ApolloServerPluginCacheControlDisabled(),
         config.isProduction ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
       ],
     });

@@ -87,6 +87,11 @@ export function registerRoutes(http: HttpServer, deps: HttpDeps): void {
   http.route({
     url: "/graphql",
     method: ["GET", "POST", "OPTIONS"],
+    // Tokens and account data must not be kept by a browser or a proxy (RFC 6749 §5.1).
+    onRequest: (_request, reply, done) => {
+      reply.header("cache-control", "no-store");
+      done();
+    },
     handler: fastifyApolloHandler(apollo, {
       context: async (request, reply) =>
         createContext(services, {

@@ -42,6 +42,22 @@ test("responses carry security headers suited to an API", async () => {
   expect(res.headers.get("x-powered-by")).toBeNull();
 });
 
+test("no GraphQL answer may be stored: tokens and account data carry Cache-Control: no-store", async () => {
+  const email = `no-store-${Date.now()}@example.com`;
+  const registered = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken } }`, {
+    input: { email, password: "correct horse battery staple" },
+  });
+  expect(registered.data?.register.refreshToken).toBeTruthy();
+  expect(registered.headers.get("cache-control")).toBe("no-store");
+  const me = await t.gql(`{ me { id email } }`, undefined, { headers: { authorization: `Bearer ${registered.data?.register.accessToken}` } });
+  expect(me.data?.me.email).toBe(email);
+  expect(me.headers.get("cache-control")).toBe("no-store");
+  // A GET query too, the one kind of request a shared cache would consider storing.
+  const get = await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers: { "apollo-require-preflight": "1" } });
+  expect(get.status).toBe(200);
+  expect(get.headers.get("cache-control")).toBe("no-store");
+});
+
 describe("errors reveal nothing internal", () => {
   test("malformed JSON is a 400 without the parser's message", async () => {
     const res = await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query": "{ me { id } }"' });
