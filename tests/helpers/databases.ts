@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle } from "drizzle-orm/pglite";
 import postgres from "postgres";
+import type { Db } from "../../src/db/client";
+import { migratePglite } from "../../src/db/migrate";
 
 /** Names every database and key prefix of one test run, so concurrent runs never meet. */
 export const RUN_PREFIX = "auth_test_";
@@ -28,7 +32,40 @@ export interface TestDatabase {
   url: string | undefined;
   /** DATA_DIR for the embedded database. */
   dataDir: string;
+  /** What an in-memory embedded database starts from: this run's migrated image. */
+  image?: Blob;
   drop(): Promise<void>;
+}
+
+const IMAGE_FILE_ENV = "AUTH_TEST_PGLITE_IMAGE";
+
+/**
+ * An embedded cluster with every migration applied, written once per run (global-setup.ts):
+ * PGlite takes seconds to create a cluster and about one to load this image, and most test
+ * files start several apps. The migrations themselves still run at each app's start, as a
+ * no-op, and the tests of a fresh or restarted embedded database start without the image.
+ */
+export async function writeEmbeddedImage(): Promise<void> {
+  const client = new PGlite();
+  try {
+    await migratePglite(drizzle(client) as unknown as Db);
+    const image = await client.dumpDataDir("none");
+    const file = path.join(tmpdir(), `auth-test-${runId()}.pglite.tar`);
+    writeFileSync(file, Buffer.from(await image.arrayBuffer()));
+    process.env[IMAGE_FILE_ENV] = file;
+  } finally {
+    await client.close();
+  }
+}
+
+export function removeEmbeddedImage(): void {
+  const file = process.env[IMAGE_FILE_ENV];
+  if (file) rmSync(file, { force: true });
+}
+
+function embeddedImage(): Blob | undefined {
+  const file = process.env[IMAGE_FILE_ENV];
+  return file ? new Blob([readFileSync(file)]) : undefined;
 }
 
 /**
@@ -37,7 +74,7 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(options: { shared?: boolean } = {}): Promise<TestDatabase> {
   if (!process.env.TEST_DATABASE_URL) {
-    if (!options.shared) return { url: undefined, dataDir: "memory://", drop: async () => {} };
+    if (!options.shared) return { url: undefined, dataDir: "memory://", image: embeddedImage(), drop: async () => {} };
     const dataDir = mkdtempSync(path.join(tmpdir(), "auth-test-"));
     return { url: undefined, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }

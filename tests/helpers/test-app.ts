@@ -73,7 +73,11 @@ export async function startTestApp(
     REDIS_KEY_PREFIX: redis.keyPrefix,
     ...overrides,
   });
-  const app = await createApp(loadConfig(env), { logger: createLogger({ level: env.LOG_LEVEL ?? "silent" }), ...options });
+  const app = await createApp(loadConfig(env), {
+    logger: createLogger({ level: env.LOG_LEVEL ?? "silent" }),
+    embeddedDatabaseImage: database.image,
+    ...options,
+  });
   const url = await app.listen();
 
   return {
