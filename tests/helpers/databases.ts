@@ -69,8 +69,9 @@ function embeddedImage(): Blob | undefined {
 }
 
 /**
- * A fresh, empty database of its own: on TEST_DATABASE_URL's server when set, else embedded,
- * in memory or (to be shared by several app instances, or kept across a restart) in a temp dir.
+ * A fresh database of its own: an empty one on TEST_DATABASE_URL's server when set, else
+ * embedded, in memory (from this run's migrated image) or, to be shared by several app
+ * instances or kept across a restart, an empty one in a temp dir.
  */
 export async function createTestDatabase(options: { shared?: boolean } = {}): Promise<TestDatabase> {
   if (!process.env.TEST_DATABASE_URL) {
