@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from "../helpers/test-app";
+import { startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -43,9 +43,9 @@ test("responses carry security headers suited to an API", async () => {
 });
 
 test("no GraphQL answer may be stored: tokens and account data carry Cache-Control: no-store", async () => {
-  const email = `no-store-${Date.now()}@example.com`;
+  const email = uniqueEmail("no-store");
   const registered = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken } }`, {
-    input: { email, password: "correct horse battery staple" },
+    input: { email, password: STRONG_PASSWORD },
   });
   expect(registered.data?.register.refreshToken).toBeTruthy();
   expect(registered.headers.get("cache-control")).toBe("no-store");
