@@ -63,9 +63,13 @@ export function removeEmbeddedImage(): void {
   if (file) rmSync(file, { force: true });
 }
 
+// Read once per test file: PGlite only reads the image, so every app of the file can share it.
+let image: Blob | undefined;
+
 function embeddedImage(): Blob | undefined {
   const file = process.env[IMAGE_FILE_ENV];
-  return file ? new Blob([readFileSync(file)]) : undefined;
+  if (file) image ??= new Blob([readFileSync(file)]);
+  return image;
 }
 
 /**

@@ -49,7 +49,7 @@ test("no GraphQL answer may be stored: tokens and account data carry Cache-Contr
   });
   expect(registered.data?.register.refreshToken).toBeTruthy();
   expect(registered.headers.get("cache-control")).toBe("no-store");
-  const me = await t.gql(`{ me { id email } }`, undefined, { headers: { authorization: `Bearer ${registered.data?.register.accessToken}` } });
+  const me = await t.gql(`{ me { id email } }`, undefined, { token: registered.data?.register.accessToken });
   expect(me.data?.me.email).toBe(email);
   expect(me.headers.get("cache-control")).toBe("no-store");
   // A GET query too, the one kind of request a shared cache would consider storing.
