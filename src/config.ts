@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 
@@ -24,6 +25,9 @@ const rateLimit = (fallback: string) =>
       }
       return { max: Number(match[1]), windowSeconds: Number(match[2]) * { s: 1, m: 60, h: 3600 }[match[3] as "s" | "m" | "h"] };
     });
+
+// Env files often carry PEM (keys, certificates) on one line with literal "\n".
+const pem = (value: string) => value.replace(/\\n/g, "\n");
 
 const SENTINEL_PORT = 26379;
 
@@ -62,6 +66,8 @@ const Env = z.object({
   REDIS_KEY_PREFIX: z.string().default("auth:"),
   REDIS_SENTINELS: sentinelList,
   REDIS_SENTINEL_PASSWORD: optionalText,
+  REDIS_SENTINEL_TLS: z.stringbool().optional(),
+  REDIS_TLS_CA: optionalText,
 
   JWT_SECRET: optionalText,
   JWT_PRIVATE_KEY: optionalText,
@@ -171,9 +177,26 @@ function captchaConfig(e: Env, accountUi: boolean) {
   });
 }
 
-function checkSentinels(e: Env): void {
+/** rediss:// means TLS to the sentinels as well, unless REDIS_SENTINEL_TLS says otherwise. */
+function redisTls(e: Env) {
+  const url = e.REDIS_URL?.startsWith("rediss:") ?? false;
+  return { url, sentinels: e.REDIS_SENTINELS.length > 0 && (e.REDIS_SENTINEL_TLS ?? url) };
+}
+
+/** A setting that would be ignored is refused: a TLS setting that protects nothing is a mistake. */
+function checkRedis(e: Env, tls: ReturnType<typeof redisTls>): void {
   if (e.REDIS_SENTINELS.length && !e.REDIS_URL) {
     throw new ConfigError("Invalid configuration: REDIS_SENTINELS needs REDIS_URL, whose host names the master group (redis://mymaster/0)");
+  }
+  if (e.REDIS_SENTINEL_TLS !== undefined && !e.REDIS_SENTINELS.length) {
+    throw new ConfigError("Invalid configuration: REDIS_SENTINEL_TLS needs REDIS_SENTINELS");
+  }
+  if (e.REDIS_TLS_CA === undefined) return;
+  if (!tls.url && !tls.sentinels) throw new ConfigError("Invalid configuration: REDIS_TLS_CA needs a rediss:// REDIS_URL or REDIS_SENTINEL_TLS=true");
+  try {
+    new X509Certificate(pem(e.REDIS_TLS_CA));
+  } catch {
+    throw new ConfigError("Invalid configuration: REDIS_TLS_CA must hold PEM certificates");
   }
 }
 
@@ -199,7 +222,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   checkProduction(e);
   checkSecret(e);
   checkVerificationKeys(e);
-  checkSentinels(e);
+  const tls = redisTls(e);
+  checkRedis(e, tls);
   checkMail(e);
   const isProduction = e.NODE_ENV === "production";
   const accountUi = e.ACCOUNT_UI ?? !isProduction;
@@ -224,14 +248,17 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       url: e.REDIS_URL,
       keyPrefix: e.REDIS_KEY_PREFIX,
       // With Sentinel, REDIS_URL's host is the master group's name and the sentinels say where it is.
-      sentinels: e.REDIS_SENTINELS.length ? Object.freeze({ addresses: e.REDIS_SENTINELS, password: e.REDIS_SENTINEL_PASSWORD }) : undefined,
+      sentinels: e.REDIS_SENTINELS.length
+        ? Object.freeze({ addresses: e.REDIS_SENTINELS, password: e.REDIS_SENTINEL_PASSWORD, tls: tls.sentinels })
+        : undefined,
+      // The authorities that sign the Redis servers' certificates, when not a public one.
+      tlsCa: e.REDIS_TLS_CA && pem(e.REDIS_TLS_CA),
     }),
     jwt: Object.freeze({
       secret: e.JWT_SECRET,
-      // Env files often carry PEM keys on one line with literal "\n".
-      privateKey: e.JWT_PRIVATE_KEY?.replace(/\\n/g, "\n"),
+      privateKey: e.JWT_PRIVATE_KEY && pem(e.JWT_PRIVATE_KEY),
       // Keys that verify tokens and never sign: the previous key after a rotation, the next one before it.
-      verificationKeys: e.JWT_VERIFICATION_KEYS?.replace(/\\n/g, "\n"),
+      verificationKeys: e.JWT_VERIFICATION_KEYS && pem(e.JWT_VERIFICATION_KEYS),
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       accessTokenTtl: e.ACCESS_TOKEN_TTL,

@@ -50,19 +50,33 @@ const ERROR_LOG_INTERVAL_MS = 30_000;
 export interface SentinelSettings {
   addresses: readonly { host: string; port: number }[];
   password?: string;
+  /** Whether the sentinels themselves are reached over TLS. */
+  tls?: boolean;
+}
+
+/**
+ * rediss:// connects over TLS, checking the server's certificate against Node's authorities
+ * or, when given, `ca` alone.
+ */
+function tlsOptions(url: string, ca: string | undefined) {
+  return url.startsWith("rediss:") ? { tls: { ca } } : {};
 }
 
 /**
  * ioredis asks the sentinels for the master group's current master, connects there, and
  * asks again whenever that connection drops; the failover detector also hears the
  * sentinels announce a new master, so a failover is followed without waiting for a timeout.
+ * With rediss:// the master is reached over TLS too: ioredis drops the URL's TLS in Sentinel
+ * mode unless told otherwise (enableTLSForSentinelMode), and would connect in the clear.
  */
-function sentinelOptions(url: string, sentinels: SentinelSettings | undefined) {
+function sentinelOptions(url: string, sentinels: SentinelSettings | undefined, ca: string | undefined) {
   if (!sentinels) return {};
   return {
     sentinels: sentinels.addresses.map((address) => ({ ...address })),
     name: decodeURIComponent(new URL(url).hostname),
     sentinelPassword: sentinels.password,
+    sentinelTLS: sentinels.tls ? { ca } : undefined,
+    enableTLSForSentinelMode: url.startsWith("rediss:"),
     sentinelCommandTimeout: TIMEOUT_MS,
     failoverDetector: true,
   };
@@ -73,10 +87,11 @@ function sentinelOptions(url: string, sentinels: SentinelSettings | undefined) {
  * each operation fail within TIMEOUT_MS instead of queueing it, and the client keeps
  * reconnecting in the background, so the service recovers by itself once Redis is back.
  */
-export function createRedisStore(deps: { url: string; keyPrefix: string; sentinels?: SentinelSettings; logger?: Logger }): TokenStore {
+export function createRedisStore(deps: { url: string; keyPrefix: string; sentinels?: SentinelSettings; tlsCa?: string; logger?: Logger }): TokenStore {
   const { logger } = deps;
   const redis = new Redis(deps.url, {
-    ...sentinelOptions(deps.url, deps.sentinels),
+    ...tlsOptions(deps.url, deps.tlsCa),
+    ...sentinelOptions(deps.url, deps.sentinels, deps.tlsCa),
     keyPrefix: deps.keyPrefix,
     connectTimeout: TIMEOUT_MS,
     commandTimeout: TIMEOUT_MS,

@@ -1,8 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { TestCertificates } from "./certificates";
 import { waitFor } from "./wait-for";
 
 /** Whether a `redis-server` binary is on PATH (the tests that start their own Redis need one). */
@@ -14,15 +16,31 @@ export interface RedisServer {
 }
 
 /**
+ * TLS only: the plain port is closed, clients need not show a certificate, and a Sentinel or a
+ * replica connects to other servers over TLS too.
+ */
+const tlsOnly = (port: number, certificates: TestCertificates) => ({
+  port: "0",
+  "tls-port": String(port),
+  "tls-cert-file": certificates.certFile,
+  "tls-key-file": certificates.keyFile,
+  "tls-ca-cert-file": certificates.caFile,
+  "tls-auth-clients": "no",
+  "tls-replication": "yes",
+});
+
+/**
  * A throwaway redis-server on `port`, in memory only; resolves once it answers PING. `args`
  * adds to its command line (--replicaof …). A replica's initial sync still writes an RDB
- * file: it goes to a temporary directory of the server's own.
+ * file: it goes to a temporary directory of the server's own. With `certificates` it speaks
+ * TLS only.
  */
-export async function startRedisServer(port: number, args: string[] = []): Promise<RedisServer> {
+export async function startRedisServer(port: number, args: string[] = [], certificates?: TestCertificates): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "redis-"));
-  const options = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no"];
+  const settings = { port: String(port), bind: "127.0.0.1", dir, save: "", appendonly: "no", daemonize: "no", ...(certificates && tlsOnly(port, certificates)) };
+  const options = Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]);
   const child: ChildProcess = spawn("redis-server", [...options, ...args], { stdio: "ignore" });
-  return serverProcess(child, port, dir);
+  return serverProcess(child, port, dir, certificates);
 }
 
 /**
@@ -30,28 +48,27 @@ export async function startRedisServer(port: number, args: string[] = []): Promi
  * alone (quorum 1) and quick to act: down after 1 s. Sentinel rewrites its config file, so it
  * gets one of its own in a temporary directory.
  */
-export async function startSentinel(port: number, masterPort: number, name: string): Promise<RedisServer> {
+export async function startSentinel(port: number, masterPort: number, name: string, certificates?: TestCertificates): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "sentinel-"));
   const config = path.join(dir, "sentinel.conf");
+  const settings = { port: String(port), bind: "127.0.0.1", dir, ...(certificates && tlsOnly(port, certificates)) };
   writeFileSync(
     config,
     [
-      `port ${port}`,
-      "bind 127.0.0.1",
-      `dir ${dir}`,
+      ...Object.entries(settings).map(([name, value]) => `${name} ${value}`),
       `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
       `sentinel down-after-milliseconds ${name} 1000`,
       `sentinel failover-timeout ${name} 10000`,
     ].join("\n"),
   );
   const child: ChildProcess = spawn("redis-server", [config, "--sentinel"], { stdio: "ignore" });
-  return serverProcess(child, port, dir);
+  return serverProcess(child, port, dir, certificates);
 }
 
 /** Resolves once the server answers PING; killing it removes its directory. */
-async function serverProcess(child: ChildProcess, port: number, dir: string): Promise<RedisServer> {
+async function serverProcess(child: ChildProcess, port: number, dir: string, certificates?: TestCertificates): Promise<RedisServer> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  await waitFor(() => ping(port), 5000);
+  await waitFor(() => ping(port, certificates), 5000);
   return {
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
@@ -61,10 +78,13 @@ async function serverProcess(child: ChildProcess, port: number, dir: string): Pr
   };
 }
 
-/** One PING over a plain socket: resolves on PONG, rejects on anything else. */
-function ping(port: number): Promise<void> {
+/** One PING over a plain socket, or over TLS: resolves on PONG, rejects on anything else. */
+function ping(port: number, certificates?: TestCertificates): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1", () => socket.write("PING\r\n"));
+    const send = () => socket.write("PING\r\n");
+    const socket = certificates
+      ? tls.connect({ port, host: "127.0.0.1", ca: certificates.caPem }, send)
+      : net.connect(port, "127.0.0.1", send);
     socket.setTimeout(1000, () => socket.destroy(new Error("no answer")));
     socket.once("data", (data) => {
       socket.destroy();

@@ -1,3 +1,4 @@
+import tls from "node:tls";
 import { ConfigError, loadConfig } from "../../src/config";
 
 const SECRET = "k3Jf9-q2Lw8xZp0aVb7nR4tY6uE1iO5sD";
@@ -72,11 +73,29 @@ describe("loadConfig", () => {
         { host: "::1", port: 26381 },
       ],
       password: "sentinel-pw",
+      tls: false,
     });
     expect(loadConfig({ REDIS_URL: "redis://localhost:6379/0" }).redis.sentinels).toBeUndefined();
     expect(() => loadConfig({ REDIS_URL: "redis://m/0", REDIS_SENTINELS: "s1:99999" })).toThrow(/^Invalid configuration: REDIS_SENTINELS: .*"s1:99999"/);
     expect(() => loadConfig({ REDIS_URL: "redis://m/0", REDIS_SENTINELS: "s1:port" })).toThrow(/REDIS_SENTINELS/);
     expect(() => loadConfig({ REDIS_SENTINELS: "s1:26379" })).toThrow(/REDIS_SENTINELS needs REDIS_URL/);
+  });
+
+  test("Redis TLS: rediss:// covers the sentinels unless REDIS_SENTINEL_TLS says otherwise, and REDIS_TLS_CA must be certificates used somewhere", () => {
+    const sentinels = { REDIS_SENTINELS: "s1" };
+    expect(loadConfig({ REDIS_URL: "rediss://group/0", ...sentinels }).redis.sentinels?.tls).toBe(true);
+    expect(loadConfig({ REDIS_URL: "rediss://group/0", ...sentinels, REDIS_SENTINEL_TLS: "false" }).redis.sentinels?.tls).toBe(false);
+    expect(loadConfig({ REDIS_URL: "redis://group/0", ...sentinels, REDIS_SENTINEL_TLS: "true" }).redis.sentinels?.tls).toBe(true);
+    expect(() => loadConfig({ REDIS_URL: "rediss://host/0", REDIS_SENTINEL_TLS: "true" })).toThrow(/REDIS_SENTINEL_TLS needs REDIS_SENTINELS/);
+
+    const ca = tls.rootCertificates[0]!;
+    expect(loadConfig({ REDIS_URL: "rediss://host/0", REDIS_TLS_CA: ca.replace(/\n/g, "\\n") }).redis.tlsCa).toBe(ca);
+    expect(loadConfig({ REDIS_URL: "redis://group/0", ...sentinels, REDIS_SENTINEL_TLS: "true", REDIS_TLS_CA: ca }).redis.tlsCa).toBe(ca);
+    expect(loadConfig({ REDIS_URL: "rediss://host/0" }).redis.tlsCa).toBeUndefined();
+    expect(() => loadConfig({ REDIS_URL: "redis://host/0", REDIS_TLS_CA: ca })).toThrow(/REDIS_TLS_CA needs a rediss:\/\/ REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: "rediss://group/0", ...sentinels, REDIS_SENTINEL_TLS: "false", REDIS_TLS_CA: "not a certificate" })).toThrow(
+      /REDIS_TLS_CA must hold PEM certificates/,
+    );
   });
 
   test("rate limits read as max/window and refuse anything else", () => {
