@@ -54,7 +54,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = createMetrics();
   const database = openDatabase({ ...config.database, onQuery, embeddedImage: options.embeddedDatabaseImage });
   const { redis } = config;
-  const tokenStore = redis.url ? createRedisStore({ url: redis.url, keyPrefix: redis.keyPrefix, sentinels: redis.sentinels, tlsCa: redis.tlsCa, logger }) : createMemoryStore({ now: options.now });
+  const tokenStore = redis.url ? createRedisStore({ ...redis, url: redis.url, logger }) : createMemoryStore({ now: options.now });
   const store = countStoreErrors(tokenStore, (operation) => metrics.tokenStoreErrors.inc({ operation }));
   const transport = createMailTransport({ smtpUrl: config.mail.smtpUrl, logger });
   let migration: StartupMigration | undefined;

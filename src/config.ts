@@ -67,6 +67,7 @@ const Env = z.object({
   REDIS_SENTINELS: sentinelList,
   REDIS_SENTINEL_PASSWORD: optionalText,
   REDIS_SENTINEL_TLS: z.stringbool().optional(),
+  REDIS_CLUSTER: flag(false),
   REDIS_TLS_CA: optionalText,
 
   JWT_SECRET: optionalText,
@@ -188,6 +189,13 @@ function checkRedis(e: Env, tls: ReturnType<typeof redisTls>): void {
   if (e.REDIS_SENTINELS.length && !e.REDIS_URL) {
     throw new ConfigError("Invalid configuration: REDIS_SENTINELS needs REDIS_URL, whose host names the master group (redis://mymaster/0)");
   }
+  if (e.REDIS_CLUSTER) {
+    if (!e.REDIS_URL) throw new ConfigError("Invalid configuration: REDIS_CLUSTER needs REDIS_URL, one node of the cluster (redis://node:6379)");
+    if (e.REDIS_SENTINELS.length) throw new ConfigError("Invalid configuration: REDIS_CLUSTER and REDIS_SENTINELS exclude each other");
+    if (!["", "/", "/0"].includes(new URL(e.REDIS_URL).pathname)) {
+      throw new ConfigError("Invalid configuration: a Redis Cluster has database 0 only; leave it out of REDIS_URL");
+    }
+  }
   if (e.REDIS_SENTINEL_TLS !== undefined && !e.REDIS_SENTINELS.length) {
     throw new ConfigError("Invalid configuration: REDIS_SENTINEL_TLS needs REDIS_SENTINELS");
   }
@@ -251,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       sentinels: e.REDIS_SENTINELS.length
         ? Object.freeze({ addresses: e.REDIS_SENTINELS, password: e.REDIS_SENTINEL_PASSWORD, tls: tls.sentinels })
         : undefined,
+      cluster: e.REDIS_CLUSTER,
       // The authorities that sign the Redis servers' certificates, when not a public one.
       tlsCa: e.REDIS_TLS_CA && pem(e.REDIS_TLS_CA),
     }),

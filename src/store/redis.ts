@@ -1,4 +1,4 @@
-import { Redis, type Result } from "ioredis";
+import { Cluster, Redis, type Result } from "ioredis";
 import type { Logger } from "../logger";
 import { assertTtl, type TokenStore } from "./token-store";
 
@@ -55,44 +55,45 @@ export interface SentinelSettings {
 }
 
 /**
- * rediss:// connects over TLS, checking the server's certificate against Node's authorities
- * or, when given, `ca` alone.
- */
-function tlsOptions(url: string, ca: string | undefined) {
-  return url.startsWith("rediss:") ? { tls: { ca } } : {};
-}
-
-/**
  * ioredis asks the sentinels for the master group's current master, connects there, and
  * asks again whenever that connection drops; the failover detector also hears the
  * sentinels announce a new master, so a failover is followed without waiting for a timeout.
- * With rediss:// the master is reached over TLS too: ioredis drops the URL's TLS in Sentinel
- * mode unless told otherwise (enableTLSForSentinelMode), and would connect in the clear.
+ * With rediss:// the master is reached over TLS too: in Sentinel mode ioredis leaves out the
+ * `tls` option unless told otherwise (enableTLSForSentinelMode) and connects in the clear.
  */
-function sentinelOptions(url: string, sentinels: SentinelSettings | undefined, ca: string | undefined) {
-  if (!sentinels) return {};
+function sentinelOptions(url: URL, sentinels: SentinelSettings, ca: string | undefined) {
   return {
     sentinels: sentinels.addresses.map((address) => ({ ...address })),
-    name: decodeURIComponent(new URL(url).hostname),
+    name: decodeURIComponent(url.hostname),
     sentinelPassword: sentinels.password,
     sentinelTLS: sentinels.tls ? { ca } : undefined,
-    enableTLSForSentinelMode: url.startsWith("rediss:"),
+    enableTLSForSentinelMode: url.protocol === "rediss:",
     sentinelCommandTimeout: TIMEOUT_MS,
     failoverDetector: true,
   };
 }
 
-/**
- * The token store shared by every instance of the service. An unreachable Redis makes
- * each operation fail within TIMEOUT_MS instead of queueing it, and the client keeps
- * reconnecting in the background, so the service recovers by itself once Redis is back.
- */
-export function createRedisStore(deps: { url: string; keyPrefix: string; sentinels?: SentinelSettings; tlsCa?: string; logger?: Logger }): TokenStore {
-  const { logger } = deps;
-  const redis = new Redis(deps.url, {
-    ...tlsOptions(deps.url, deps.tlsCa),
-    ...sentinelOptions(deps.url, deps.sentinels, deps.tlsCa),
-    keyPrefix: deps.keyPrefix,
+export interface RedisStoreSettings {
+  url: string;
+  keyPrefix: string;
+  sentinels?: SentinelSettings;
+  /** REDIS_URL names one node of a Redis Cluster, from which the client learns the others. */
+  cluster?: boolean;
+  /** The authorities trusted for the servers' certificates instead of Node's. */
+  tlsCa?: string;
+  logger?: Logger;
+}
+
+// Returning a number means "retry": never give up, but never wait long between tries.
+const reconnectDelay = (attempt: number) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS);
+
+/** One Redis, the master a Sentinel names, or a Cluster: the same commands on each. */
+function connect(settings: RedisStoreSettings): Redis | Cluster {
+  const url = new URL(settings.url);
+  // rediss:// speaks TLS and checks the server's certificate (against tlsCa when given).
+  const tls = url.protocol === "rediss:" ? { ca: settings.tlsCa } : undefined;
+  const connection = {
+    tls,
     connectTimeout: TIMEOUT_MS,
     commandTimeout: TIMEOUT_MS,
     // A command whose connection fails is rejected at once rather than kept for the next
@@ -100,14 +101,38 @@ export function createRedisStore(deps: { url: string; keyPrefix: string; sentine
     // Redis that is down. Nor is a command sent again after a reconnect, for the same reason.
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    // Returning a number means "retry": never give up, but never wait long between tries.
-    retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
     // close() while Redis is down ends a socket that already failed and never reports
     // 'close' again; ioredis then keeps a timer of this length before it lets go.
     disconnectTimeout: 200,
-    // Commands issued in the same tick (many requests under load) go out in one write.
-    enableAutoPipelining: true,
+  };
+  // Commands issued in the same tick (many requests under load) go out in one write (per node).
+  const client = { keyPrefix: settings.keyPrefix, enableAutoPipelining: true };
+  if (!settings.cluster) {
+    const sentinels = settings.sentinels && sentinelOptions(url, settings.sentinels, settings.tlsCa);
+    return new Redis(settings.url, { ...connection, ...sentinels, ...client, retryStrategy: reconnectDelay });
+  }
+  return new Cluster([{ host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 6379) }], {
+    ...client,
+    redisOptions: { ...connection, username: decodeURIComponent(url.username) || undefined, password: decodeURIComponent(url.password) || undefined },
+    clusterRetryStrategy: reconnectDelay,
+    // Moved slots and a cluster that is down are retried (the command never ran), but not a
+    // command whose connection closed: it may have run, and it is not idempotent.
+    retryDelayOnFailover: 0,
+    slotsRefreshTimeout: TIMEOUT_MS,
+    // Over TLS the nodes are reached by the names they announce, which their certificates
+    // carry, rather than by addresses looked up first (ioredis's README, for ElastiCache).
+    ...(tls && { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) }),
   });
+}
+
+/**
+ * The token store shared by every instance of the service. An unreachable Redis makes
+ * each operation fail within TIMEOUT_MS instead of queueing it, and the client keeps
+ * reconnecting in the background, so the service recovers by itself once Redis is back.
+ */
+export function createRedisStore(settings: RedisStoreSettings): TokenStore {
+  const { logger } = settings;
+  const redis = connect(settings);
   // EVALSHA with the script's digest, falling back to EVAL once when Redis does not know it yet.
   redis.defineCommand("authIncrement", { numberOfKeys: 1, lua: INCREMENT });
   redis.defineCommand("authConsumeWhere", { numberOfKeys: 1, lua: CONSUME_WHERE });
@@ -177,7 +202,7 @@ export function createRedisStore(deps: { url: string; keyPrefix: string; sentine
       await redis.quit().catch(() => redis.disconnect());
       // QUIT leaves the failover detector's Sentinel subscriptions open (ioredis #1362, fixed
       // after 6.0.0 by #2198): disconnect() closes them.
-      if (deps.sentinels) redis.disconnect();
+      if (settings.sentinels) redis.disconnect();
     },
   };
 }

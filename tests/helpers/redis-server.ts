@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
@@ -9,6 +9,8 @@ import { waitFor } from "./wait-for";
 
 /** Whether a `redis-server` binary is on PATH (the tests that start their own Redis need one). */
 export const hasRedisServer = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
+/** Whether `redis-cli` is too (it puts a cluster together). */
+export const hasRedisCli = spawnSync("redis-cli", ["--version"], { stdio: "ignore" }).status === 0;
 
 export interface RedisServer {
   /** Kills the server (SIGKILL: it goes away as a crashed one would, without a goodbye). */
@@ -41,6 +43,27 @@ export async function startRedisServer(port: number, args: string[] = [], certif
   const options = Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]);
   const child: ChildProcess = spawn("redis-server", [...options, ...args], { stdio: "ignore" });
   return serverProcess(child, port, dir, certificates);
+}
+
+/**
+ * A Redis Cluster of one master per port (no replicas), its 16384 slots shared out by
+ * redis-cli; resolves once every node reports the cluster ok. With `certificates` its nodes
+ * speak TLS only, to clients and to each other.
+ */
+export async function startRedisCluster(ports: number[], certificates?: TestCertificates): Promise<RedisServer[]> {
+  const settings = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"];
+  if (certificates) settings.push("--tls-cluster", "yes");
+  const nodes = await Promise.all(ports.map((port) => startRedisServer(port, settings, certificates)));
+  const cli = (...args: string[]) =>
+    execFileSync("redis-cli", [...(certificates ? ["--tls", "--cacert", certificates.caFile] : []), ...args], { encoding: "utf8", stdio: "pipe" });
+  cli("--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes");
+  await waitFor(async () => {
+    for (const port of ports) {
+      const info = cli("-p", String(port), "cluster", "info");
+      if (!info.includes("cluster_state:ok")) throw new Error(`node ${port}: ${info.split("\n")[0]}`);
+    }
+  }, 10_000);
+  return nodes;
 }
 
 /**

@@ -1,12 +1,13 @@
 import { Redis } from "ioredis";
 import { hasOpenssl, makeTestCertificates, type TestCertificates } from "../helpers/certificates";
-import { hasRedisServer, startRedisServer, startSentinel, type RedisServer } from "../helpers/redis-server";
+import { hasRedisCli, hasRedisServer, startRedisCluster, startRedisServer, startSentinel, type RedisServer } from "../helpers/redis-server";
 import { freePort } from "../helpers/tcp-relay";
 import { register, startTestApp, type TestApp } from "../helpers/test-app";
 
-// A master and a Sentinel that speak TLS only (their plain ports are closed), with a
-// certificate from a CA of the test's own; skipped without redis-server or openssl.
-const describeWithTls = hasRedisServer && hasOpenssl ? describe : describe.skip;
+// A master and a Sentinel, then a cluster, that speak TLS only (their plain ports are closed),
+// with a certificate from a CA of the test's own; skipped without redis-server, redis-cli or
+// openssl.
+const describeWithTls = hasRedisServer && hasRedisCli && hasOpenssl ? describe : describe.skip;
 
 const GROUP = "auth-primary";
 const PREFIX = "tls-test:";
@@ -15,7 +16,7 @@ const CONSUME = `mutation($token: String!) { consumeOneTimeToken(purpose: "tls",
 
 describeWithTls("Redis over TLS", () => {
   let certificates: TestCertificates;
-  let ports: { master: number; sentinel: number };
+  let ports: { master: number; sentinel: number; cluster: number[] };
   const servers: RedisServer[] = [];
   const apps: TestApp[] = [];
 
@@ -46,9 +47,10 @@ describeWithTls("Redis over TLS", () => {
 
   beforeAll(async () => {
     certificates = makeTestCertificates();
-    ports = { master: await freePort(), sentinel: await freePort() };
+    ports = { master: await freePort(), sentinel: await freePort(), cluster: [await freePort(), await freePort(), await freePort()] };
     servers.push(await startRedisServer(ports.master, [], certificates));
     servers.push(await startSentinel(ports.sentinel, ports.master, GROUP, certificates));
+    servers.push(...(await startRedisCluster(ports.cluster, certificates)));
   }, 30_000);
   afterAll(async () => {
     await Promise.all(apps.map((t) => t.close()));
@@ -70,6 +72,18 @@ describeWithTls("Redis over TLS", () => {
       REDIS_TLS_CA: certificates.caPem,
     });
     expect(await roundTrip(t)).toEqual({ keys: [expect.stringContaining(PREFIX)], consumed: { purpose: "tls" } });
+    expect(await readiness(t)).toMatchObject({ status: "ok", checks: { redis: "ok" } });
+  });
+
+  test("a Redis Cluster over TLS: the node in rediss:// and every node it names", async () => {
+    const t = await start({ REDIS_URL: `rediss://127.0.0.1:${ports.cluster[0]}`, REDIS_CLUSTER: "true", REDIS_TLS_CA: certificates.caPem });
+    const { accessToken } = await register(t);
+    // Ten tokens, all but certainly over several nodes (redis-cluster.test.ts checks where
+    // they land): each is issued and spent where its slot lives.
+    for (let i = 0; i < 10; i++) {
+      const token = (await t.gql(ISSUE, {}, { token: accessToken })).data?.issueOneTimeToken.token as string;
+      expect((await t.gql(CONSUME, { token }, { token: accessToken })).data?.consumeOneTimeToken).toEqual({ purpose: "tls" });
+    }
     expect(await readiness(t)).toMatchObject({ status: "ok", checks: { redis: "ok" } });
   });
 

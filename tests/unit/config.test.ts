@@ -81,6 +81,15 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ REDIS_SENTINELS: "s1:26379" })).toThrow(/REDIS_SENTINELS needs REDIS_URL/);
   });
 
+  test("Redis Cluster: REDIS_URL names one node, alone, and database 0", () => {
+    expect(loadConfig({ REDIS_URL: "redis://:pw@node-1:7000", REDIS_CLUSTER: "true" }).redis.cluster).toBe(true);
+    expect(loadConfig({ REDIS_URL: "rediss://node-1:7000/0", REDIS_CLUSTER: "true" }).redis.cluster).toBe(true);
+    expect(loadConfig({ REDIS_URL: "redis://node-1:7000" }).redis.cluster).toBe(false);
+    expect(() => loadConfig({ REDIS_CLUSTER: "true" })).toThrow(/REDIS_CLUSTER needs REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: "redis://node-1:7000/2", REDIS_CLUSTER: "true" })).toThrow(/database 0 only/);
+    expect(() => loadConfig({ REDIS_URL: "redis://group/0", REDIS_SENTINELS: "s1", REDIS_CLUSTER: "true" })).toThrow(/exclude each other/);
+  });
+
   test("Redis TLS: rediss:// covers the sentinels unless REDIS_SENTINEL_TLS says otherwise, and REDIS_TLS_CA must be certificates used somewhere", () => {
     const sentinels = { REDIS_SENTINELS: "s1" };
     expect(loadConfig({ REDIS_URL: "rediss://group/0", ...sentinels }).redis.sentinels?.tls).toBe(true);
