@@ -40,7 +40,7 @@ const tlsOnly = (port: number, certificates: TestCertificates) => ({
 export async function startRedisServer(port: number, args: string[] = [], certificates?: TestCertificates): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "redis-"));
   const settings = { port: String(port), bind: "127.0.0.1", dir, save: "", appendonly: "no", daemonize: "no", ...(certificates && tlsOnly(port, certificates)) };
-  const options = Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]);
+  const options = Object.entries(settings).flatMap(([setting, value]) => [`--${setting}`, value]);
   const child: ChildProcess = spawn("redis-server", [...options, ...args], { stdio: "ignore" });
   return serverProcess(child, port, dir, certificates);
 }
@@ -78,7 +78,7 @@ export async function startSentinel(port: number, masterPort: number, name: stri
   writeFileSync(
     config,
     [
-      ...Object.entries(settings).map(([name, value]) => `${name} ${value}`),
+      ...Object.entries(settings).map(([setting, value]) => `${setting} ${value}`),
       `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
       `sentinel down-after-milliseconds ${name} 1000`,
       `sentinel failover-timeout ${name} 10000`,
