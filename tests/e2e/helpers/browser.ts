@@ -17,7 +17,13 @@ const ARGS = [
   "--disable-sync",
 ];
 
-export const SCREENSHOTS = path.resolve(__dirname, "../../../docs/screenshots");
+/**
+ * The pictures the README shows are taken anew only when asked (UPDATE_SCREENSHOTS=1): a
+ * plain run writes them to a temporary directory, leaving the working tree as it was.
+ */
+export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+  ? path.resolve(__dirname, "../../../docs/screenshots")
+  : path.join(tmpdir(), "auth-e2e-screenshots");
 
 export interface Browser {
   context: BrowserContext;
@@ -59,7 +65,7 @@ export async function launchBrowser(options: { viewport?: { width: number; heigh
   };
 }
 
-/** Saves docs/screenshots/NAME.png, the pictures the README shows. */
+/** Saves NAME.png in SCREENSHOTS. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   // The focus ring follows the test's last click: it does not belong in a picture.
