@@ -5,6 +5,7 @@ import tls from "node:tls";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestCertificates } from "./certificates";
+import { freePort } from "./tcp-relay";
 import { waitFor } from "./wait-for";
 
 /** Whether a `redis-server` binary is on PATH (the tests that start their own Redis need one). */
@@ -53,7 +54,17 @@ export async function startRedisServer(port: number, args: string[] = [], certif
 export async function startRedisCluster(ports: number[], certificates?: TestCertificates): Promise<RedisServer[]> {
   const settings = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"];
   if (certificates) settings.push("--tls-cluster", "yes");
-  const nodes = await Promise.all(ports.map((port) => startRedisServer(port, settings, certificates)));
+  // Each node's bus gets a free port of its own: by default it is the node's port + 10000,
+  // which may be taken, or above 65535 for a port from the ephemeral range.
+  const taken = new Set(ports);
+  const busPorts: number[] = [];
+  while (busPorts.length < ports.length) {
+    const port = await freePort();
+    if (taken.has(port)) continue;
+    taken.add(port);
+    busPorts.push(port);
+  }
+  const nodes = await Promise.all(ports.map((port, i) => startRedisServer(port, [...settings, "--cluster-port", String(busPorts[i])], certificates)));
   const cli = (...args: string[]) =>
     execFileSync("redis-cli", [...(certificates ? ["--tls", "--cacert", certificates.caFile] : []), ...args], { encoding: "utf8", stdio: "pipe" });
   cli("--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes");
