@@ -14,6 +14,8 @@ export const hasRedisServer = spawnSync("redis-server", ["--version"], { stdio: 
 export const hasRedisCli = spawnSync("redis-cli", ["--version"], { stdio: "ignore" }).status === 0;
 
 export interface RedisServer {
+  /** Whether the process is still running. */
+  alive(): boolean;
   /** Kills the server (SIGKILL: it goes away as a crashed one would, without a goodbye). */
   kill(): Promise<void>;
 }
@@ -47,12 +49,15 @@ export async function startRedisServer(port: number, args: string[] = [], certif
 }
 
 /**
- * A Redis Cluster of one master per port (no replicas), its 16384 slots shared out by
- * redis-cli; resolves once every node reports the cluster ok. With `certificates` its nodes
- * speak TLS only, to clients and to each other.
+ * A Redis Cluster over `ports`, its 16384 slots shared out by redis-cli among the masters,
+ * each with `replicas` replicas; resolves once every node reports the cluster ok and every
+ * replica holds its master's data. With `certificates` its nodes speak TLS only, to clients
+ * and to each other.
  */
-export async function startRedisCluster(ports: number[], certificates?: TestCertificates): Promise<RedisServer[]> {
-  const settings = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"];
+export async function startRedisCluster(ports: number[], options: { certificates?: TestCertificates; replicas?: number } = {}): Promise<RedisServer[]> {
+  const { certificates, replicas = 0 } = options;
+  // A replica syncs at once rather than after the default 5 s wait for others to join it.
+  const settings = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0"];
   if (certificates) settings.push("--tls-cluster", "yes");
   // Each node's bus gets a free port of its own: by default it is the node's port + 10000,
   // which may be taken, or above 65535 for a port from the ephemeral range.
@@ -67,11 +72,14 @@ export async function startRedisCluster(ports: number[], certificates?: TestCert
   const nodes = await Promise.all(ports.map((port, i) => startRedisServer(port, [...settings, "--cluster-port", String(busPorts[i])], certificates)));
   const cli = (...args: string[]) =>
     execFileSync("redis-cli", [...(certificates ? ["--tls", "--cacert", certificates.caFile] : []), ...args], { encoding: "utf8", stdio: "pipe" });
-  cli("--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes");
+  cli("--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", String(replicas), "--cluster-yes");
   await waitFor(async () => {
     for (const port of ports) {
       const info = cli("-p", String(port), "cluster", "info");
       if (!info.includes("cluster_state:ok")) throw new Error(`node ${port}: ${info.split("\n")[0]}`);
+      // A replica that never finished its first sync refuses to take over from its master.
+      const replication = cli("-p", String(port), "info", "replication");
+      if (replication.includes("role:slave") && !replication.includes("master_link_status:up")) throw new Error(`node ${port}: replica not in sync yet`);
     }
   }, 10_000);
   return nodes;
@@ -103,9 +111,11 @@ export async function startSentinel(port: number, masterPort: number, name: stri
 async function serverProcess(child: ChildProcess, port: number, dir: string, certificates?: TestCertificates): Promise<RedisServer> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await waitFor(() => ping(port, certificates), 5000);
+  const alive = () => child.exitCode === null && child.signalCode === null;
   return {
+    alive,
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      if (alive()) child.kill("SIGKILL");
       await exited;
       rmSync(dir, { recursive: true, force: true });
     },

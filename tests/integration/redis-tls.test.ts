@@ -50,7 +50,7 @@ describeWithTls("Redis over TLS", () => {
     ports = { master: await freePort(), sentinel: await freePort(), cluster: [await freePort(), await freePort(), await freePort()] };
     servers.push(await startRedisServer(ports.master, [], certificates));
     servers.push(await startSentinel(ports.sentinel, ports.master, GROUP, certificates));
-    servers.push(...(await startRedisCluster(ports.cluster, certificates)));
+    servers.push(...(await startRedisCluster(ports.cluster, { certificates })));
   }, 30_000);
   afterAll(async () => {
     await Promise.all(apps.map((t) => t.close()));
