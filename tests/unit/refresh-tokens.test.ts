@@ -12,6 +12,8 @@ describe("refresh tokens", () => {
     const token = generateRefreshToken();
     expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashToken(token)).not.toContain(token);
+    // Hashes already stored must keep matching after an upgrade: SHA-256 in hex, FIPS 180-2's "abc".
+    expect(hashToken("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 
   test("a sealed successor opens only with the token it was sealed under", () => {
