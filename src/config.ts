@@ -27,7 +27,7 @@ const rateLimit = (fallback: string) =>
     });
 
 // Env files often carry PEM (keys, certificates) on one line with literal "\n".
-const pem = (value: string) => value.replace(/\\n/g, "\n");
+const optionalPem = optionalText.transform((value) => value?.replace(/\\n/g, "\n"));
 
 const SENTINEL_PORT = 26379;
 
@@ -68,11 +68,11 @@ const Env = z.object({
   REDIS_SENTINEL_PASSWORD: optionalText,
   REDIS_SENTINEL_TLS: z.stringbool().optional(),
   REDIS_CLUSTER: flag(false),
-  REDIS_TLS_CA: optionalText,
+  REDIS_TLS_CA: optionalPem,
 
   JWT_SECRET: optionalText,
-  JWT_PRIVATE_KEY: optionalText,
-  JWT_VERIFICATION_KEYS: optionalText,
+  JWT_PRIVATE_KEY: optionalPem,
+  JWT_VERIFICATION_KEYS: optionalPem,
   JWT_ISSUER: z.string().min(1).default("auth-service"),
   JWT_AUDIENCE: z.string().min(1).default("api"),
   ACCESS_TOKEN_TTL: seconds(900),
@@ -202,7 +202,7 @@ function checkRedis(e: Env, tls: ReturnType<typeof redisTls>): void {
   if (e.REDIS_TLS_CA === undefined) return;
   if (!tls.url && !tls.sentinels) throw new ConfigError("Invalid configuration: REDIS_TLS_CA needs a rediss:// REDIS_URL or REDIS_SENTINEL_TLS=true");
   try {
-    new X509Certificate(pem(e.REDIS_TLS_CA));
+    new X509Certificate(e.REDIS_TLS_CA);
   } catch {
     throw new ConfigError("Invalid configuration: REDIS_TLS_CA must hold PEM certificates");
   }
@@ -261,13 +261,13 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
         : undefined,
       cluster: e.REDIS_CLUSTER,
       // The authorities that sign the Redis servers' certificates, when not a public one.
-      tlsCa: e.REDIS_TLS_CA && pem(e.REDIS_TLS_CA),
+      tlsCa: e.REDIS_TLS_CA,
     }),
     jwt: Object.freeze({
       secret: e.JWT_SECRET,
-      privateKey: e.JWT_PRIVATE_KEY && pem(e.JWT_PRIVATE_KEY),
+      privateKey: e.JWT_PRIVATE_KEY,
       // Keys that verify tokens and never sign: the previous key after a rotation, the next one before it.
-      verificationKeys: e.JWT_VERIFICATION_KEYS && pem(e.JWT_VERIFICATION_KEYS),
+      verificationKeys: e.JWT_VERIFICATION_KEYS,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       accessTokenTtl: e.ACCESS_TOKEN_TTL,
