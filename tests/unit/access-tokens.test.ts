@@ -54,8 +54,13 @@ describe("access tokens", () => {
 
   test("a token without the at+jwt type is refused even when correctly signed", () => {
     const { tokens } = setup();
-    const idToken = jwt.sign({ ...subject, sub: subject.userId, sid: subject.sessionId, ver: 3, role: "USER" }, SECRET, { issuer: "auth-service", audience: "api" });
+    const claims = { sub: subject.userId, sid: subject.sessionId, ver: 3, role: "USER" };
+    const options = { issuer: "auth-service", audience: "api", expiresIn: 60 };
+    const idToken = jwt.sign(claims, SECRET, options);
     expect(() => tokens.verify(idToken)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+    // The same claims under the access-token type pass: the type alone made the difference.
+    const accessToken = jwt.sign(claims, SECRET, { ...options, header: { alg: "HS256", typ: "at+jwt" } });
+    expect(tokens.verify(accessToken).sid).toBe(subject.sessionId);
   });
 
   test("RS256 and ES256 follow the key type, with a kid in header and JWKS", () => {
