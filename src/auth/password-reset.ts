@@ -13,7 +13,7 @@ import type { Users } from "./users";
 export type PasswordReset = ReturnType<typeof createPasswordReset>;
 
 const tokenKey = (hash: string) => `reset:${hash}`;
-// The newest reset token of an account: an older one still in the store is refused.
+// The hash of an account's newest reset token, so that the next request can spend it.
 const latestKey = (userId: string) => `reset-latest:${userId}`;
 
 export function createPasswordReset(deps: {
@@ -39,7 +39,10 @@ export function createPasswordReset(deps: {
       const token = generateToken();
       const hash = hashToken(token);
       await store.set(tokenKey(hash), user.id, config.ttl);
-      await store.set(latestKey(user.id), hash, config.ttl);
+      // The new token replaces the previous one. The swap is atomic, so of concurrent requests
+      // each deletes the token it replaced and one link stays usable: the last swapped in.
+      const previous = await store.swap(latestKey(user.id), hash, config.ttl);
+      if (previous) await store.delete(tokenKey(previous));
       mailer.sendPasswordReset(user.email, token, config.ttl).catch(() => {});
       events.passwordResetRequested(user.id, client);
       return true;
@@ -55,8 +58,6 @@ export function createPasswordReset(deps: {
       const password = checkPassword(config.policy, newPassword, "newPassword", user.email);
 
       if ((await store.consume(tokenKey(hash))) !== user.id) throw invalidToken();
-      if ((await store.get(latestKey(user.id))) !== hash) throw invalidToken();
-      await store.delete(latestKey(user.id));
 
       await users.setPassword(user.id, await passwords.hash(password));
       await sessions.endAll(user.id, "password_reset");

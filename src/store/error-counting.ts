@@ -21,6 +21,7 @@ export function countStoreErrors(store: TokenStore, onError: (operation: Operati
 
   return {
     set: counted("set"),
+    swap: counted("swap"),
     get: counted("get"),
     consume: counted("consume"),
     consumeWhere: counted("consumeWhere"),

@@ -44,6 +44,13 @@ export function createMemoryStore(deps: { now?: () => Date } = {}): TokenStore {
       entries.set(key, { value, expiresAt: now().getTime() + ttlSeconds * 1000 });
     },
 
+    async swap(key, value, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      const previous = live(key, now().getTime())?.value ?? null;
+      entries.set(key, { value, expiresAt: now().getTime() + ttlSeconds * 1000 });
+      return previous;
+    },
+
     async get(key) {
       return live(key, now().getTime())?.value ?? null;
     },

@@ -174,6 +174,11 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
       await run(redis.set(key, value, "EX", ttlSeconds));
     },
 
+    async swap(key, value, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      return run(redis.set(key, value, "EX", ttlSeconds, "GET"));
+    },
+
     get: (key) => run(redis.get(key)),
 
     consume: (key) => run(redis.getdel(key)),

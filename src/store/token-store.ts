@@ -5,6 +5,8 @@
  */
 export interface TokenStore {
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Sets the key and returns the value it held before, in one atomic step (Redis SET … GET). */
+  swap(key: string, value: string, ttlSeconds: number): Promise<string | null>;
   get(key: string): Promise<string | null>;
   /** Atomic get-and-delete (Redis GETDEL): of callers racing for one key exactly one gets the value. */
   consume(key: string): Promise<string | null>;

@@ -45,6 +45,24 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
       await expect(s.store.get(k)).resolves.toBe("second");
     });
 
+    test("swap sets a value with its TTL and returns the one it replaced", async () => {
+      const k = key("latest");
+      await expect(s.store.swap(k, "first", 60)).resolves.toBeNull();
+      await expect(s.store.swap(k, "second", 1)).resolves.toBe("first");
+      await expect(s.store.get(k)).resolves.toBe("second");
+      await s.elapse(1);
+      await expect(s.store.swap(k, "third", 60)).resolves.toBeNull();
+    });
+
+    test("of 30 concurrent swaps on one key each value is replaced exactly once", async () => {
+      const k = key("latest");
+      const values = Array.from({ length: 30 }, (_, i) => `value-${i}`);
+      const replaced = await Promise.all(values.map((v) => s.store.swap(k, v, 60)));
+      // A chain: every value but the last one standing was handed back once, and null once.
+      const last = await s.store.get(k);
+      expect([...replaced, last].sort()).toEqual([null, ...values].sort());
+    });
+
     test("consume returns the value once and removes the key", async () => {
       const k = key("token");
       await s.store.set(k, "value", 60);
@@ -115,6 +133,7 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
     test("a TTL that is not a positive whole number of seconds is refused", async () => {
       for (const ttl of [0, -1, 1.5, Number.NaN]) {
         await expect(s.store.set(key("token"), "value", ttl)).rejects.toThrow(RangeError);
+        await expect(s.store.swap(key("token"), "value", ttl)).rejects.toThrow(RangeError);
         await expect(s.store.increment(key("counter"), ttl)).rejects.toThrow(RangeError);
       }
     });
