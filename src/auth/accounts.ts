@@ -64,6 +64,13 @@ export function createAccounts(deps: {
     return { accessToken, refreshToken: issued.refreshToken, tokenType: "Bearer", expiresIn: accessTokens.ttl, user };
   }
 
+  /** A new session for the account as read; refused when it changed meanwhile (see Sessions.start). */
+  async function signIn(user: UserRow, client: ClientInfo): Promise<AuthResult> {
+    const issued = await sessions.start(user, client);
+    if (!issued) throw wrongCredentials();
+    return issue(user, issued);
+  }
+
   return {
     async register(input: Credentials & { name?: string | null }, client: ClientInfo): Promise<AuthResult> {
       const email = checkEmail(input.email);
@@ -72,7 +79,7 @@ export function createAccounts(deps: {
       const user = await users.create({ email, name, passwordHash: await passwords.hash(password) });
       if (!user) throw new AppError("EMAIL_TAKEN", "An account with this email already exists", { field: "email" });
       await emailVerification.sendAfterRegistration(user);
-      return issue(user, await sessions.start(user.id, client));
+      return signIn(user, client);
     },
 
     async login(input: Credentials, client: ClientInfo): Promise<AuthResult> {
@@ -85,8 +92,10 @@ export function createAccounts(deps: {
         events.loginFailed(user?.id ?? null, !user ? "unknown_email" : !check.ok ? "wrong_password" : "inactive", client);
         throw wrongCredentials();
       }
-      if (check.needsRehash) await users.upgradePasswordHash(user.id, await passwords.hash(normalizePassword(input.password)));
-      const result = issue(user, await sessions.start(user.id, client));
+      if (check.needsRehash) {
+        await users.upgradePasswordHash(user.id, user.passwordHash, await passwords.hash(normalizePassword(input.password)));
+      }
+      const result = await signIn(user, client);
       events.loginSucceeded(user.id, client);
       return result;
     },

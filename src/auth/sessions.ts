@@ -94,23 +94,37 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
   }
 
   return {
-    async start(userId: string, client: ClientInfo): Promise<IssuedRefreshToken> {
+    /**
+     * Starts a session for an account as the caller read it: only while it is still active and
+     * at the same token version. Null otherwise: a password change, a reset or a deactivation
+     * landed between the read and now (a login's argon2 check takes tens of milliseconds), and
+     * a session started after it had ended every other one would outlive it.
+     */
+    async start(account: Pick<UserRow, "id" | "tokenVersion">, client: ClientInfo): Promise<IssuedRefreshToken | null> {
       const at = now().toISOString();
       const refreshToken = generateToken();
       const { ip, userAgent } = clientColumns(client);
-      // The session and its first token in one statement: one round trip, and atomic without a transaction.
+      // The account check, the session and its first token in one statement: one round trip,
+      // atomic without a transaction. FOR SHARE makes a concurrent change of the account wait
+      // for this insert (then its end of every session sees this one), or this insert wait
+      // for the change and then find the row changed.
       const [row] = rowsOf<{ session_id: string }>(
         await db.execute(sql`
-          with session as (
+          with account as (
+            select id from users
+            where id = ${account.id}::uuid and active and token_version = ${account.tokenVersion}
+            for share
+          ),
+          session as (
             insert into sessions (user_id, created_at, last_used_at, expires_at, ip, user_agent)
-            values (${userId}::uuid, ${at}::timestamptz, ${at}::timestamptz, ${expiresAt(at)}::timestamptz, ${ip}, ${userAgent})
+            select id, ${at}::timestamptz, ${at}::timestamptz, ${expiresAt(at)}::timestamptz, ${ip}, ${userAgent} from account
             returning id
           )
           insert into refresh_tokens (token_hash, session_id, created_at)
           select ${hashToken(refreshToken)}, id, ${at}::timestamptz from session
           returning session_id`),
       );
-      return { sessionId: row!.session_id, userId, refreshToken };
+      return row ? { sessionId: row.session_id, userId: account.id, refreshToken } : null;
     },
 
     /** Retires the presented token and returns its successor, or settles a retry or a replay. */

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { users, type Role, type UserRow } from "../db/schema";
 
@@ -61,9 +61,15 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       return row ?? null;
     },
 
-    /** Replaces the hash with one of the current parameters; the password itself is unchanged. */
-    async upgradePasswordHash(id: string, passwordHash: string): Promise<void> {
-      await db.update(users).set({ passwordHash }).where(eq(users.id, id));
+    /**
+     * Replaces the hash with one of the current parameters; the password itself is unchanged.
+     * Only while the account still holds `previous`: a password set in the meantime stays.
+     */
+    async upgradePasswordHash(id: string, previous: string, passwordHash: string): Promise<void> {
+      await db
+        .update(users)
+        .set({ passwordHash })
+        .where(and(eq(users.id, id), eq(users.passwordHash, previous)));
     },
 
     async markEmailVerified(id: string): Promise<UserRow | null> {

@@ -1,11 +1,30 @@
+import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import jwt from "jsonwebtoken";
+import postgres from "postgres";
 import { users } from "../../src/db/schema";
 import { createTestDatabase } from "../helpers/databases";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
+const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }`;
+const NEW_PASSWORD = "quince-lantern-harbor-7";
+
+/**
+ * Runs `meanwhile` once, inside the next call of one of the app's password-hasher methods,
+ * after its argon2 work: a step of another request that lands while a login is hashing.
+ */
+function during(app: TestApp, method: "verify" | "hash", meanwhile: () => Promise<unknown>): void {
+  const hasher = app.app.services.passwords;
+  const original = hasher[method] as (...args: unknown[]) => Promise<unknown>;
+  (hasher as Record<typeof method, unknown>)[method] = async (...args: unknown[]) => {
+    hasher[method] = original as never;
+    const result = await original(...args);
+    await meanwhile();
+    return result;
+  };
+}
 
 let t: TestApp;
 beforeAll(async () => {
@@ -83,6 +102,22 @@ describe("login", () => {
     expect(res.data?.login.user.email).toBe(email);
   });
 
+  test("a password change that lands during the password check refuses the login, so no session outlives it", async () => {
+    const auth = await register(t);
+    let changed: unknown;
+    during(t, "verify", async () => {
+      changed = (await t.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken })).data;
+    });
+    // The password was right when it was checked, and the change has ended every other session since.
+    const res = await t.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } });
+    expect(changed).toEqual({ changePassword: true });
+    expect(errorCode(res)).toBe("UNAUTHENTICATED");
+    const fresh = await t.gql(LOGIN, { input: { email: auth.user.email, password: NEW_PASSWORD } });
+    const sessions = await t.gql(`{ mySessions { id } }`, {}, { token: fresh.data?.login.accessToken });
+    // The changer's own session, which changePassword keeps, and the fresh login's.
+    expect(sessions.data?.mySessions).toHaveLength(2);
+  });
+
   test("the access token carries the contract's claims", async () => {
     const auth = await register(t);
     const { header, payload } = jwt.decode(auth.accessToken, { complete: true }) as jwt.Jwt & { payload: jwt.JwtPayload };
@@ -112,6 +147,56 @@ test("a hash made with older parameters is upgraded on the next successful login
   } finally {
     await current.close();
     await database.drop();
+  }
+});
+
+test("a hash upgrade does not overwrite a password set while it was computed", async () => {
+  const database = await createTestDatabase({ shared: true });
+  // One secret for both apps, so the first app's access token works on the second.
+  const JWT_SECRET = randomBytes(32).toString("base64url");
+  const weak = await startTestApp({ ARGON2_MEMORY_KIB: "4096", ARGON2_TIME_COST: "1", JWT_SECRET }, { database });
+  const auth = await register(weak);
+  await weak.close();
+
+  const current = await startTestApp({ JWT_SECRET }, { database });
+  try {
+    // The login's upgrade hashes the old password again; the change lands while it does.
+    let changed: unknown;
+    during(current, "hash", async () => {
+      changed = (await current.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken })).data;
+    });
+    const res = await current.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } });
+    expect(changed).toEqual({ changePassword: true });
+    expect(errorCode(res)).toBe("UNAUTHENTICATED");
+    const withNew = await current.gql(LOGIN, { input: { email: auth.user.email, password: NEW_PASSWORD } });
+    expect(withNew.data?.login.user.id).toBe(auth.user.id);
+    const withOld = await current.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } });
+    expect(errorCode(withOld)).toBe("UNAUTHENTICATED");
+  } finally {
+    await current.close();
+    await database.drop();
+  }
+});
+
+// The embedded database has one connection, so it cannot hold a change open beside a login.
+const testWithPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
+
+testWithPostgres("a session starting while a change of its account is uncommitted waits for it, then is refused", async () => {
+  const auth = await register(t);
+  const seen = (await t.app.services.users.findById(auth.user.id))!;
+  const sql = postgres(t.app.config.database.url!, { max: 1 });
+  try {
+    let started: ReturnType<typeof t.app.services.sessions.start> | undefined;
+    await sql.begin(async (tx) => {
+      await tx`update users set token_version = token_version + 1 where id = ${auth.user.id}`;
+      started = t.app.services.sessions.start(seen, { ip: null, userAgent: null, requestId: null });
+      const settled = await Promise.race([started.then(() => "settled"), new Promise((resolve) => setTimeout(resolve, 300, "waiting"))]);
+      expect(settled).toBe("waiting");
+    });
+    // The change is committed now: the start reads the row as changed.
+    await expect(started).resolves.toBeNull();
+  } finally {
+    await sql.end();
   }
 });
 
