@@ -52,7 +52,7 @@ export async function createServices(deps: ServiceDeps) {
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
   });
   const oneTimeTokens = createOneTimeTokens({ store, config: config.tokens, now });
-  const captcha = createCaptcha({ config: config.captcha, logger });
+  const captcha = createCaptcha({ config: config.captcha });
   const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });
   const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, events, now });
   return { events, users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };

@@ -1,6 +1,5 @@
 import type { Config } from "../config";
-import { AppError, badInput } from "../errors";
-import type { Logger } from "../logger";
+import { badInput } from "../errors";
 
 export type Captcha = ReturnType<typeof createCaptcha>;
 
@@ -11,13 +10,11 @@ const TIMEOUT_MS = 5_000;
  * reCAPTCHA share its shape). Without a provider configured every call passes. A provider
  * that cannot be reached fails closed: no answer is no proof of a human.
  */
-export function createCaptcha(deps: { config: Config["captcha"]; logger: Logger; fetch?: typeof fetch }) {
-  const { config, logger } = deps;
+export function createCaptcha(deps: { config: Config["captcha"]; fetch?: typeof fetch }) {
+  const { config } = deps;
   const request = deps.fetch ?? fetch;
 
   return {
-    enabled: config !== undefined,
-
     async verify(token: string | null | undefined, ip: string | null): Promise<void> {
       if (!config) return;
       if (!token) throw badInput("captchaToken", "Complete the captcha");
@@ -28,8 +25,8 @@ export function createCaptcha(deps: { config: Config["captcha"]; logger: Logger;
         if (!response.ok) throw new Error(`siteverify answered ${response.status}`);
         ({ success } = (await response.json()) as { success?: unknown });
       } catch (error) {
-        logger.error({ err: error, provider: config.provider }, "captcha provider unreachable");
-        throw new AppError("INTERNAL_SERVER_ERROR", "Captcha verification is unavailable; try again later");
+        // Not an AppError: formatError logs it with its cause and answers the fixed internal message.
+        throw new Error("Captcha verification is unavailable; try again later", { cause: error });
       }
       if (success !== true) throw badInput("captchaToken", "The captcha was not accepted; try again");
     },

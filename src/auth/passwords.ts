@@ -13,7 +13,8 @@ export interface PasswordCheck {
 export type PasswordHasher = Awaited<ReturnType<typeof createPasswordHasher>>;
 
 /**
- * argon2id with the configured cost. Expects passwords already normalised by the policy.
+ * argon2id with the configured cost. hash() expects a password already normalised by the
+ * policy; verify() normalises the one it is given.
  *
  * At most `hashConcurrency` hashes run at once (one per core by default), the others wait
  * their turn here: more at once would only share the cores, each holding its memory

@@ -51,16 +51,14 @@ export function openDatabase(options: DatabaseOptions): Database {
   return options.url ? openPostgres({ ...options, url: options.url }) : openPglite(options);
 }
 
-function openPostgres(options: DatabaseOptions & { url: string }): Database {
-  const { url } = options;
-  const client = postgres(url, { max: options.maxConnections ?? 10, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
-  const db = drizzlePostgres(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
+/** The Database of either driver: they differ only in how they migrate and close. */
+function databaseOf(db: Db, kind: Database["kind"], driver: { migrate(): Promise<void>; close(): Promise<void> }): Database {
   let isMigrated = false;
   return {
     db,
-    kind: "postgres",
+    kind,
     async migrate() {
-      await migratePostgres(url);
+      await driver.migrate();
       isMigrated = true;
     },
     get isMigrated() {
@@ -70,10 +68,18 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
       await db.execute(sql`select 1`);
       if (!isMigrated) throw new Error("the database answers, but its migrations are not applied yet");
     },
-    async close() {
-      await client.end({ timeout: 5 });
-    },
+    close: () => driver.close(),
   };
+}
+
+function openPostgres(options: DatabaseOptions & { url: string }): Database {
+  const { url } = options;
+  const client = postgres(url, { max: options.maxConnections ?? 10, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
+  const db = drizzlePostgres(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
+  return databaseOf(db, "postgres", {
+    migrate: () => migratePostgres(url),
+    close: () => client.end({ timeout: 5 }),
+  });
 }
 
 function openPglite(options: DatabaseOptions): Database {
@@ -84,23 +90,10 @@ function openPglite(options: DatabaseOptions): Database {
   if (options.embeddedImage && !inMemory) throw new Error("an embedded database image is only for DATA_DIR=memory://");
   const client = new PGlite(inMemory ? dataDir : `${dataDir.replace(/\/$/, "")}/pglite`, { loadDataDir: options.embeddedImage });
   const db = drizzlePglite(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
-  let isMigrated = false;
-  return {
-    db,
-    kind: "pglite",
-    async migrate() {
-      await migratePglite(db);
-      isMigrated = true;
-    },
-    get isMigrated() {
-      return isMigrated;
-    },
-    async ping() {
-      await db.execute(sql`select 1`);
-      if (!isMigrated) throw new Error("the database answers, but its migrations are not applied yet");
-    },
-    async close() {
+  return databaseOf(db, "pglite", {
+    migrate: () => migratePglite(db),
+    close: async () => {
       if (!client.closed) await client.close();
     },
-  };
+  });
 }

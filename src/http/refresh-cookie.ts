@@ -4,7 +4,7 @@ import type { Config } from "../config";
 import { noRefreshCookie, type RefreshCookie } from "../graphql/refresh-cookie";
 import type { HttpServer } from "./app";
 
-export const REFRESH_COOKIE_NAME = "refresh_token";
+const REFRESH_COOKIE_NAME = "refresh_token";
 const GRAPHQL_PATH = "/graphql";
 
 /** Parses cookies only when REFRESH_TOKEN_COOKIE is on: nothing else here reads them. */

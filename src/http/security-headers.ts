@@ -7,7 +7,7 @@ import type { HttpServer } from "./app";
  * and running helmet's middleware chain for every response cost ~3 % of the CPU of a `me`
  * (bench/, issue 7): the same headers are now copied onto each reply in one step.
  */
-export function securityHeaders(options: HelmetOptions): Record<string, string> {
+function securityHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {

@@ -13,7 +13,7 @@ export function escapeHtml(value: string): string {
 const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? "" : "s"}`;
 
 /** "30 minutes", "24 hours", "3 days": the unit a reader expects for that length. */
-export function describeDuration(seconds: number): string {
+function describeDuration(seconds: number): string {
   if (seconds < 120) return plural(seconds, "second");
   if (seconds < 2 * 3600) return plural(Math.round(seconds / 60), "minute");
   if (seconds < 2 * 86_400) return plural(Math.round(seconds / 3600), "hour");

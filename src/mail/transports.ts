@@ -23,7 +23,7 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
  * smtps://…), over a pool of connections kept open between emails: a connection, TLS and
  * SMTP greeting per email cost a registration more of the service's CPU than its database work.
  */
-export function createSmtpTransport(smtpUrl: string): MailTransport {
+function createSmtpTransport(smtpUrl: string): MailTransport {
   const transporter = createTransport({ url: smtpUrl, pool: true, ...SMTP_TIMEOUTS });
   return {
     async send(message) {
@@ -38,7 +38,7 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
  * log, which is how a developer follows a reset or verification link. config.ts refuses
  * to start in production without SMTP_URL, so tokens reach the log only outside it.
  */
-export function createLogTransport(logger: Logger): MailTransport {
+function createLogTransport(logger: Logger): MailTransport {
   return {
     async send({ from, to, subject, text }) {
       logger.info({ mail: { from, to, subject, text } }, `email to ${to} logged, not sent (no SMTP_URL): ${subject}`);

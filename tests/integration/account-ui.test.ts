@@ -86,6 +86,8 @@ describe("account pages", () => {
     expect(ACCOUNT_UI_CSP).toMatch(/frame-ancestors 'none'/);
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
   });
 
   test("built assets are files, cached for good because their names change with their content", async () => {
