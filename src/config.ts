@@ -1,4 +1,5 @@
 import { X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 
@@ -49,6 +50,41 @@ const sentinelList = z
     return sentinels;
   });
 
+/** An IP address or a CIDR range, in the forms Fastify's proxy-addr compiles (no netmasks, no zone ids). */
+function isProxyAddress(entry: string): boolean {
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const version = isIP(address);
+  if (version === 0 || address.includes("%") || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  // proxy-addr throws on a /0 (trusting every address would undo the setting); refuse it here, at start.
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * Who may name the client in X-Forwarded-For: nobody (false), the last N proxies (a hop count),
+ * or the proxies at these addresses. A client writes the header as it likes and each proxy
+ * appends the address it saw, so only the right-most entries are a proxy's word: `true` means
+ * the one proxy in front, never every hop.
+ */
+const trustProxy = z
+  .string()
+  .default("false")
+  .transform((value, ctx): false | number | readonly string[] => {
+    const setting = value.trim();
+    // The on/off words it took when it was a flag (true, yes, on, 1; false, no, off, 0) keep their meaning.
+    const asFlag = z.stringbool().safeParse(setting);
+    if (asFlag.success) return asFlag.data ? 1 : false;
+    if (/^[1-9]\d*$/.test(setting) && Number.isSafeInteger(Number(setting))) return Number(setting);
+    const addresses = value.split(",").map((s) => s.trim()).filter(Boolean);
+    const invalid = addresses.length ? addresses.find((entry) => !isProxyAddress(entry)) : value;
+    if (invalid === undefined) return Object.freeze(addresses);
+    ctx.addIssue({
+      code: "custom",
+      message: `expected false, true (one proxy), a number of proxies (1 or more) or proxy addresses and CIDR ranges such as "10.0.0.0/8,127.0.0.1"; "${invalid}" is none of these`,
+    });
+    return z.NEVER;
+  });
+
 const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -56,7 +92,7 @@ const Env = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Below Docker's 10 s between SIGTERM and SIGKILL, with time left to close the back ends.
   SHUTDOWN_TIMEOUT: seconds(5),
-  TRUST_PROXY: flag(false),
+  TRUST_PROXY: trustProxy,
   CORS_ORIGINS: z.string().default(""),
   GRAPHQL_INTROSPECTION: z.stringbool().optional(),
 

@@ -31,6 +31,16 @@ function clientInfo(request: FastifyRequest) {
   return { ip: request.ip ?? null, userAgent: typeof userAgent === "string" ? userAgent : null, requestId: request.id };
 }
 
+/**
+ * Fastify ignores X-Forwarded-For under a hop count (it cannot tell its proxy from a client
+ * that connects directly), so hops are counted here: hop 0 is the socket's peer, and the
+ * entry after the last trusted hop is the client.
+ */
+function trustProxyOption(trust: Config["http"]["trustProxy"]) {
+  if (typeof trust === "number") return (_address: string, hop: number) => hop < trust;
+  return trust === false ? false : [...trust];
+}
+
 export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
 /** The Fastify app with its request ids and logs, CORS, security headers and HTTP error answers. */
@@ -40,7 +50,7 @@ export async function createHttpServer(config: Config, logger: Logger) {
     logController: new RequestLog(logger),
     genReqId: requestIdOf,
     // Only behind a proxy may X-Forwarded-For name the client: anyone else could pick an address.
-    trustProxy: config.http.trustProxy,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     bodyLimit: MAX_BODY_BYTES,
     return503OnClosing: true,
   });

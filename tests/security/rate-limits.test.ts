@@ -166,6 +166,23 @@ describe("per client address", () => {
       await app.close();
     }
   });
+
+  // Each proxy appends the address it saw; whatever stands to the left of that, the client wrote.
+  test.each([
+    ["true", (spoofed: string) => `${spoofed}, 198.51.100.7`],
+    ["2", (spoofed: string) => `${spoofed}, 198.51.100.7, 10.0.0.5`],
+    ["127.0.0.1,10.0.0.0/8", (spoofed: string) => `${spoofed}, 198.51.100.7, 10.0.0.5`],
+  ])("TRUST_PROXY=%s: addresses a client writes into X-Forwarded-For buy no attempts", async (trustProxy, forwardedFor) => {
+    const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_REGISTER_IP: "2/1h", TRUST_PROXY: trustProxy });
+    try {
+      const registerFrom = (spoofed: string) => registerVia(app, forwardedFor(spoofed));
+      await registerFrom("203.0.113.1");
+      await registerFrom("203.0.113.2");
+      expect(errorCode(await registerFrom("203.0.113.3"))).toBe("RATE_LIMITED");
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 test("requestPasswordReset: 3 an hour per address, whatever its case", async () => {

@@ -37,6 +37,31 @@ describe("loadConfig", () => {
     }
   });
 
+  test("TRUST_PROXY: false, true (one proxy), a number of proxies, or the proxies' addresses and CIDR ranges", () => {
+    const trustProxy = (value: string | undefined) => loadConfig({ TRUST_PROXY: value }).http.trustProxy;
+    expect(trustProxy(undefined)).toBe(false);
+    expect(trustProxy("false")).toBe(false);
+    // The words of the on/off flag it used to be keep their meaning.
+    expect(trustProxy("off")).toBe(false);
+    expect(trustProxy("0")).toBe(false);
+    expect(trustProxy("yes")).toBe(1);
+    // Not "every hop": a client writes the left of X-Forwarded-For itself.
+    expect(trustProxy("true")).toBe(1);
+    expect(trustProxy("TRUE")).toBe(1);
+    expect(trustProxy("1")).toBe(1);
+    expect(trustProxy("3")).toBe(3);
+    expect(trustProxy("10.0.0.0/8, 127.0.0.1,::1, fd00::/8")).toEqual(["10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8"]);
+    expect(Object.isFrozen(trustProxy("127.0.0.1"))).toBe(true);
+  });
+
+  test.each(["-1", "1.5", "abc", "", "300.1.1.1", "10.0.0.0/33", "10.0.0.0/0", "::/0", "::1/129", "10.0.0.0/255.0.0.0", "fe80::1%eth0", "10.0.0.0/8,proxy"])(
+    "TRUST_PROXY=%j stops the start with one line naming the setting",
+    (value) => {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/^Invalid configuration: TRUST_PROXY: expected false, true \(one proxy\), a number of proxies/);
+    },
+  );
+
   test("refuses a JWT_SECRET shorter than 32 bytes", () => {
     expect(() => loadConfig({ JWT_SECRET: "too-short" })).toThrow(/JWT_SECRET must be at least 32 bytes/);
   });
