@@ -1,9 +1,15 @@
 import type { Config } from "../config";
-import { badInput } from "../errors";
+import { AppError, badInput } from "../errors";
 
 export type Captcha = ReturnType<typeof createCaptcha>;
 
 const TIMEOUT_MS = 5_000;
+const FIELD = "captchaToken";
+
+/** A captcha missing or not accepted: the caller proved nothing (a provider out of reach is not this). */
+export function isCaptchaRefusal(error: unknown): boolean {
+  return error instanceof AppError && error.code === "BAD_USER_INPUT" && error.extensions.field === FIELD;
+}
 
 /**
  * Checks a captcha token with the provider's siteverify API (Turnstile, hCaptcha and
@@ -17,7 +23,7 @@ export function createCaptcha(deps: { config: Config["captcha"]; fetch?: typeof 
   return {
     async verify(token: string | null | undefined, ip: string | null): Promise<void> {
       if (!config) return;
-      if (!token) throw badInput("captchaToken", "Complete the captcha");
+      if (!token) throw badInput(FIELD, "Complete the captcha");
       const form = new URLSearchParams({ secret: config.secret, response: token, ...(ip ? { remoteip: ip } : {}) });
       let success: unknown;
       try {
@@ -28,7 +34,7 @@ export function createCaptcha(deps: { config: Config["captcha"]; fetch?: typeof 
         // Not an AppError: formatError logs it with its cause and answers the fixed internal message.
         throw new Error("Captcha verification is unavailable; try again later", { cause: error });
       }
-      if (success !== true) throw badInput("captchaToken", "The captcha was not accepted; try again");
+      if (success !== true) throw badInput(FIELD, "The captcha was not accepted; try again");
     },
   };
 }

@@ -66,6 +66,29 @@ describe("with a captcha provider", () => {
   });
 });
 
+test("calls without an accepted captcha cost the address they name nothing: no lockout, no spent reset emails", async () => {
+  const limits = { RATE_LIMIT_LOGIN_ACCOUNT: "3/15m", RATE_LIMIT_PASSWORD_RESET_EMAIL: "2/1h" };
+  const t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl, ...limits });
+  try {
+    const email = uniqueEmail("victim");
+    await t.gql(REGISTER, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } });
+    for (const captchaToken of [undefined, "robot", undefined, "robot", undefined]) {
+      expect(errorCode(await t.gql(LOGIN, { input: { email, password: "guessed-wrong-again", captchaToken } }))).toBe("BAD_USER_INPUT");
+      expect(errorCode(await t.gql(RESET, { e: email, c: captchaToken ?? null }))).toBe("BAD_USER_INPUT");
+    }
+    expect((await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } })).data?.login.user.id).toBeDefined();
+    expect((await t.gql(RESET, { e: email, c: "human" })).data).toEqual({ requestPasswordReset: true });
+
+    // The limits themselves hold for calls that pass the captcha.
+    for (let i = 0; i < 3; i++) await t.gql(LOGIN, { input: { email, password: "guessed-wrong-again", captchaToken: "human" } });
+    expect(errorCode(await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } }))).toBe("RATE_LIMITED");
+    await t.gql(RESET, { e: email, c: "human" });
+    expect(errorCode(await t.gql(RESET, { e: email, c: "human" }))).toBe("RATE_LIMITED");
+  } finally {
+    await t.close();
+  }
+});
+
 test("a provider that cannot be reached fails closed with the fixed internal error; the cause is only logged", async () => {
   const logs = captureLogs("error");
   const t = await startTestApp(

@@ -2,6 +2,7 @@ import { getGraphQLRateLimiter, type Store } from "graphql-rate-limit";
 import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
 import type { Hit } from "../../auth/rate-limits";
+import { isCaptchaRefusal } from "../../auth/captcha";
 import { normalizeEmail } from "../../auth/emails";
 import type { RateLimitedOperation, RateLimitRule } from "../../config";
 import { AppError } from "../../errors";
@@ -63,7 +64,8 @@ async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args;
  * together (their increments leave in one Redis write), and each call counts against every
  * rule it falls under. A rule that counts failures only (`failuresOnly`) gets its count back
  * when the call does not fail: when it succeeds, and when it is refused (by that rule or
- * another), since a refused call never reached the password check.
+ * another), since a refused call never reached the password check. A call whose captcha is
+ * refused gives back its counts by email, whatever the rule.
  */
 export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context> {
   return async ({ root, args, context, info }, next) => {
@@ -76,7 +78,15 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
       for (const { rule, subject } of refused) context.services.events.rateLimited(operation, rule, subject, context.client);
       throw new AppError("RATE_LIMITED", "Too many attempts; try again later", { retryAfter: Math.max(...refused.map((c) => c.hit.retryAfter)) });
     }
-    const result = await next();
+    let result: unknown;
+    try {
+      result = await next();
+    } catch (error) {
+      // A refused captcha proved nothing, so the address the call names gets its counts back:
+      // without a captcha solved per attempt nobody can lock an account out or spend its emails.
+      if (isCaptchaRefusal(error)) await Promise.all(counted.filter((c) => c.rule.by === "email").map((c) => c.hit.release()));
+      throw error;
+    }
     // Only failures count against these rules: a call that got here succeeded.
     await giveBackFailures();
     return result;
