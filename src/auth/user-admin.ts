@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ilike, lt, or, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { users, type Role, type UserRow } from "../db/schema";
 import { badInput, forbidden } from "../errors";
@@ -60,11 +60,11 @@ export function createUserAdmin(deps: {
   const { db, users: accounts, sessions, passwords, policy } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function update(id: string, values: Partial<Pick<UserRow, "active" | "role">>): Promise<UserRow> {
+  async function update(id: string, values: { active?: boolean; role?: Role; tokenVersion?: SQL }): Promise<UserRow> {
     const [row] = await db
       .update(users)
       .set({ ...values, updatedAt: now() })
-      .where(eq(users.id, checkId(id)))
+      .where(eq(users.id, id))
       .returning();
     if (!row) throw badInput("id", "No such user");
     return row;
@@ -95,8 +95,9 @@ export function createUserAdmin(deps: {
 
     /** Deactivating ends every session of the account; its access tokens stop working at once. */
     async setActive(adminId: string, id: string, active: boolean, client: ClientInfo): Promise<UserRow> {
-      if (!active && id === adminId) throw forbidden("You cannot deactivate your own account");
-      const user = await update(id, { active });
+      const target = checkId(id);
+      if (!active && target === adminId) throw forbidden("You cannot deactivate your own account");
+      const user = await update(target, { active });
       if (!active) {
         await sessions.endAll(user.id, "deactivated");
         deps.events?.accountDeactivated(user.id, adminId, client);
@@ -104,10 +105,17 @@ export function createUserAdmin(deps: {
       return user;
     },
 
-    /** For operators (npm run create-admin): creates an active ADMIN, or promotes and reactivates an existing account. */
+    /**
+     * For operators (npm run create-admin): creates an active ADMIN, or promotes and reactivates
+     * an existing account whose address is verified. An unverified one may have been registered
+     * by anyone, with a password of their choosing, before the operator came.
+     */
     async provisionAdmin(email: string, password: string): Promise<{ user: UserRow; created: boolean }> {
       const address = checkEmail(email);
       const existing = await accounts.findByEmail(address);
+      if (existing && !existing.emailVerified) {
+        throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
+      }
       if (existing) return { user: await update(existing.id, { role: "ADMIN", active: true }), created: false };
       const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
       const user = await accounts.create({ email: address, passwordHash, role: "ADMIN" });
@@ -115,10 +123,16 @@ export function createUserAdmin(deps: {
       return { user, created: true };
     },
 
+    /**
+     * Retires the account's access tokens, as a password change does: they carry the old role,
+     * which services verifying them offline would otherwise trust until they expire. Its
+     * sessions stay, so its next refresh gets a token with the new role.
+     */
     async setRole(adminId: string, id: string, role: Role, client: ClientInfo): Promise<UserRow> {
+      const target = checkId(id);
       // An admin demoting themselves could leave the service without any admin.
-      if (role !== "ADMIN" && id === adminId) throw forbidden("You cannot change your own role");
-      const user = await update(id, { role });
+      if (role !== "ADMIN" && target === adminId) throw forbidden("You cannot change your own role");
+      const user = await update(target, { role, tokenVersion: sql`${users.tokenVersion} + 1` });
       deps.events?.roleChanged(user.id, role, adminId, client);
       return user;
     },

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
+import jwt from "jsonwebtoken";
 import { createTestDatabase } from "../helpers/databases";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
 
@@ -83,11 +84,16 @@ describe("setUserActive and setUserRole", () => {
     expect((await t.gql(LOGIN, { email: victim.user.email, password: STRONG_PASSWORD })).data?.login.user.id).toBe(victim.user.id);
   });
 
-  test("a promoted user can administer; an admin cannot deactivate or demote themselves", async () => {
+  test("a promoted user can administer once refreshed; an admin cannot deactivate or demote themselves", async () => {
     const user = await register(t);
     const res = await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id role } }`, { id: user.user.id });
     expect(res.data?.setUserRole).toEqual({ id: user.user.id, role: "ADMIN" });
-    expect((await t.gql(USERS, { first: 1 }, { token: user.accessToken })).data?.users.totalCount).toBeGreaterThan(0);
+    // Its access tokens carried the old role: retired, as after a password change. The session stays.
+    expect(errorCode(await t.gql(`{ me { id } }`, {}, { token: user.accessToken }))).toBe("UNAUTHENTICATED");
+    const refreshed = await t.gql(`mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }`, { t: user.refreshToken });
+    const accessToken = refreshed.data?.refreshToken.accessToken as string;
+    expect(jwt.decode(accessToken)).toMatchObject({ role: "ADMIN" });
+    expect((await t.gql(USERS, { first: 1 }, { token: accessToken })).data?.users.totalCount).toBeGreaterThan(0);
     expect(errorCode(await asAdmin(SET_ACTIVE, { id: admin.user.id, active: false }))).toBe("FORBIDDEN");
     expect(errorCode(await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: USER) { id } }`, { id: admin.user.id }))).toBe("FORBIDDEN");
   });
@@ -125,8 +131,15 @@ test("npm run create-admin creates, then promotes, an admin in the configured da
     const app = await startTestApp({}, { database });
     try {
       const existing = await register(app);
+      await app.app.services.users.markEmailVerified(existing.user.id);
+      const unverified = await register(app);
+      // Closed first: the embedded database is one process's at a time.
       await app.close();
       expect((await run(["--email", existing.user.email, "--password", "ignored-password-1"])).stdout).toMatch(/^promoted/);
+      // Anyone could have registered an address nobody verified, with a password of their own.
+      await expect(run(["--email", unverified.user.email, "--password", "ignored-password-1"])).rejects.toMatchObject({
+        stderr: expect.stringMatching(/not verified/),
+      });
       await expect(run(["--email", uniqueEmail(), "--password", "short"])).rejects.toMatchObject({ stderr: expect.stringMatching(/at least 8/) });
     } finally {
       await app.close().catch(() => {});

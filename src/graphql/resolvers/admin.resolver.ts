@@ -29,12 +29,12 @@ export class AdminResolver {
   @Mutation(() => User, { description: "ADMIN only. Deactivating ends every session of the account." })
   async setUserActive(@Arg("id", () => ID) id: string, @Arg("active", () => Boolean) active: boolean, @Ctx() ctx: Context) {
     const viewer = await ctx.requireViewer();
-    return ctx.services.userAdmin.setActive(viewer.user.id, checkId(id), active, ctx.client);
+    return ctx.services.userAdmin.setActive(viewer.user.id, id, active, ctx.client);
   }
 
   @Mutation(() => User, { description: "ADMIN only." })
   async setUserRole(@Arg("id", () => ID) id: string, @Arg("role", () => Role) role: Role, @Ctx() ctx: Context) {
     const viewer = await ctx.requireViewer();
-    return ctx.services.userAdmin.setRole(viewer.user.id, checkId(id), role, ctx.client);
+    return ctx.services.userAdmin.setRole(viewer.user.id, id, role, ctx.client);
   }
 }
