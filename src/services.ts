@@ -48,6 +48,7 @@ export async function createServices(deps: ServiceDeps) {
     sessions,
     passwords,
     mailer,
+    logger,
     events,
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
   });

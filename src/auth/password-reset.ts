@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { invalidToken } from "../errors";
+import type { Logger } from "../logger";
 import type { Mailer } from "../mail/mailer";
 import type { TokenStore } from "../store/token-store";
 import { checkEmail } from "./emails";
@@ -8,6 +9,7 @@ import type { PasswordHasher } from "./passwords";
 import type { SecurityEvents } from "./security-events";
 import { checkPassword } from "./password-policy";
 import type { ClientInfo, Sessions } from "./sessions";
+import type { UserRow } from "../db/schema";
 import type { Users } from "./users";
 
 export type PasswordReset = ReturnType<typeof createPasswordReset>;
@@ -22,29 +24,36 @@ export function createPasswordReset(deps: {
   sessions: Sessions;
   passwords: PasswordHasher;
   mailer: Mailer;
+  logger: Logger;
   events: Pick<SecurityEvents, "passwordResetRequested" | "passwordReset">;
   config: { ttl: number; policy: Config["passwords"] };
 }) {
-  const { store, users, sessions, passwords, mailer, events, config } = deps;
+  const { store, users, sessions, passwords, mailer, logger, events, config } = deps;
+
+  async function issue(user: UserRow, client: ClientInfo): Promise<void> {
+    const token = generateToken();
+    const hash = hashToken(token);
+    await store.set(tokenKey(hash), user.id, config.ttl);
+    // The new token replaces the previous one. The swap is atomic, so of concurrent requests
+    // each deletes the token it replaced and one link stays usable: the last swapped in.
+    const previous = await store.swap(latestKey(user.id), hash, config.ttl);
+    if (previous) await store.delete(tokenKey(previous));
+    events.passwordResetRequested(user.id, client);
+    // A failed send is logged by the mailer.
+    await mailer.sendPasswordReset(user.email, token, config.ttl).catch(() => {});
+  }
 
   return {
     /**
-     * Always resolves to true. The email goes out in the background, so the answer takes
-     * the same time whether or not the address has an account, and a failed send
-     * (logged by the mailer) cannot show through either.
+     * Always resolves to true, once the address is looked up. The token and its email are made
+     * in the background, so neither the time the answer takes nor a failure (of the token
+     * store, of SMTP: logged) tells whether the address has an account.
      */
     async request(email: string, client: ClientInfo): Promise<boolean> {
       const user = await users.findByEmail(checkEmail(email));
-      if (!user?.active) return true;
-      const token = generateToken();
-      const hash = hashToken(token);
-      await store.set(tokenKey(hash), user.id, config.ttl);
-      // The new token replaces the previous one. The swap is atomic, so of concurrent requests
-      // each deletes the token it replaced and one link stays usable: the last swapped in.
-      const previous = await store.swap(latestKey(user.id), hash, config.ttl);
-      if (previous) await store.delete(tokenKey(previous));
-      mailer.sendPasswordReset(user.email, token, config.ttl).catch(() => {});
-      events.passwordResetRequested(user.id, client);
+      if (user?.active) {
+        issue(user, client).catch((error: unknown) => logger.error({ err: error, userId: user.id }, "password reset token not stored"));
+      }
       return true;
     },
 

@@ -14,6 +14,14 @@ test("/readyz is 503 and names Redis", async () => {
   expect(await res.json()).toMatchObject({ status: "unavailable", checks: { database: "ok", redis: "unavailable" } });
 });
 
+test("requestPasswordReset answers a known address as it answers an unknown one", async () => {
+  const auth = await register(t);
+  const request = (email: string) => t.gql(`mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: email });
+  // The token is stored after the answer: the store's failure cannot tell that the account exists.
+  expect((await request(auth.user.email)).data).toEqual({ requestPasswordReset: true });
+  expect((await request(`nobody-${auth.user.email}`)).data).toEqual({ requestPasswordReset: true });
+});
+
 test("token operations fail fast with a clean INTERNAL_SERVER_ERROR", async () => {
   const auth = await register(t);
   const started = Date.now();
