@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
@@ -144,7 +145,7 @@ function environmentOf(service: ComposeService): Record<string, string> {
   return Object.fromEntries(entries.map(([key, value]) => [key, value === null || value === undefined ? "" : String(value)]));
 }
 
-/** Compose's interpolation as `docker compose up` does it with no .env file and nothing exported. */
+/** Compose's interpolation as `docker compose up` does it with no .env file and only `shell` exported. */
 function interpolate(value: string, shell: Record<string, string> = {}): string {
   return value.replace(/\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)/g, (match, braced?: string, op?: string, arg?: string, bare?: string) => {
     if (match === "$$") return "$";
@@ -157,8 +158,8 @@ function interpolate(value: string, shell: Record<string, string> = {}): string 
   });
 }
 
-const resolvedEnvironment = (service: string) =>
-  Object.fromEntries(Object.entries(environmentOf(serviceOf(service))).map(([key, value]) => [key, interpolate(value)]));
+const resolvedEnvironment = (service: string, shell: Record<string, string> = {}) =>
+  Object.fromEntries(Object.entries(environmentOf(serviceOf(service))).map(([key, value]) => [key, interpolate(value, shell)]));
 
 const commandText = (command: string | string[] | undefined) => (Array.isArray(command) ? command.join(" ") : (command ?? ""));
 
@@ -316,9 +317,16 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  test("passes the production checks with no .env file, wired to the compose services", () => {
+  test("publishes no signing secret: without one of yours the service and its job refuse to start", () => {
     for (const name of ["auth", "migrate"]) {
-      const config = loadConfig(resolvedEnvironment(name));
+      expect(() => loadConfig(resolvedEnvironment(name))).toThrow(/JWT_SECRET or JWT_PRIVATE_KEY is required/);
+    }
+  });
+
+  test("with a JWT_SECRET exported, passes the production checks, wired to the compose services", () => {
+    const shell = { JWT_SECRET: randomBytes(48).toString("base64") };
+    for (const name of ["auth", "migrate"]) {
+      const config = loadConfig(resolvedEnvironment(name, shell));
       expect(config.isProduction).toBe(true);
       const database = new URL(config.database.url as string);
       const postgres = Object.fromEntries(Object.entries(environmentOf(serviceOf("postgres"))).map(([k, v]) => [k, interpolate(v)]));
