@@ -27,6 +27,9 @@ export const unauthenticated = (message = "Authentication required") => new AppE
 export const forbidden = (message = "Not allowed") => new AppError("FORBIDDEN", message);
 export const badInput = (field: string, message: string) => new AppError("BAD_USER_INPUT", message, { field });
 export const invalidToken = (message = "This link is invalid or has expired") => new AppError("INVALID_TOKEN", message);
+// One answer whatever made the token unusable: which check failed is nobody's business.
+export const invalidAccessToken = () => unauthenticated("Invalid or expired access token");
+export const invalidRefreshToken = () => unauthenticated("Invalid or expired refresh token");
 
 // Errors that Apollo and graphql-js raise before a resolver runs (parse, validation,
 // variable coercion, bad requests) are the client's fault and already safe to show.

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { Config } from "../config";
 import type { Role } from "../db/schema";
-import { unauthenticated } from "../errors";
+import { invalidAccessToken } from "../errors";
 import type { SigningKey, VerificationKey } from "./signing-key";
 
 /** The claims this service puts in (and requires of) an access token. */
@@ -89,15 +89,15 @@ export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"
       if (known && clockTimestamp < known.exp) return known;
       if (known) verified.delete(token);
       const checks = checksOf(token);
-      if (!checks) throw unauthenticated("Invalid or expired access token");
+      if (!checks) throw invalidAccessToken();
       let decoded: jwt.Jwt;
       try {
         decoded = jwt.verify(token, checks.key, { ...checks.options, clockTimestamp });
       } catch {
-        throw unauthenticated("Invalid or expired access token");
+        throw invalidAccessToken();
       }
       if (decoded.header.typ !== TOKEN_TYPE || !isAccessClaims(decoded.payload)) {
-        throw unauthenticated("Invalid or expired access token");
+        throw invalidAccessToken();
       }
       // A full cache drops its oldest entry (Maps iterate in insertion order).
       if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);

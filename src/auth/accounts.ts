@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { UserRow } from "../db/schema";
-import { AppError, badInput, unauthenticated } from "../errors";
+import { AppError, badInput, invalidAccessToken, invalidRefreshToken, unauthenticated } from "../errors";
 import type { AccessTokens } from "./access-tokens";
 import type { EmailVerification } from "./email-verification";
 import { checkEmail } from "./emails";
@@ -103,7 +103,7 @@ export function createAccounts(deps: {
     async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult> {
       const issued = await sessions.rotate(refreshToken, client);
       const user = await users.findById(issued.userId);
-      if (!user?.active) throw unauthenticated("Invalid or expired refresh token");
+      if (!user?.active) throw invalidRefreshToken();
       return issue(user, issued);
     },
 
@@ -119,7 +119,7 @@ export function createAccounts(deps: {
     /** Keeps the caller's session; ends the others and retires every access token issued so far. */
     async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, client: ClientInfo): Promise<boolean> {
       const check = await passwords.verify(viewer.user.passwordHash, currentPassword);
-      if (!check.ok) throw new AppError("BAD_USER_INPUT", "Current password is incorrect", { field: "currentPassword" });
+      if (!check.ok) throw badInput("currentPassword", "Current password is incorrect");
       const password = checkPassword(config, newPassword, "newPassword", viewer.user.email);
       await users.setPassword(viewer.user.id, await passwords.hash(password));
       await sessions.endAll(viewer.user.id, "password_changed", viewer.sessionId);
@@ -135,7 +135,7 @@ export function createAccounts(deps: {
       const claims = accessTokens.verify(bearer);
       const user = await sessions.findLiveSessionUser(claims.sid, claims.sub);
       if (!user?.active || user.tokenVersion !== claims.ver) {
-        throw unauthenticated("Invalid or expired access token");
+        throw invalidAccessToken();
       }
       return { user, sessionId: claims.sid };
     },

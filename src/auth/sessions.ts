@@ -4,7 +4,7 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
 import { rowsOf, type Db } from "../db/client";
 import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "../db/schema";
-import { unauthenticated } from "../errors";
+import { invalidRefreshToken } from "../errors";
 import { generateToken, hashToken } from "./opaque-tokens";
 import { sealSuccessor, unsealSuccessor } from "./refresh-tokens";
 import { isUuid } from "./ids";
@@ -32,7 +32,6 @@ export type EndReason = "logout" | "logout_all" | "revoked" | "password_changed"
 export type Sessions = ReturnType<typeof createSessions>;
 
 const MAX_USER_AGENT = 512;
-const invalidRefreshToken = () => unauthenticated("Invalid or expired refresh token");
 
 /**
  * Sessions are refresh-token families. Every rotation is decided by one conditional UPDATE,
@@ -84,13 +83,19 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       return { sessionId: session.id, userId: session.userId, refreshToken: unsealSuccessor(retired.successorSealed!, token) };
     }
     // Any other replay of a retired token means two parties hold this family: end it.
-    await endSession(session.id, "refresh_token_reuse", at);
+    await end(session.userId, session.id, "refresh_token_reuse");
     deps.events?.refreshTokenReused(session.userId, session.id, client);
     throw invalidRefreshToken();
   }
 
-  async function endSession(id: string, reason: EndReason, at: Date): Promise<void> {
-    await db.update(sessions).set({ endedAt: at, endReason: reason }).where(and(eq(sessions.id, id), isNull(sessions.endedAt)));
+  /** Ends one live session of a user. Returns false when the user has no such live session. */
+  async function end(userId: string, sessionId: string, reason: EndReason): Promise<boolean> {
+    const ended = await db
+      .update(sessions)
+      .set({ endedAt: now(), endReason: reason })
+      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.endedAt)))
+      .returning({ id: sessions.id });
+    return ended.length > 0;
   }
 
   return {
@@ -188,15 +193,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       return true;
     },
 
-    /** Ends one live session of a user. Returns false when the user has no such live session. */
-    async end(userId: string, sessionId: string, reason: EndReason): Promise<boolean> {
-      const ended = await db
-        .update(sessions)
-        .set({ endedAt: now(), endReason: reason })
-        .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.endedAt)))
-        .returning({ id: sessions.id });
-      return ended.length > 0;
-    },
+    end,
 
     /** Ends every live session of a user, but for `except` when given. */
     async endAll(userId: string, reason: EndReason, except?: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { unauthenticated } from "../errors";
+import { invalidRefreshToken } from "../errors";
 
 /**
  * The refresh-token cookie of one request (REFRESH_TOKEN_COOKIE). The HTTP layer builds it;
@@ -23,6 +23,6 @@ export function presentedRefreshToken(cookie: RefreshCookie, argument: string | 
 
 export function requireRefreshToken(cookie: RefreshCookie, argument: string | null | undefined): string {
   const token = presentedRefreshToken(cookie, argument);
-  if (!token) throw unauthenticated("Invalid or expired refresh token");
+  if (!token) throw invalidRefreshToken();
   return token;
 }
