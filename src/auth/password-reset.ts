@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { UserRow } from "../db/schema";
 import { invalidToken } from "../errors";
 import type { Logger } from "../logger";
 import type { Mailer } from "../mail/mailer";
@@ -9,7 +10,6 @@ import type { PasswordHasher } from "./passwords";
 import type { SecurityEvents } from "./security-events";
 import { checkPassword } from "./password-policy";
 import type { ClientInfo, Sessions } from "./sessions";
-import type { UserRow } from "../db/schema";
 import type { Users } from "./users";
 
 export type PasswordReset = ReturnType<typeof createPasswordReset>;
