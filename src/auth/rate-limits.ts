@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import type { Config, RateLimitedOperation, RateLimitRule } from "../config";
 import type { Logger } from "../logger";
 import type { TokenStore } from "../store/token-store";
@@ -12,6 +13,17 @@ export interface Hit {
 }
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
+
+/**
+ * The client a per-address rule counts. An IPv6 host is given a whole /64 (RFC 6177), and
+ * picks any address in it at will: counted per address, it could rotate through 2^64 of
+ * them. An IPv4 address written as IPv6 (::ffff:192.0.2.1, a dual-stack socket) counts as itself.
+ */
+export function addressBucket(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip);
+  return address.kind() === "ipv6" ? `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/64`).toString()}/64` : address.toString();
+}
 
 /**
  * Fixed-window counters in the token store. Counting is one atomic INCR (a Lua step in

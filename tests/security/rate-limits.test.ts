@@ -167,6 +167,23 @@ describe("per client address", () => {
     }
   });
 
+  test("an IPv6 host counts as its /64, whichever address in it it takes; IPv4 written as IPv6 counts as itself", async () => {
+    const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_REGISTER_IP: "2/1h", TRUST_PROXY: "true" });
+    try {
+      const registerFrom = (ip: string) => registerVia(app, ip);
+      await registerFrom("2001:db8:1:2::a");
+      await registerFrom("2001:db8:1:2:ffff:0:0:b");
+      expect(errorCode(await registerFrom("2001:db8:1:2:1234:5678:9abc:def0"))).toBe("RATE_LIMITED");
+      expect((await registerFrom("2001:db8:1:3::a")).data?.register.user.id).toEqual(expect.any(String));
+
+      await registerFrom("198.51.100.7");
+      await registerFrom("::ffff:198.51.100.7");
+      expect(errorCode(await registerFrom("198.51.100.7"))).toBe("RATE_LIMITED");
+    } finally {
+      await app.close();
+    }
+  });
+
   // Each proxy appends the address it saw; whatever stands to the left of that, the client wrote.
   test.each([
     ["true", (spoofed: string) => `${spoofed}, 198.51.100.7`],

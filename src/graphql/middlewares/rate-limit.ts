@@ -1,7 +1,7 @@
 import { getGraphQLRateLimiter, type Store } from "graphql-rate-limit";
 import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
-import type { Hit } from "../../auth/rate-limits";
+import { addressBucket, type Hit } from "../../auth/rate-limits";
 import { isCaptchaRefusal } from "../../auth/captcha";
 import { normalizeEmail } from "../../auth/emails";
 import type { RateLimitedOperation, RateLimitRule } from "../../config";
@@ -14,7 +14,7 @@ type Args = { input?: { email?: unknown }; email?: unknown };
 async function subjectOf(rule: RateLimitRule, context: Context, args: Args): Promise<string | null> {
   switch (rule.by) {
     case "ip":
-      return context.client.ip ? `ip:${context.client.ip}` : null;
+      return context.client.ip ? `ip:${addressBucket(context.client.ip)}` : null;
     case "email": {
       const email: unknown = args.input?.email ?? args.email;
       // Normalised, so changing the case or adding spaces does not buy more attempts.
