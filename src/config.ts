@@ -152,6 +152,8 @@ const Env = z.object({
   ARGON2_PARALLELISM: z.coerce.number().int().min(1).default(1),
   // Hashes computed at once; more than the cores only share them, each hash holding its memory the longer.
   ARGON2_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
+  // Calls that may wait for a hash, past which they are refused: 64 per hash at once, 1.5 to 3 s of argon2 work.
+  ARGON2_MAX_QUEUE: z.coerce.number().int().min(0).optional(),
 });
 
 type Env = z.infer<typeof Env>;
@@ -355,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
         parallelism: e.ARGON2_PARALLELISM,
       }),
       hashConcurrency: e.ARGON2_CONCURRENCY,
+      maxQueue: e.ARGON2_MAX_QUEUE ?? 64 * e.ARGON2_CONCURRENCY,
     }),
   });
 }

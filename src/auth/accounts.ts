@@ -4,7 +4,7 @@ import { AppError, badInput, invalidAccessToken, invalidRefreshToken, unauthenti
 import type { AccessTokens } from "./access-tokens";
 import type { EmailVerification } from "./email-verification";
 import { checkEmail } from "./emails";
-import type { PasswordHasher } from "./passwords";
+import { isBusy, type PasswordHasher } from "./passwords";
 import { checkPassword, normalizePassword } from "./password-policy";
 import type { SecurityEvents } from "./security-events";
 import type { ClientInfo, IssuedRefreshToken, Sessions } from "./sessions";
@@ -93,7 +93,12 @@ export function createAccounts(deps: {
         throw wrongCredentials();
       }
       if (check.needsRehash) {
-        await users.upgradePasswordHash(user.id, user.passwordHash, await passwords.hash(normalizePassword(input.password)));
+        // A busy hasher leaves the upgrade to a later login; this one is already proven.
+        const upgraded = await passwords.hash(normalizePassword(input.password)).catch((error: unknown) => {
+          if (isBusy(error)) return null;
+          throw error;
+        });
+        if (upgraded) await users.upgradePasswordHash(user.id, user.passwordHash, upgraded);
       }
       const result = await signIn(user, client);
       events.loginSucceeded(user.id, client);

@@ -65,10 +65,12 @@ export function createPasswordReset(deps: {
       const user = userId ? await users.findById(userId) : null;
       if (!user?.active) throw invalidToken();
       const password = checkPassword(config.policy, newPassword, "newPassword", user.email);
+      // Hashed before the token is spent, so a hasher too busy to take it loses nothing either.
+      const passwordHash = await passwords.hash(password);
 
       if ((await store.consume(tokenKey(hash))) !== user.id) throw invalidToken();
 
-      await users.setPassword(user.id, await passwords.hash(password));
+      await users.setPassword(user.id, passwordHash);
       await sessions.endAll(user.id, "password_reset");
       // The emailed link proved the address is theirs.
       if (!user.emailVerified) await users.markEmailVerified(user.id);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import argon2 from "argon2";
 import { Sema } from "async-sema";
 import type { Config } from "../config";
+import { AppError } from "../errors";
 import { normalizePassword } from "./password-policy";
 
 export interface PasswordCheck {
@@ -12,6 +13,12 @@ export interface PasswordCheck {
 
 export type PasswordHasher = Awaited<ReturnType<typeof createPasswordHasher>>;
 
+const BUSY = "The service is busy; try again in a moment";
+const busy = () => new AppError("RATE_LIMITED", BUSY, { retryAfter: 1 });
+
+/** A call the hasher refused because too many were waiting: it checked and hashed nothing. */
+export const isBusy = (error: unknown) => error instanceof AppError && error.code === "RATE_LIMITED" && error.message === BUSY;
+
 /**
  * argon2id with the configured cost. hash() expects a password already normalised by the
  * policy; verify() normalises the one it is given.
@@ -20,12 +27,21 @@ export type PasswordHasher = Awaited<ReturnType<typeof createPasswordHasher>>;
  * their turn here: more at once would only share the cores, each holding its memory
  * (ARGON2_MEMORY_KIB) the longer, and would take every thread of libuv's pool, which DNS
  * lookups and file reads need too (server.ts sizes the pool above this limit).
+ *
+ * At most `maxQueue` calls wait; the next one is refused at once (RATE_LIMITED), before any
+ * hashing. A flood from many addresses, which per-address limits do not stop, would otherwise
+ * queue without end: every sign-in waiting minutes behind it, and hashes still computed for
+ * clients that gave up long ago.
  */
-export async function createPasswordHasher(config: Pick<Config["passwords"], "argon2" | "hashConcurrency">) {
+export async function createPasswordHasher(config: Pick<Config["passwords"], "argon2" | "hashConcurrency" | "maxQueue">) {
   const options = { type: argon2.argon2id, ...config.argon2 } as const;
   const slots = new Sema(config.hashConcurrency);
   async function limited<T>(work: () => Promise<T>): Promise<T> {
-    await slots.acquire();
+    // A free slot is taken at once; only a call that would have to wait can be refused.
+    if (slots.tryAcquire() === undefined) {
+      if (slots.nrWaiting() >= config.maxQueue) throw busy();
+      await slots.acquire();
+    }
     try {
       return await work();
     } finally {

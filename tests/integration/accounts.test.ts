@@ -178,6 +178,31 @@ test("a hash upgrade does not overwrite a password set while it was computed", a
   }
 });
 
+test("a login whose hash upgrade finds the hasher busy still signs in, and the upgrade waits for a later login", async () => {
+  const database = await createTestDatabase({ shared: true });
+  const weak = await startTestApp({ ARGON2_MEMORY_KIB: "4096", ARGON2_TIME_COST: "1" }, { database });
+  const auth = await register(weak);
+  await weak.close();
+
+  const current = await startTestApp({ ARGON2_CONCURRENCY: "1", ARGON2_MAX_QUEUE: "0" }, { database });
+  try {
+    let held: Promise<unknown> | undefined;
+    // Right after the password check, something else takes the only slot: the upgrade is shed.
+    during(current, "verify", async () => {
+      held = current.app.services.passwords.hash("holding-the-only-slot");
+    });
+    const res = await current.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } });
+    expect(res.data?.login.user.id).toBe(auth.user.id);
+    await held;
+    expect((await current.app.services.users.findById(auth.user.id))?.passwordHash).toMatch(/m=4096,p=1,t=1/);
+    await current.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } });
+    expect((await current.app.services.users.findById(auth.user.id))?.passwordHash).toMatch(/m=19456,p=1,t=2/);
+  } finally {
+    await current.close();
+    await database.drop();
+  }
+});
+
 // The embedded database has one connection, so it cannot hold a change open beside a login.
 const testWithPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
 

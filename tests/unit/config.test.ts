@@ -142,6 +142,15 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ RATE_LIMIT_LOGIN_IP: "0/1m" })).toThrow(/RATE_LIMIT_LOGIN_IP/);
   });
 
+  test("ARGON2_MAX_QUEUE: 64 waiting calls per concurrent hash unless set, any whole number from 0", () => {
+    expect(loadConfig({ ARGON2_CONCURRENCY: "2" }).passwords).toMatchObject({ hashConcurrency: 2, maxQueue: 128 });
+    expect(loadConfig({ ARGON2_CONCURRENCY: "2", ARGON2_MAX_QUEUE: "10" }).passwords.maxQueue).toBe(10);
+    expect(loadConfig({ ARGON2_MAX_QUEUE: "0" }).passwords.maxQueue).toBe(0);
+    expect(() => loadConfig({ ARGON2_MAX_QUEUE: "-1" })).toThrow(/ARGON2_MAX_QUEUE/);
+    expect(() => loadConfig({ ARGON2_MAX_QUEUE: "1.5" })).toThrow(/ARGON2_MAX_QUEUE/);
+    expect(() => loadConfig({ ARGON2_MAX_QUEUE: "many" })).toThrow(/ARGON2_MAX_QUEUE/);
+  });
+
   test("a captcha provider needs its secret, and knows its siteverify address and widget script", () => {
     expect(() => loadConfig({ CAPTCHA_PROVIDER: "turnstile" })).toThrow(/CAPTCHA_SECRET is required/);
     expect(loadConfig({ CAPTCHA_PROVIDER: "hcaptcha", CAPTCHA_SECRET: "s", ACCOUNT_UI: "false" }).captcha).toEqual({

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
 import { addressBucket, type Hit } from "../../auth/rate-limits";
 import { isCaptchaRefusal } from "../../auth/captcha";
+import { isBusy } from "../../auth/passwords";
 import { normalizeEmail } from "../../auth/emails";
 import type { RateLimitedOperation, RateLimitRule } from "../../config";
 import { AppError } from "../../errors";
@@ -64,8 +65,8 @@ async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args;
  * together (their increments leave in one Redis write), and each call counts against every
  * rule it falls under. A rule that counts failures only (`failuresOnly`) gets its count back
  * when the call does not fail: when it succeeds, and when it is refused (by that rule or
- * another), since a refused call never reached the password check. A call whose captcha is
- * refused gives back its counts by email, whatever the rule.
+ * another, or shed by a busy hasher), since a refused call never reached the password check.
+ * A call whose captcha is refused gives back its counts by email, whatever the rule.
  */
 export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context> {
   return async ({ root, args, context, info }, next) => {
@@ -85,6 +86,8 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
       // A refused captcha proved nothing, so the address the call names gets its counts back:
       // without a captcha solved per attempt nobody can lock an account out or spend its emails.
       if (isCaptchaRefusal(error)) await Promise.all(counted.filter((c) => c.rule.by === "email").map((c) => c.hit.release()));
+      // Shed by a busy hasher, the call never reached the password check.
+      else if (isBusy(error)) await giveBackFailures();
       throw error;
     }
     // Only failures count against these rules: a call that got here succeeded.
