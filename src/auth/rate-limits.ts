@@ -18,8 +18,11 @@ export type RateLimits = ReturnType<typeof createRateLimits>;
  * The client a per-address rule counts. An IPv6 host is given a whole /64 (RFC 6177), and
  * picks any address in it at will: counted per address, it could rotate through 2^64 of
  * them. An IPv4 address written as IPv6 (::ffff:192.0.2.1, a dual-stack socket) counts as itself.
+ * Clients whose address is unknown (one that resets its connection at once leaves none to
+ * read) share one count, rather than escaping the rule.
  */
-export function addressBucket(ip: string): string {
+export function addressBucket(ip: string | null): string {
+  if (ip === null) return "unknown";
   if (!ipaddr.isValid(ip)) return ip;
   const address = ipaddr.process(ip);
   return address.kind() === "ipv6" ? `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/64`).toString()}/64` : address.toString();

@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import { createTestRedis } from "../helpers/redis";
 import { createTestDatabase } from "../helpers/databases";
 import { captureLogs } from "../helpers/log-capture";
@@ -236,5 +237,27 @@ test("changePassword: wrong current passwords are limited per user", async () =>
     await b.close();
     await redis.cleanup();
     await database.drop();
+  }
+});
+
+// The keys themselves are only visible in Redis.
+(process.env.TEST_REDIS_URL ? test : test.skip)("a rate-limit key has one size and names no address, whatever the email argument", async () => {
+  const redis = createTestRedis();
+  const app = await startTestApp(DEFAULTS, { redis });
+  const client = new Redis(redis.url!);
+  try {
+    const huge = `${"x".repeat(50_000)}@example.com`;
+    await app.gql(`mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: huge });
+    await login(app, "Someone@Example.com", "wrong-password-guess");
+    const keys = await client.keys(`${redis.keyPrefix}rl:*`);
+    expect(keys.length).toBeGreaterThanOrEqual(3);
+    for (const key of keys) {
+      expect(key.length).toBeLessThan(redis.keyPrefix.length + 120);
+      expect(key).not.toMatch(/example\.com/i);
+    }
+  } finally {
+    client.disconnect();
+    await app.close();
+    await redis.cleanup();
   }
 });

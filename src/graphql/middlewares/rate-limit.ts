@@ -5,6 +5,7 @@ import { addressBucket, type Hit } from "../../auth/rate-limits";
 import { isCaptchaRefusal } from "../../auth/captcha";
 import { isBusy } from "../../auth/passwords";
 import { normalizeEmail } from "../../auth/emails";
+import { hashToken } from "../../auth/opaque-tokens";
 import type { RateLimitedOperation, RateLimitRule } from "../../config";
 import { AppError } from "../../errors";
 import type { Context } from "../context";
@@ -15,11 +16,13 @@ type Args = { input?: { email?: unknown }; email?: unknown };
 async function subjectOf(rule: RateLimitRule, context: Context, args: Args): Promise<string | null> {
   switch (rule.by) {
     case "ip":
-      return context.client.ip ? `ip:${addressBucket(context.client.ip)}` : null;
+      return `ip:${addressBucket(context.client.ip)}`;
     case "email": {
       const email: unknown = args.input?.email ?? args.email;
-      // Normalised, so changing the case or adding spaces does not buy more attempts.
-      return typeof email === "string" ? `email:${normalizeEmail(email)}` : null;
+      // Normalised, so changing the case or adding spaces does not buy more attempts. Hashed,
+      // since this runs before the address is checked: a key has one size whatever was sent
+      // (a 100 KB "email" made a 100 KB key per call), and Redis holds no addresses.
+      return typeof email === "string" ? `email:${hashToken(normalizeEmail(email))}` : null;
     }
     case "user": {
       const viewer = await context.viewer();
