@@ -6,6 +6,8 @@ interface Entry {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+// Some 20 MB of keys: tokens and counters of a busy single instance, far from its heap's end.
+const MAX_ENTRIES = 100_000;
 
 /**
  * The token store of the embedded single-process mode. Each operation reads and writes
@@ -13,9 +15,20 @@ const SWEEP_INTERVAL_MS = 60_000;
  * interleave: a raced consume wins once and increments never lose a count, as in Redis.
  * State lives in this process only, which is why REDIS_URL is needed for more than one.
  */
-export function createMemoryStore(deps: { now?: () => Date } = {}): TokenStore {
+export function createMemoryStore(deps: { now?: () => Date; maxEntries?: number } = {}): TokenStore {
   const now = deps.now ?? (() => new Date());
+  const maxEntries = deps.maxEntries ?? MAX_ENTRIES;
   const entries = new Map<string, Entry>();
+
+  /**
+   * Writes an entry. Full, the store makes room for a new key by dropping the oldest one, as
+   * Redis does under an LRU policy: keys an attacker keeps making (a counter per address they
+   * name) would otherwise grow the heap until the process dies.
+   */
+  function put(key: string, entry: Entry): void {
+    if (entries.size >= maxEntries && !entries.has(key)) entries.delete(entries.keys().next().value!);
+    entries.set(key, entry);
+  }
 
   /** The live entry, or undefined; an expired one is removed on the way. */
   function live(key: string, at: number): Entry | undefined {
@@ -41,13 +54,13 @@ export function createMemoryStore(deps: { now?: () => Date } = {}): TokenStore {
   return {
     async set(key, value, ttlSeconds) {
       assertTtl(ttlSeconds);
-      entries.set(key, { value, expiresAt: now().getTime() + ttlSeconds * 1000 });
+      put(key, { value, expiresAt: now().getTime() + ttlSeconds * 1000 });
     },
 
     async swap(key, value, ttlSeconds) {
       assertTtl(ttlSeconds);
       const previous = live(key, now().getTime())?.value ?? null;
-      entries.set(key, { value, expiresAt: now().getTime() + ttlSeconds * 1000 });
+      put(key, { value, expiresAt: now().getTime() + ttlSeconds * 1000 });
       return previous;
     },
 
@@ -79,7 +92,7 @@ export function createMemoryStore(deps: { now?: () => Date } = {}): TokenStore {
       const count = Number(entry.value) + by;
       // Redis's INCR refuses a value that is not a counter; so does this store.
       if (!Number.isSafeInteger(count)) throw new TypeError(`Key ${key} does not hold a counter`);
-      entries.set(key, { value: String(count), expiresAt: entry.expiresAt });
+      put(key, { value: String(count), expiresAt: entry.expiresAt });
       return { count, ttlSeconds: Math.ceil((entry.expiresAt - at) / 1000) };
     },
 

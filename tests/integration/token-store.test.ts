@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { createLogger } from "../../src/logger";
+import { createMemoryStore } from "../../src/store/memory";
 import { createRedisStore } from "../../src/store/redis";
 import type { TokenStore } from "../../src/store/token-store";
 import { startTcpRelay } from "../helpers/tcp-relay";
@@ -10,6 +11,22 @@ const redisUrl = process.env.TEST_REDIS_URL;
 const describeWithRedis = redisUrl ? describe : describe.skip;
 
 describeTokenStore("memory", makeMemoryStore);
+
+test("the memory store, full, drops its oldest key to make room for a new one", async () => {
+  const store = createMemoryStore({ maxEntries: 3 });
+  try {
+    for (const key of ["a", "b", "c"]) await store.set(key, key, 60);
+    await store.increment("d", 60);
+    await expect(store.get("a")).resolves.toBeNull();
+    for (const key of ["b", "c"]) await expect(store.get(key)).resolves.toBe(key);
+    // Writing a key it holds makes no room: nothing else goes.
+    await store.set("b", "again", 60);
+    await expect(store.get("c")).resolves.toBe("c");
+    await expect(store.increment("d", 60)).resolves.toMatchObject({ count: 2 });
+  } finally {
+    await store.close();
+  }
+});
 
 describeWithRedis("Redis", () => {
   const stores = createRedisStores(redisUrl!);
