@@ -38,6 +38,8 @@ function checkName(name: string | null | undefined): string | null {
   const trimmed = name?.trim();
   if (!trimmed) return null;
   if (trimmed.length > MAX_NAME_LENGTH) throw badInput("name", `Name must be at most ${MAX_NAME_LENGTH} characters`);
+  // Control characters have no place in a name, and PostgreSQL refuses a NUL.
+  if (/\p{Cc}/u.test(trimmed)) throw badInput("name", "Name must not contain control characters");
   return trimmed;
 }
 

@@ -1,8 +1,8 @@
 import { badInput } from "../errors";
 
-// Deliberately loose: one "@", no spaces, a dot in the domain. Deliverability is proven by the
-// verification email, not by a regular expression.
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
+// Deliberately loose: one "@", no spaces or control characters (PostgreSQL refuses a NUL), a dot
+// in the domain. Deliverability is proven by the verification email, not by a regular expression.
+const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@.\p{Cc}]+$/u;
 const MAX_EMAIL_LENGTH = 254;
 
 /** Addresses are compared case-insensitively and stored trimmed and lower-cased. */

@@ -42,6 +42,8 @@ function searchFilter(search: string | null | undefined): SQL | undefined {
   const term = search?.trim();
   if (!term) return undefined;
   if (term.length > MAX_SEARCH) throw badInput("search", `Search must be at most ${MAX_SEARCH} characters`);
+  // PostgreSQL refuses a NUL, and no address or name holds a control character.
+  if (/\p{Cc}/u.test(term)) throw badInput("search", "Search must not contain control characters");
   // The term is matched literally: LIKE's wildcards in it are escaped.
   const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return or(ilike(users.email, pattern), ilike(users.name, pattern));

@@ -58,6 +58,9 @@ describe("register", () => {
     ["password", { email: uniqueEmail(), password: "password123" }],
     ["password", { email: uniqueEmail(), password: "x".repeat(129) }],
     ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "n".repeat(101) }],
+    // PostgreSQL refuses a NUL: it must be a clean refusal, not an internal error.
+    ["email", { email: "ada\u0000@example.com", password: STRONG_PASSWORD }],
+    ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "Ada\u0000" }],
   ])("invalid %s is BAD_USER_INPUT naming the field", async (field, input) => {
     const res = await t.gql(REGISTER, { input });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
@@ -83,6 +86,11 @@ describe("login", () => {
     const { user } = await register(t, { email });
     const res = await t.gql(LOGIN, { input: { email: ` ${email.toUpperCase()}`, password: STRONG_PASSWORD } });
     expect(res.data?.login.user.id).toBe(user.id);
+  });
+
+  test("an address PostgreSQL could not hold (a NUL) is BAD_USER_INPUT, not an internal error", async () => {
+    const res = await t.gql(LOGIN, { input: { email: "ada\u0000@example.com", password: STRONG_PASSWORD } });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "email" });
   });
 
   test("an unknown address and a wrong password give the same error", async () => {

@@ -47,6 +47,7 @@ describe("users", () => {
     expect((await asAdmin(USERS, { first: 0 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
     expect((await asAdmin(USERS, { first: 101 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
     expect((await asAdmin(USERS, { after: "garbage" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+    expect((await asAdmin(USERS, { search: "ada\u0000" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "search" });
   });
 
   test("user(id) finds one account, or null", async () => {
