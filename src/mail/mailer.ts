@@ -17,9 +17,9 @@ export function createMailer(deps: { transport: MailTransport; from: string; fro
     try {
       await transport.send({ from, to, ...content });
     } catch (error) {
-      // The caller decides what a failed send means; the log says which one failed,
-      // never with the token (the message body is not logged).
-      logger.error({ err: error, kind, to }, "email could not be sent");
+      // The caller decides what a failed send means; the log says which kind failed, without
+      // the token (the body is not logged) or the address (logs name accounts by id only).
+      logger.error({ err: error, kind }, "email could not be sent");
       throw error;
     }
   }

@@ -87,15 +87,16 @@ test("without SMTP the whole email is written to the log", async () => {
   expect(lines[0]!.mail.text).toContain(`${FRONTEND}/reset-password?token=${token}`);
 });
 
-test("a failed send is logged without the token and rejected to the caller", async () => {
+test("a failed send is logged without the token or the address, and rejected to the caller", async () => {
   const { lines, logger } = capturedLogger();
-  const token = newToken();
+  const [to, token] = [uniqueEmail("down"), newToken()];
   const transport = createMailTransport({ smtpUrl: "smtp://127.0.0.1:1", logger });
   const mailer = createMailer({ transport, from: FROM, frontendUrl: FRONTEND, logger });
 
-  await expect(mailer.sendPasswordReset(uniqueEmail("down"), token, 1800)).rejects.toThrow(/ECONNREFUSED/);
+  await expect(mailer.sendPasswordReset(to, token, 1800)).rejects.toThrow(/ECONNREFUSED/);
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatchObject({ level: 50, kind: "password_reset", msg: "email could not be sent" });
   expect(JSON.stringify(lines)).not.toContain(token);
+  expect(JSON.stringify(lines)).not.toContain(to);
   transport.close();
 });
