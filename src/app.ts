@@ -73,7 +73,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registerMetrics(http, metrics);
     const armor = createArmor({ hideSchema: !config.http.introspection });
     const apollo = new ApolloServer<Context>({
-      schema: await buildGraphQLSchema(),
+      schema: await buildGraphQLSchema({ maxEntities: config.http.maxEntities }),
       nodeEnv: config.env,
       introspection: config.http.introspection,
       hideSchemaDetailsFromClientErrors: !config.http.introspection,

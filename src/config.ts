@@ -95,6 +95,8 @@ const Env = z.object({
   TRUST_PROXY: trustProxy,
   CORS_ORIGINS: z.string().default(""),
   GRAPHQL_INTROSPECTION: z.stringbool().optional(),
+  // A gateway asks for the users of one step of its query plan at once: a page of them, not thousands.
+  FEDERATION_MAX_ENTITIES: z.coerce.number().int().min(1).default(1000),
 
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATA_DIR: z.string().min(1).default("./.data"),
@@ -284,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       trustProxy: e.TRUST_PROXY,
       corsOrigins: e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
       introspection: e.GRAPHQL_INTROSPECTION ?? !isProduction,
+      maxEntities: e.FEDERATION_MAX_ENTITIES,
       // Browsers may also carry the refresh token in an HttpOnly cookie, out of reach of page scripts.
       refreshTokenCookie: e.REFRESH_TOKEN_COOKIE,
     }),

@@ -100,3 +100,18 @@ test("another author's email stays FORBIDDEN through the gateway", async () => {
   const res = await viaGateway(`{ posts { author { id email } } }`, authors[0]!.accessToken);
   expect(res.errors?.some((e) => e.extensions.code === "FORBIDDEN")).toBe(true);
 });
+
+test("_entities resolves at most FEDERATION_MAX_ENTITIES representations per request, its aliases together", async () => {
+  const capped = await startTestApp({ FEDERATION_MAX_ENTITIES: "10" });
+  try {
+    const reps = authors.slice(0, 5).map((a) => ({ __typename: "User", id: a.user.id }));
+    const twice = `query($r: [_Any!]!) { a: _entities(representations: $r) { ... on User { id } } b: _entities(representations: $r) { ... on User { id } } }`;
+    const ten = await capped.gql(twice, { r: reps });
+    expect(ten.errors).toBeUndefined();
+    expect(ten.data?.b).toHaveLength(5);
+    const eleven = await capped.gql(twice, { r: [...reps, reps[0]] });
+    expect(eleven.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "representations" });
+  } finally {
+    await capped.close();
+  }
+});
