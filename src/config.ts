@@ -287,7 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       corsOrigins: e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
       introspection: e.GRAPHQL_INTROSPECTION ?? !isProduction,
       maxEntities: e.FEDERATION_MAX_ENTITIES,
-      // Browsers may also carry the refresh token in an HttpOnly cookie, out of reach of page scripts.
+      // Browsers may also carry the refresh token in an HttpOnly cookie, which page scripts cannot read.
       refreshTokenCookie: e.REFRESH_TOKEN_COOKIE,
     }),
     log: Object.freeze({ level: e.LOG_LEVEL }),

@@ -13,9 +13,11 @@ export function registerRefreshCookie(http: HttpServer, config: Config): void {
 }
 
 /**
- * The refresh-token cookie of one GraphQL request. HttpOnly keeps it from page scripts (and so
- * from XSS); SameSite=Strict keeps other sites from sending it along; the path keeps it off every
- * request but GraphQL's. Secure outside development, where the service may be on plain http.
+ * The refresh-token cookie of one GraphQL request. HttpOnly keeps the cookie from page scripts
+ * (though an injected one can still call refreshToken and read its answer: the contract keeps
+ * the token in the payload); SameSite=Strict keeps other sites from sending it along; the path
+ * keeps it off every request but GraphQL's. Secure outside development, where the service may be
+ * on plain http.
  */
 export function refreshCookieFor(config: Config, request: FastifyRequest, reply: FastifyReply): RefreshCookie {
   if (!config.http.refreshTokenCookie) return noRefreshCookie;
