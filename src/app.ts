@@ -70,7 +70,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const mailer = createMailer({ transport, from: config.mail.from, frontendUrl: config.mail.frontendUrl, logger });
     const services = await createServices({ config, database, store, mailer, signingKey, logger, metrics, now: options.now });
     const http = await createHttpServer(config, logger);
-    registerMetrics(http, metrics);
+    registerMetrics(http, metrics, config.metrics.token);
     const armor = createArmor({ hideSchema: !config.http.introspection });
     const apollo = new ApolloServer<Context>({
       schema: await buildGraphQLSchema({ maxEntities: config.http.maxEntities }),

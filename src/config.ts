@@ -90,6 +90,8 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default("0.0.0.0"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // A scraper's bearer token for /metrics; long enough not to be guessed.
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16).optional()),
   // Below Docker's 10 s between SIGTERM and SIGKILL, with time left to close the back ends.
   SHUTDOWN_TIMEOUT: seconds(5),
   TRUST_PROXY: trustProxy,
@@ -291,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       refreshTokenCookie: e.REFRESH_TOKEN_COOKIE,
     }),
     log: Object.freeze({ level: e.LOG_LEVEL }),
+    metrics: Object.freeze({ token: e.METRICS_TOKEN }),
     shutdown: Object.freeze({ timeoutMs: e.SHUTDOWN_TIMEOUT * 1000 }),
     database: Object.freeze({ url: e.DATABASE_URL, dataDir: e.DATA_DIR }),
     redis: Object.freeze({

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 import type { HttpServer } from "./app";
 
@@ -73,13 +74,26 @@ export function createMetrics() {
   return metrics;
 }
 
-/** GET /metrics in the Prometheus text format, and the latency of every HTTP request. */
-export function registerMetrics(http: HttpServer, metrics: Metrics): void {
+/** Compares in constant time, so the answer's timing tells nothing of the token. */
+function isBearer(authorization: string | undefined, token: string): boolean {
+  const [given, expected] = [Buffer.from(authorization ?? ""), Buffer.from(`Bearer ${token}`)];
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * GET /metrics in the Prometheus text format, and the latency of every HTTP request. With a
+ * token, /metrics answers only a scraper that sends it (Prometheus's `authorization`), since it
+ * tells anyone who can reach it the service's sign-in volumes and when Redis is down.
+ */
+export function registerMetrics(http: HttpServer, metrics: Metrics, token?: string): void {
   http.addHook("onResponse", async (request, reply) => {
     // The route pattern, not the path: paths are unbounded, patterns are the routes this app has.
     const route = request.routeOptions.url ?? "unmatched";
     metrics.httpRequestDuration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
   });
 
-  http.get("/metrics", async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  http.get("/metrics", async (request, reply) => {
+    if (token && !isBearer(request.headers.authorization, token)) return reply.code(401).header("www-authenticate", "Bearer").send();
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 }

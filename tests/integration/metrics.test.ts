@@ -83,3 +83,21 @@ test("two apps in one process keep their own counters", async () => {
     await other.close();
   }
 });
+
+test("with METRICS_TOKEN, /metrics answers only a scraper that sends it", async () => {
+  const token = "scraper-token-0123456789abcdef";
+  const guarded = await startTestApp({ METRICS_TOKEN: token });
+  try {
+    const scrape = (authorization?: string) => fetch(`${guarded.url}/metrics`, { headers: authorization ? { authorization } : {} });
+    for (const authorization of [undefined, "Bearer wrong-token-0123456789abcdef", `Basic ${token}`]) {
+      const res = await scrape(authorization);
+      expect(res.status).toBe(401);
+      expect(await res.text()).not.toMatch(/auth_/);
+    }
+    const res = await scrape(`Bearer ${token}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^# HELP auth_graphql_requests_total /m);
+  } finally {
+    await guarded.close();
+  }
+});

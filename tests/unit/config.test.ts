@@ -142,6 +142,12 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ RATE_LIMIT_LOGIN_IP: "0/1m" })).toThrow(/RATE_LIMIT_LOGIN_IP/);
   });
 
+  test("METRICS_TOKEN: unset leaves /metrics open; a short one is refused", () => {
+    expect(loadConfig({}).metrics.token).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: "scraper-token-0123456789" }).metrics.token).toBe("scraper-token-0123456789");
+    expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN/);
+  });
+
   test("ARGON2_MAX_QUEUE: 64 waiting calls per concurrent hash unless set, any whole number from 0", () => {
     expect(loadConfig({ ARGON2_CONCURRENCY: "2" }).passwords).toMatchObject({ hashConcurrency: 2, maxQueue: 128 });
     expect(loadConfig({ ARGON2_CONCURRENCY: "2", ARGON2_MAX_QUEUE: "10" }).passwords.maxQueue).toBe(10);
