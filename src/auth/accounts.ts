@@ -66,11 +66,10 @@ export function createAccounts(deps: {
     return { accessToken, refreshToken: issued.refreshToken, tokenType: "Bearer", expiresIn: accessTokens.ttl, user };
   }
 
-  /** A new session for the account as read; refused when it changed meanwhile (see Sessions.start). */
-  async function signIn(user: UserRow, client: ClientInfo): Promise<AuthResult> {
+  /** A new session for the account as read; null when it changed meanwhile (see Sessions.start). */
+  async function signIn(user: UserRow, client: ClientInfo): Promise<AuthResult | null> {
     const issued = await sessions.start(user, client);
-    if (!issued) throw wrongCredentials();
-    return issue(user, issued);
+    return issued && issue(user, issued);
   }
 
   return {
@@ -81,7 +80,10 @@ export function createAccounts(deps: {
       const user = await users.create({ email, name, passwordHash: await passwords.hash(password) });
       if (!user) throw new AppError("EMAIL_TAKEN", "An account with this email already exists", { field: "email" });
       await emailVerification.sendAfterRegistration(user);
-      return signIn(user, client);
+      // Null only if an admin deactivated the account in the instant since it was made.
+      const result = await signIn(user, client);
+      if (!result) throw wrongCredentials();
+      return result;
     },
 
     async login(input: Credentials, client: ClientInfo): Promise<AuthResult> {
@@ -103,6 +105,10 @@ export function createAccounts(deps: {
         if (upgraded) await users.upgradePasswordHash(user.id, user.passwordHash, upgraded);
       }
       const result = await signIn(user, client);
+      if (!result) {
+        events.loginFailed(user.id, "account_changed", client);
+        throw wrongCredentials();
+      }
       events.loginSucceeded(user.id, client);
       return result;
     },

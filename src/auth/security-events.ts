@@ -6,7 +6,8 @@ import type { ClientInfo } from "./sessions";
 
 export type SecurityEvents = ReturnType<typeof createSecurityEvents>;
 
-export type LoginFailure = "unknown_email" | "wrong_password" | "inactive";
+/** account_changed: the password was right, but the account changed (password, active) while it was checked. */
+export type LoginFailure = "unknown_email" | "wrong_password" | "inactive" | "account_changed";
 
 /**
  * The events an operator alerts on or an audit searches for, all here: one log line each,

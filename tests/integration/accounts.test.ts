@@ -4,6 +4,7 @@ import jwt from "jsonwebtoken";
 import postgres from "postgres";
 import { users } from "../../src/db/schema";
 import { createTestDatabase } from "../helpers/databases";
+import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
@@ -116,10 +117,14 @@ describe("login", () => {
     during(t, "verify", async () => {
       changed = (await t.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken })).data;
     });
+    const failures = async () => sampleValue(await fetchMetrics(t.url), "auth_logins_total", { outcome: "failure" });
+    const failedBefore = await failures();
     // The password was right when it was checked, and the change has ended every other session since.
     const res = await t.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } });
     expect(changed).toEqual({ changePassword: true });
     expect(errorCode(res)).toBe("UNAUTHENTICATED");
+    // Counted, and logged as login_failed (account_changed), like any refused login.
+    expect(await failures()).toBe(failedBefore + 1);
     const fresh = await t.gql(LOGIN, { input: { email: auth.user.email, password: NEW_PASSWORD } });
     const sessions = await t.gql(`{ mySessions { id } }`, {}, { token: fresh.data?.login.accessToken });
     // The changer's own session, which changePassword keeps, and the fresh login's.
