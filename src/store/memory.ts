@@ -21,12 +21,14 @@ export function createMemoryStore(deps: { now?: () => Date; maxEntries?: number 
   const entries = new Map<string, Entry>();
 
   /**
-   * Writes an entry. Full, the store makes room for a new key by dropping the oldest one, as
-   * Redis does under an LRU policy: keys an attacker keeps making (a counter per address they
-   * name) would otherwise grow the heap until the process dies.
+   * Writes an entry, as the most recently written. Full, the store makes room for a new key by
+   * dropping the one written longest ago (expired ones drift there too): keys a flood keeps
+   * making would otherwise grow the heap until the process dies, and a counter in use, such as
+   * the flooding client's own, is written on every call and stays.
    */
   function put(key: string, entry: Entry): void {
-    if (entries.size >= maxEntries && !entries.has(key)) entries.delete(entries.keys().next().value!);
+    // A Map keeps its insertion order, and a set() of a key it holds keeps the key's place.
+    if (!entries.delete(key) && entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
     entries.set(key, entry);
   }
 
@@ -92,6 +94,11 @@ export function createMemoryStore(deps: { now?: () => Date; maxEntries?: number 
       const count = Number(entry.value) + by;
       // Redis's INCR refuses a value that is not a counter; so does this store.
       if (!Number.isSafeInteger(count)) throw new TypeError(`Key ${key} does not hold a counter`);
+      // Given back to zero: no key left behind, as in Redis.
+      if (count <= 0) {
+        entries.delete(key);
+        return { count: 0, ttlSeconds: 0 };
+      }
       put(key, { value: String(count), expiresAt: entry.expiresAt });
       return { count, ttlSeconds: Math.ceil((entry.expiresAt - at) / 1000) };
     },

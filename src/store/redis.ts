@@ -4,12 +4,17 @@ import { assertTtl, type TokenStore } from "./token-store";
 
 // INCR, then the TTL in the same step, so no caller sees a count without its window.
 // A key found without an expiry (created first, or left by hand) gets one: a counter
-// that never expires would lock its subject out for good.
+// that never expires would lock its subject out for good. A count given back to zero is
+// deleted, so calls that were all given back leave no key behind.
 const INCREMENT = `
 if tonumber(ARGV[2]) < 0 and redis.call('EXISTS', KEYS[1]) == 0 then
   return {0, 0}
 end
 local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count <= 0 then
+  redis.call('DEL', KEYS[1])
+  return {0, 0}
+end
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])

@@ -20,7 +20,8 @@ export interface TokenStore {
   /**
    * Atomically adds `by` (default 1) and returns the new count and the seconds left before
    * the key expires; the TTL is set when the key is created. A negative `by` on a missing
-   * key changes nothing (a count that already expired is not taken below zero).
+   * key changes nothing (a count that already expired is not taken below zero), and a count
+   * brought to zero is deleted: calls that all gave their count back leave no key.
    */
   increment(key: string, ttlSeconds: number, by?: number): Promise<{ count: number; ttlSeconds: number }>;
   delete(key: string): Promise<void>;

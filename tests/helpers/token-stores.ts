@@ -120,6 +120,10 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
       await expect(s.store.increment(k, 60, -1)).resolves.toMatchObject({ count: 1 });
       await expect(s.store.increment(key("missing"), 60, -1)).resolves.toEqual({ count: 0, ttlSeconds: 0 });
       await expect(s.store.get(key("missing"))).resolves.toBeNull();
+      // Given back to zero, the counter is gone, and the next count starts a new window.
+      await expect(s.store.increment(k, 60, -1)).resolves.toEqual({ count: 0, ttlSeconds: 0 });
+      await expect(s.store.get(k)).resolves.toBeNull();
+      await expect(s.store.increment(k, 30)).resolves.toEqual({ count: 1, ttlSeconds: 30 });
     });
 
     test("delete removes a key, and deleting a missing key is no error", async () => {

@@ -89,6 +89,23 @@ test("calls without an accepted captcha cost the address they name nothing: no l
   }
 });
 
+test("calls refused by their client's own limit cost the address they name nothing either", async () => {
+  const limits = { RATE_LIMIT_PASSWORD_RESET_IP: "2/1h", RATE_LIMIT_PASSWORD_RESET_EMAIL: "2/1h", TRUST_PROXY: "true" };
+  const t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl, ...limits });
+  try {
+    const email = uniqueEmail("victim");
+    const from = (ip: string, c: string | null) => t.gql(RESET, { e: email, c }, { headers: { "x-forwarded-for": ip } });
+    // The attacker spends its own address's allowance, then goes on: refused, every call.
+    for (let i = 0; i < 2; i++) expect(errorCode(await from("203.0.113.66", null))).toBe("BAD_USER_INPUT");
+    for (let i = 0; i < 4; i++) expect(errorCode(await from("203.0.113.66", null))).toBe("RATE_LIMITED");
+    // The owner, elsewhere, still has both of the address's reset emails.
+    for (let i = 0; i < 2; i++) expect((await from("198.51.100.7", "human")).data).toEqual({ requestPasswordReset: true });
+    expect(errorCode(await from("198.51.100.8", "human"))).toBe("RATE_LIMITED");
+  } finally {
+    await t.close();
+  }
+});
+
 test("a provider that cannot be reached fails closed with the fixed internal error; the cause is only logged", async () => {
   const logs = captureLogs("error");
   const t = await startTestApp(

@@ -66,19 +66,23 @@ async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args;
 /**
  * Applies the operation's rate-limit rules before its resolver runs. The rules are counted
  * together (their increments leave in one Redis write), and each call counts against every
- * rule it falls under. A rule that counts failures only (`failuresOnly`) gets its count back
- * when the call does not fail: when it succeeds, and when it is refused (by that rule or
- * another, or shed by a busy hasher), since a refused call never reached the password check.
- * A call whose captcha is refused gives back its counts by email, whatever the rule.
+ * rule it falls under. Counts are given back where nothing happened to what they count:
+ * - a rule that counts failures only (`failuresOnly`) gets its count back when the call
+ *   succeeds;
+ * - a call refused before it did anything (by a rule, its captcha, or a busy hasher) gives
+ *   back those counts and its counts by email too: the address it named had no password
+ *   checked and no email sent, so calls a client cannot make count against nobody's account.
+ * Counts by address and by caller stay: they are the client's own.
  */
 export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context> {
   return async ({ root, args, context, info }, next) => {
     const rules = context.services.rateLimits.rulesFor(operation);
     const counted = (await Promise.all(rules.map((rule) => count(rule, { root, args, context, info })))).filter((c) => c !== null);
-    const giveBackFailures = () => Promise.all(counted.filter((c) => c.rule.failuresOnly).map((c) => c.hit.release()));
+    const giveBack = (which: (rule: RateLimitRule) => boolean) => Promise.all(counted.filter((c) => which(c.rule)).map((c) => c.hit.release()));
+    const giveBackUnspent = () => giveBack((rule) => rule.failuresOnly === true || rule.by === "email");
     const refused = counted.filter((c) => c.limited);
     if (refused.length > 0) {
-      await giveBackFailures();
+      await giveBackUnspent();
       for (const { rule, subject } of refused) context.services.events.rateLimited(operation, rule, subject, context.client);
       throw new AppError("RATE_LIMITED", "Too many attempts; try again later", { retryAfter: Math.max(...refused.map((c) => c.hit.retryAfter)) });
     }
@@ -86,15 +90,11 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
     try {
       result = await next();
     } catch (error) {
-      // A refused captcha proved nothing, so the address the call names gets its counts back:
-      // without a captcha solved per attempt nobody can lock an account out or spend its emails.
-      if (isCaptchaRefusal(error)) await Promise.all(counted.filter((c) => c.rule.by === "email").map((c) => c.hit.release()));
-      // Shed by a busy hasher, the call never reached the password check.
-      else if (isBusy(error)) await giveBackFailures();
+      // Without a captcha solved per attempt nobody can lock an account out or spend its emails.
+      if (isCaptchaRefusal(error) || isBusy(error)) await giveBackUnspent();
       throw error;
     }
-    // Only failures count against these rules: a call that got here succeeded.
-    await giveBackFailures();
+    await giveBack((rule) => rule.failuresOnly === true);
     return result;
   };
 }
