@@ -62,6 +62,15 @@ export function createUserAdmin(deps: {
   const { db, users: accounts, sessions, passwords, policy } = deps;
   const now = deps.now ?? (() => new Date());
 
+  /**
+   * A new role, and a new token version when it is not the role the account has: access tokens
+   * carry the role, which services verifying them offline would trust until they expire.
+   */
+  const roleChange = (role: Role) => ({
+    role,
+    tokenVersion: sql`case when ${users.role} = ${role} then ${users.tokenVersion} else ${users.tokenVersion} + 1 end`,
+  });
+
   async function update(id: string, values: { active?: boolean; role?: Role; tokenVersion?: SQL }): Promise<UserRow> {
     const [row] = await db
       .update(users)
@@ -118,7 +127,7 @@ export function createUserAdmin(deps: {
       if (existing && !existing.emailVerified) {
         throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
       }
-      if (existing) return { user: await update(existing.id, { role: "ADMIN", active: true }), created: false };
+      if (existing) return { user: await update(existing.id, { ...roleChange("ADMIN"), active: true }), created: false };
       const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
       const user = await accounts.create({ email: address, passwordHash, role: "ADMIN" });
       if (!user) return this.provisionAdmin(email, password);
@@ -126,15 +135,14 @@ export function createUserAdmin(deps: {
     },
 
     /**
-     * Retires the account's access tokens, as a password change does: they carry the old role,
-     * which services verifying them offline would otherwise trust until they expire. Its
-     * sessions stay, so its next refresh gets a token with the new role.
+     * A change retires the account's access tokens, as a password change does (see roleChange);
+     * its sessions stay, so its next refresh gets a token with the new role.
      */
     async setRole(adminId: string, id: string, role: Role, client: ClientInfo): Promise<UserRow> {
       const target = checkId(id);
       // An admin demoting themselves could leave the service without any admin.
       if (role !== "ADMIN" && target === adminId) throw forbidden("You cannot change your own role");
-      const user = await update(target, { role, tokenVersion: sql`${users.tokenVersion} + 1` });
+      const user = await update(target, roleChange(role));
       deps.events?.roleChanged(user.id, role, adminId, client);
       return user;
     },

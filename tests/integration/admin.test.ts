@@ -95,6 +95,9 @@ describe("setUserActive and setUserRole", () => {
     const accessToken = refreshed.data?.refreshToken.accessToken as string;
     expect(jwt.decode(accessToken)).toMatchObject({ role: "ADMIN" });
     expect((await t.gql(USERS, { first: 1 }, { token: accessToken })).data?.users.totalCount).toBeGreaterThan(0);
+    // Setting the role it has changes nothing: its tokens stay good.
+    await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id } }`, { id: user.user.id });
+    expect((await t.gql(`{ me { id } }`, {}, { token: accessToken })).data?.me.id).toBe(user.user.id);
     expect(errorCode(await asAdmin(SET_ACTIVE, { id: admin.user.id, active: false }))).toBe("FORBIDDEN");
     expect(errorCode(await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: USER) { id } }`, { id: admin.user.id }))).toBe("FORBIDDEN");
   });
