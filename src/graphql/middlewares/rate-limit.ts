@@ -90,7 +90,8 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
     try {
       result = await next();
     } catch (error) {
-      // Without a captcha solved per attempt nobody can lock an account out or spend its emails.
+      // Refused before it did anything too: so without a captcha solved per attempt nobody can
+      // lock an account out or spend its emails, and a flood that is shed counts for no account.
       if (isCaptchaRefusal(error) || isBusy(error)) await giveBackUnspent();
       throw error;
     }
