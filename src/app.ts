@@ -2,6 +2,7 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
 import { loadSigningKey } from "./auth/signing-key";
+import { createBackgroundWork } from "./background";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
 import { migrateAtStartup, type StartupMigration } from "./db/startup-migration";
@@ -57,6 +58,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const tokenStore = redis.url ? createRedisStore({ ...redis, url: redis.url, logger }) : createMemoryStore({ now: options.now });
   const store = countStoreErrors(tokenStore, (operation) => metrics.tokenStoreErrors.inc({ operation }));
   const transport = createMailTransport({ smtpUrl: config.mail.smtpUrl, logger });
+  const background = createBackgroundWork(logger);
   let migration: StartupMigration | undefined;
   const closeBackEnds = async () => {
     await migration?.stop();
@@ -68,7 +70,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     migration = await migrateAtStartup({ database, logger });
     const signingKey = loadSigningKey(config.jwt, config.database.dataDir);
     const mailer = createMailer({ transport, from: config.mail.from, frontendUrl: config.mail.frontendUrl, logger });
-    const services = await createServices({ config, database, store, mailer, signingKey, logger, metrics, now: options.now });
+    const services = await createServices({ config, database, store, mailer, background, signingKey, logger, metrics, now: options.now });
     const http = await createHttpServer(config, logger);
     registerMetrics(http, metrics, config.metrics.token);
     const armor = createArmor({ hideSchema: !config.http.introspection });
@@ -114,8 +116,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       async close() {
         // Stopping Apollo drains the HTTP server (the drain plugin closes Fastify, within
-        // SHUTDOWN_TIMEOUT) before the back ends go.
+        // SHUTDOWN_TIMEOUT), then what those requests left running finishes, within what is
+        // left of it, before the back ends go.
+        const deadline = Date.now() + config.shutdown.timeoutMs;
         await apollo.stop();
+        await background.settle(Math.max(0, deadline - Date.now()));
         await closeBackEnds();
       },
     };

@@ -1,3 +1,4 @@
+import type { BackgroundWork } from "./background";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
 import { createAccessTokens } from "./auth/access-tokens";
@@ -25,6 +26,7 @@ export interface ServiceDeps {
   database: Database;
   store: TokenStore;
   mailer: Mailer;
+  background: BackgroundWork;
   signingKey: SigningKey;
   logger: Logger;
   metrics: Metrics;
@@ -33,14 +35,14 @@ export interface ServiceDeps {
 
 /** Every domain service, built once and wired by hand. */
 export async function createServices(deps: ServiceDeps) {
-  const { config, database, store, mailer, signingKey, logger, metrics, now } = deps;
+  const { config, database, store, mailer, background, signingKey, logger, metrics, now } = deps;
   const db = database.db;
   const events = createSecurityEvents({ logger, metrics });
   const users = createUsers({ db, now });
   const sessions = createSessions({ db, config: config.sessions, events, now });
   const passwords = await createPasswordHasher(config.passwords);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
-  const emailVerification = createEmailVerification({ store, users, mailer, logger, events, config: { ttl: config.tokens.emailVerificationTtl } });
+  const emailVerification = createEmailVerification({ store, users, mailer, background, logger, events, config: { ttl: config.tokens.emailVerificationTtl } });
   const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, config: config.passwords });
   const passwordReset = createPasswordReset({
     store,
@@ -48,6 +50,7 @@ export async function createServices(deps: ServiceDeps) {
     sessions,
     passwords,
     mailer,
+    background,
     logger,
     events,
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },

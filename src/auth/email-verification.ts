@@ -1,3 +1,4 @@
+import type { BackgroundWork } from "../background";
 import type { UserRow } from "../db/schema";
 import { invalidToken } from "../errors";
 import type { Logger } from "../logger";
@@ -16,11 +17,12 @@ export function createEmailVerification(deps: {
   store: TokenStore;
   users: Users;
   mailer: Mailer;
+  background: BackgroundWork;
   logger: Logger;
   events: Pick<SecurityEvents, "emailVerified">;
   config: { ttl: number };
 }) {
-  const { store, users, mailer, logger, events, config } = deps;
+  const { store, users, mailer, background, logger, events, config } = deps;
 
   /** Stores a token bound to the account and its current address, and emails the link. */
   async function send(user: Pick<UserRow, "id" | "email" | "emailVerified">): Promise<boolean> {
@@ -28,7 +30,7 @@ export function createEmailVerification(deps: {
     const token = generateToken();
     await store.set(tokenKey(hashToken(token)), JSON.stringify({ userId: user.id, email: user.email }), config.ttl);
     // Sent in the background: a slow or failing mail server (logged by the mailer) never fails the caller.
-    mailer.sendEmailVerification(user.email, token, config.ttl).catch(() => {});
+    background.run(() => mailer.sendEmailVerification(user.email, token, config.ttl), () => {});
     return true;
   }
 

@@ -1,3 +1,4 @@
+import type { BackgroundWork } from "../background";
 import type { Config } from "../config";
 import type { UserRow } from "../db/schema";
 import { invalidToken } from "../errors";
@@ -24,11 +25,12 @@ export function createPasswordReset(deps: {
   sessions: Sessions;
   passwords: PasswordHasher;
   mailer: Mailer;
+  background: BackgroundWork;
   logger: Logger;
   events: Pick<SecurityEvents, "passwordResetRequested" | "passwordReset">;
   config: { ttl: number; policy: Config["passwords"] };
 }) {
-  const { store, users, sessions, passwords, mailer, logger, events, config } = deps;
+  const { store, users, sessions, passwords, mailer, background, logger, events, config } = deps;
 
   async function issue(user: UserRow, client: ClientInfo): Promise<void> {
     const token = generateToken();
@@ -52,7 +54,10 @@ export function createPasswordReset(deps: {
     async request(email: string, client: ClientInfo): Promise<boolean> {
       const user = await users.findByEmail(checkEmail(email));
       if (user?.active) {
-        issue(user, client).catch((error: unknown) => logger.error({ err: error, userId: user.id }, "password reset token not stored"));
+        background.run(
+          () => issue(user, client),
+          (error) => logger.error({ err: error, userId: user.id }, "password reset token not stored"),
+        );
       }
       return true;
     },

@@ -1,0 +1,37 @@
+import type { Logger } from "./logger";
+
+/**
+ * Work a request starts and does not wait for: a reset token and its email, a verification
+ * email. A request that ends before its work does must not lose it to a shutdown, so the app
+ * waits for this work (within SHUTDOWN_TIMEOUT) after the last request and before the
+ * database, the token store and SMTP close.
+ */
+export interface BackgroundWork {
+  /** Runs `task` without a caller to report to: its failure goes to `onError`. */
+  run(task: () => Promise<unknown>, onError: (error: unknown) => void): void;
+  /** Resolves once every task started so far has settled, or at `timeoutMs`, whichever is first. */
+  settle(timeoutMs: number): Promise<void>;
+}
+
+export function createBackgroundWork(logger: Logger): BackgroundWork {
+  const pending = new Set<Promise<void>>();
+
+  return {
+    run(task, onError) {
+      const running = Promise.resolve()
+        .then(task)
+        .then(() => {}, onError)
+        .finally(() => pending.delete(running));
+      pending.add(running);
+    },
+
+    async settle(timeoutMs) {
+      if (pending.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+      const outcome = await Promise.race([Promise.allSettled([...pending]), timedOut]);
+      clearTimeout(timer);
+      if (outcome === "timeout") logger.warn({ unfinished: pending.size, timeoutMs }, "background work still running at the shutdown timeout; closing without it");
+    },
+  };
+}
