@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 
 # Debian slim, not Alpine: argon2 loads a prebuilt glibc binary through node-gyp-build,
-# and the slim image has no compiler to build one from source.
+# and the slim image has no compiler to build one from source. (argon2 stays at 0.44.0:
+# 0.45's prebuilt binaries need Node-API 10, which Node 20 lacks; see package.json.)
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -11,7 +12,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The account pages: npm run build also runs vite build into web/dist.
 COPY web ./web
-RUN npm run build
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -33,8 +34,10 @@ ENV MALLOC_ARENA_MAX=1
 ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=41943040
 ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=16"
 WORKDIR /app
+# The build stage's production dependencies: same base image, so the same binaries, and no
+# npm run here (it would run under the service's NODE_OPTIONS, whose heap cap npm exceeds).
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # src/http/account-ui.ts serves ../../web/dist from dist/http (when ACCOUNT_UI is on).
 COPY --from=build /app/web/dist ./web/dist
