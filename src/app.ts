@@ -81,6 +81,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       hideSchemaDetailsFromClientErrors: !config.http.introspection,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
+      parseOptions: armor.parseOptions,
       validationRules: armor.validationRules,
       formatError: createFormatError((error) => logger.error({ err: error }, "unexpected error in a GraphQL operation")),
       logger,
