@@ -1,6 +1,6 @@
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { loadSigningKey } from "./auth/signing-key";
 import { createBackgroundWork } from "./background";
 import type { Config } from "./config";
@@ -98,7 +98,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // so the per-field cache hints Apollo would compute for every resolver are never used:
         // /graphql answers no-store from the route itself (http/app.ts).
         ApolloServerPluginCacheControlDisabled(),
-        config.isProduction ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+        // Apollo Sandbox outside production only (the contract); production has no page at all,
+        // not even Apollo's own production one, which still loads its explorer.
+        config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
       ],
     });
     await apollo.start();

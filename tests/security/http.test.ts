@@ -1,5 +1,8 @@
 import { startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 
+// NODE_ENV=production needs a DATABASE_URL: the embedded database is for development only.
+const testWithPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
+
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ CORS_ORIGINS: "https://app.example.com, https://admin.example.com" });
@@ -29,6 +32,28 @@ test("without CORS_ORIGINS no origin is allowed", async () => {
   try {
     const res = await fetch(`${app.url}/graphql`, { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST" } });
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  } finally {
+    await app.close();
+  }
+});
+
+/** What a browser opening /graphql gets. */
+const browse = (app: TestApp) => fetch(`${app.url}/graphql`, { headers: { accept: "text/html" } });
+
+test("outside production a browser opening /graphql gets Apollo Sandbox", async () => {
+  const page = await browse(t);
+  expect(page.status).toBe(200);
+  expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+  expect(await page.text()).toMatch(/sandbox/i);
+});
+
+testWithPostgres("in production a browser opening /graphql gets no page at all", async () => {
+  const app = await startTestApp({ NODE_ENV: "production", JWT_SECRET: "production-grade-secret-".repeat(3), SMTP_URL: "smtp://127.0.0.1:1" });
+  try {
+    const page = await browse(app);
+    expect(page.status).toBe(400);
+    expect(page.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await page.text()).not.toMatch(/<html|sandbox|explorer/i);
   } finally {
     await app.close();
   }
