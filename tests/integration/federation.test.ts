@@ -101,6 +101,14 @@ test("another author's email stays FORBIDDEN through the gateway", async () => {
   expect(res.errors?.some((e) => e.extensions.code === "FORBIDDEN")).toBe(true);
 });
 
+test("the fields the contract leaves public reach anyone through the gateway", async () => {
+  const res = await viaGateway(`{ posts { author { id name active createdAt } } }`);
+  expect(res.errors).toBeUndefined();
+  expect(res.data.posts.map((p: any) => p.author)).toEqual(
+    authors.map((a) => ({ id: a.user.id, name: a.user.name, active: true, createdAt: a.user.createdAt })),
+  );
+});
+
 test("_entities resolves at most FEDERATION_MAX_ENTITIES representations per request, its aliases together", async () => {
   const capped = await startTestApp({ FEDERATION_MAX_ENTITIES: "10" });
   try {

@@ -4,7 +4,12 @@ import { forbidden } from "../../errors";
 import type { Context } from "../context";
 import { Role, User } from "../types/user.type";
 
-/** email, role, emailVerified and active are for the account itself and for admins only. */
+/**
+ * email, role and emailVerified are for the account itself and for admins only (the
+ * contract). The rest, active among them, is for anyone who knows the id: a gateway showing
+ * another subgraph's authors may ask for them, and a FORBIDDEN on a non-null field would null
+ * the whole entity.
+ */
 async function assertSelfOrAdmin(ctx: Context, user: UserRow): Promise<void> {
   if (ctx.provenOwnerOf.has(user.id)) return;
   const viewer = await ctx.viewer();
@@ -36,9 +41,4 @@ export class UserResolver {
     return user.emailVerified;
   }
 
-  @FieldResolver(() => Boolean)
-  async active(@Root() user: UserRow, @Ctx() ctx: Context): Promise<boolean> {
-    await assertSelfOrAdmin(ctx, user);
-    return user.active;
-  }
 }
