@@ -1,10 +1,12 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
+import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { ConfigError } from "../config";
 import { migratePglite, migratePostgres } from "./migrate";
 import * as schema from "./schema";
 
@@ -82,18 +84,66 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
   });
 }
 
+const isRunning = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * Holds the embedded database's directory for this process. PGlite keeps no lock of its own,
+ * and a second process on the same files (create-admin while the service runs) lost its
+ * writes, or the service's. A lock whose process has gone is taken over. Returns its release.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = path.join(dataDir, "pglite.lock");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw error;
+    }
+    const holder = Number(readFileSync(file, "utf8"));
+    // Our own pid there is a lock left by an earlier life of this process id (a container's
+    // pid 1 restarted on the same volume), not a live holder.
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+      throw new ConfigError(
+        `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database takes one process at a time. Stop that process first, or use PostgreSQL (DATABASE_URL).`,
+      );
+    }
+    rmSync(file, { force: true });
+  }
+}
+
 function openPglite(options: DatabaseOptions): Database {
   const { dataDir } = options;
   // "memory://" keeps the database in memory (tests); any other value is a directory.
   const inMemory = dataDir.startsWith("memory://");
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
   if (options.embeddedImage && !inMemory) throw new Error("an embedded database image is only for DATA_DIR=memory://");
-  const client = new PGlite(inMemory ? dataDir : `${dataDir.replace(/\/$/, "")}/pglite`, { loadDataDir: options.embeddedImage });
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const unlock = inMemory ? () => {} : lockDataDir(dataDir);
+  let client: PGlite;
+  try {
+    client = new PGlite(inMemory ? dataDir : path.join(dataDir, "pglite"), { loadDataDir: options.embeddedImage });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const db = drizzlePglite(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
   return databaseOf(db, "pglite", {
     migrate: () => migratePglite(db),
     close: async () => {
-      if (!client.closed) await client.close();
+      try {
+        if (!client.closed) await client.close();
+      } finally {
+        unlock();
+      }
     },
   });
 }

@@ -1,6 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
+import { openDatabase } from "../../src/db/client";
 import { register, startTestApp, STRONG_PASSWORD } from "../helpers/test-app";
 
 // Always the embedded database, even in the run against real servers: this is about DATA_DIR.
@@ -28,3 +31,43 @@ test("a restarted embedded service keeps its accounts, sessions and signing secr
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+const execFileAsync = promisify(execFile);
+/** `node dist/cli/migrate.js` on that DATA_DIR, in a process of its own (dist/ is built by the global setup). */
+const migrateIn = (dataDir: string) =>
+  execFileAsync(process.execPath, ["dist/cli/migrate.js"], { cwd: path.resolve(__dirname, "../.."), env: { PATH: process.env.PATH, NODE_ENV: "development", DATA_DIR: dataDir } }).then(
+    () => ({ code: 0, stderr: "" }),
+    (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+  );
+
+test("a second process is refused the embedded database while one holds it, and gets it once that one closes", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
+  try {
+    const held = openDatabase({ dataDir });
+    await held.migrate();
+    const refused = await migrateIn(dataDir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `DATA_DIR ${dataDir} is in use by process ${process.pid}: the embedded database takes one process at a time. Stop that process first, or use PostgreSQL (DATABASE_URL).`,
+    );
+    await held.close();
+    expect(await migrateIn(dataDir)).toEqual({ code: 0, stderr: "" });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test("a lock left by a process that has gone is taken over", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
+  try {
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    writeFileSync(path.join(dataDir, "pglite.lock"), gone.stdout);
+    const database = openDatabase({ dataDir });
+    await database.migrate();
+    expect(readFileSync(path.join(dataDir, "pglite.lock"), "utf8")).toBe(String(process.pid));
+    await database.close();
+    expect(existsSync(path.join(dataDir, "pglite.lock"))).toBe(false);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);
