@@ -147,11 +147,12 @@ async function main() {
     const smtp = await startSmtpSink();
     cleanups.push(() => smtp.close());
     results.backEndVersions = { database: database.version, redis: redis.version };
-    Object.assign(backEndEnv, { DATABASE_URL: database.url, REDIS_URL: args["redis-url"], REDIS_KEY_PREFIX: keyPrefix, SMTP_URL: smtp.url });
+    // Production wants the base of the emails' links too; the sink drops the emails.
+    Object.assign(backEndEnv, { DATABASE_URL: database.url, REDIS_URL: args["redis-url"], REDIS_KEY_PREFIX: keyPrefix, SMTP_URL: smtp.url, FRONTEND_URL: "https://app.example.com" });
   }
 
   const baseEnv = { ...process.env, NODE_ENV: settings.nodeEnv, ARGON2_CONCURRENCY: String(settings.argon2Concurrency) };
-  for (const name of ["DATABASE_URL", "REDIS_URL", "SMTP_URL", "NODE_OPTIONS"]) delete baseEnv[name];
+  for (const name of ["DATABASE_URL", "REDIS_URL", "SMTP_URL", "FRONTEND_URL", "NODE_OPTIONS"]) delete baseEnv[name];
   // The service runs with the image's memory settings (Dockerfile ENV); the ceilings without.
   const imageEnv = imageEnvironment(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
   results.settings.imageEnv = imageEnv;

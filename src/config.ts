@@ -187,6 +187,11 @@ function checkMail(e: Env): void {
   if (e.NODE_ENV === "production" && !e.SMTP_URL) {
     throw new ConfigError("Invalid configuration: SMTP_URL is required when NODE_ENV=production (emails are only logged without it)");
   }
+  // Its default names this process's own host and port, which users' browsers do not reach:
+  // every reset and verification link would be dead.
+  if (e.NODE_ENV === "production" && !e.FRONTEND_URL) {
+    throw new ConfigError("Invalid configuration: FRONTEND_URL is required when NODE_ENV=production (the base of the links in emails)");
+  }
   if (e.ONE_TIME_TOKEN_TTL > e.ONE_TIME_TOKEN_MAX_TTL) {
     throw new ConfigError("Invalid configuration: ONE_TIME_TOKEN_TTL must not exceed ONE_TIME_TOKEN_MAX_TTL");
   }

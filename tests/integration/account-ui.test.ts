@@ -72,7 +72,8 @@ describe("account pages", () => {
       expect(res.body).toContain('<div id="root">');
       expect(res.body).toContain('<meta name="refresh-token-cookie" content="true">');
       expect(res.body).toContain('<meta name="password-min-length" content="12">');
-      expect(res.headers.get("cache-control")).toBe("no-cache");
+      // Their URLs may carry a token: no copy kept on disk.
+      expect(res.headers.get("cache-control")).toBe("no-store");
     }
   });
 
@@ -126,7 +127,7 @@ test("ACCOUNT_UI=false serves nothing under /account/", async () => {
 });
 
 test("the pages are off by default in production", () => {
-  const production = loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://u:p@db:5432/auth", JWT_SECRET: "x".repeat(8) + "abcdefghijklmnopqrstuvwxyz", SMTP_URL: "smtp://mail:25" });
+  const production = loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://u:p@db:5432/auth", JWT_SECRET: "x".repeat(8) + "abcdefghijklmnopqrstuvwxyz", SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" });
   expect(production.accountUi).toBe(false);
   expect(loadConfig(testEnv()).accountUi).toBe(true);
 });

@@ -48,7 +48,12 @@ test("outside production a browser opening /graphql gets Apollo Sandbox", async 
 });
 
 testWithPostgres("in production a browser opening /graphql gets no page at all", async () => {
-  const app = await startTestApp({ NODE_ENV: "production", JWT_SECRET: "production-grade-secret-".repeat(3), SMTP_URL: "smtp://127.0.0.1:1" });
+  const app = await startTestApp({
+    NODE_ENV: "production",
+    JWT_SECRET: "production-grade-secret-".repeat(3),
+    SMTP_URL: "smtp://127.0.0.1:1",
+    FRONTEND_URL: "https://app.example.com",
+  });
   try {
     const page = await browse(app);
     expect(page.status).toBe(400);

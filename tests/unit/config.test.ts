@@ -66,17 +66,19 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ JWT_SECRET: "too-short" })).toThrow(/JWT_SECRET must be at least 32 bytes/);
   });
 
-  test("production refuses to start without DATABASE_URL, a real secret and a mail transport", () => {
-    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25" };
+  test("production refuses to start without DATABASE_URL, a real secret, a mail transport and the links' base", () => {
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" };
     expect(() => loadConfig(production)).not.toThrow();
     expect(() => loadConfig({ ...production, DATABASE_URL: "" })).toThrow(/DATABASE_URL is required/);
     expect(() => loadConfig({ ...production, JWT_SECRET: undefined })).toThrow(/JWT_SECRET or JWT_PRIVATE_KEY is required/);
     expect(() => loadConfig({ ...production, JWT_SECRET: "a".repeat(40) })).toThrow(/placeholder/);
     expect(() => loadConfig({ ...production, SMTP_URL: undefined })).toThrow(/SMTP_URL is required/);
+    expect(() => loadConfig({ ...production, FRONTEND_URL: undefined })).toThrow(/FRONTEND_URL is required/);
+    expect(() => loadConfig({ ...production, FRONTEND_URL: undefined, ACCOUNT_UI: "true" })).toThrow(/FRONTEND_URL is required/);
   });
 
   test("production turns introspection and the account pages off unless asked", () => {
-    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25" };
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" };
     expect(loadConfig(production).http.introspection).toBe(false);
     expect(loadConfig(production).accountUi).toBe(false);
     expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: "true" }).http.introspection).toBe(true);
