@@ -150,6 +150,8 @@ export function registerAccountUi(http: HttpServer, deps: { config: Config; logg
     }
     // A missing asset is a 404, not the app: a stale script tag must not get HTML.
     if (pathname.startsWith(`${PREFIX}/assets/`)) return reply.code(404).type("text/plain; charset=utf-8").send("Not found\n");
-    return reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(index);
+    // no-store: the page's URL may carry a reset or verification token, which a stored copy
+    // would keep on disk for as long as the browser's cache does.
+    return reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(index);
   });
 }

@@ -197,6 +197,30 @@ test("forgot password: the emailed link resets it once, and the new password sig
   await page.close();
 });
 
+test("a sign-out that cannot reach the service says so and stays signed in, then signs out once it can", async () => {
+  const email = "grace@example.com";
+  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: NEW_PASSWORD });
+  const page = await laptop.newPage();
+  await signIn(page, email, NEW_PASSWORD);
+  await heading(page, "Your profile");
+
+  await page.route("**/graphql", (route) => (route.request().postDataJSON()?.operationName === "Logout" ? route.abort("connectionrefused") : route.fallback()));
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByText("We could not reach the service, so you are still signed in. Please try again.").waitFor();
+  // The session and its cookie live on: saying "signed out" would leave the account open here.
+  await page.reload();
+  await heading(page, "Your profile");
+
+  await page.unrouteAll();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page, "Sign in");
+  await page.reload();
+  await heading(page, "Sign in");
+  // Chromium reports the aborted request as a failed load; that one was on purpose.
+  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)));
+  await page.close();
+});
+
 test("every error code of the contract reads as a sentence a person can act on", async () => {
   const page = await laptop.newPage();
 

@@ -1,7 +1,8 @@
+import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useApolloClient } from "@apollo/client/react";
 import { createContext, useContext, useSyncExternalStore, type ReactNode } from "react";
 import { LOGOUT } from "../graphql/documents";
-import { navigate } from "../router";
+import { navigate, useRoute } from "../router";
 import { settings } from "../settings";
 import type { AuthState, Tokens } from "./tokens";
 
@@ -22,20 +23,34 @@ export function useAuthState(): AuthState {
   return useSyncExternalStore(tokens.subscribe, tokens.state);
 }
 
-/** Ends the session on the service, then here and in the other tabs, and drops cached account data. */
+/**
+ * Ends the session on the service, then here and in the other tabs, and drops cached account
+ * data. When the service cannot be reached the session stays, here too, and the page says so:
+ * it lives on at the service (and in cookie mode so does the cookie, which only the service can
+ * clear), so "signed out" would be untrue, and on a shared computer the next visit would find
+ * the account open.
+ */
 export function useSignOut() {
   const tokens = useTokens();
   const client = useApolloClient();
+  const { path } = useRoute();
   /** `hasEnded`: the service already ended the session (logoutAll, a password reset). */
   return async (notice = "You are signed out.", options: { hasEnded?: boolean } = {}) => {
-    try {
-      // Without a variable the service takes the cookie's token.
-      const variables = settings.refreshTokenCookie ? {} : { refreshToken: tokens.storedRefreshToken() };
-      if (!options.hasEnded) await client.mutate({ mutation: LOGOUT, variables });
-    } finally {
-      tokens.signOut();
-      await client.clearStore();
-      navigate("/sign-in", { notice });
+    if (!options.hasEnded) {
+      try {
+        // Without a variable the service takes the cookie's token.
+        const variables = settings.refreshTokenCookie ? {} : { refreshToken: tokens.storedRefreshToken() };
+        await client.mutate({ mutation: LOGOUT, variables });
+      } catch (error) {
+        // An answer (the session had already ended elsewhere, say) leaves only this side to end.
+        if (!CombinedGraphQLErrors.is(error)) {
+          navigate(path, { replace: true, notice: "We could not reach the service, so you are still signed in. Please try again." });
+          return;
+        }
+      }
     }
+    tokens.signOut();
+    await client.clearStore();
+    navigate("/sign-in", { notice });
   };
 }

@@ -68,6 +68,9 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
   const listeners = new Set<() => void>();
   const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
 
+  // A token an earlier setting (REFRESH_TOKEN_COOKIE off) left in storage: unused with the cookie,
+  // but still valid and readable by any script on the page until it expires.
+  if (useCookie) localStorage.removeItem(STORAGE_KEY);
   const stored = {
     get: () => (useCookie ? null : localStorage.getItem(STORAGE_KEY)),
     set: (token: string | null | undefined) => {

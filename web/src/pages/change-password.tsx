@@ -14,10 +14,12 @@ export function ChangePasswordPage() {
     setDone(false);
     const variables = { currentPassword: valueOf(element, "currentPassword"), newPassword: valueOf(element, "newPassword") };
     await client.mutate({ mutation: CHANGE_PASSWORD, variables });
-    // The change retired every access token, this tab's too; the session itself goes on.
-    await tokens.refresh();
     element.reset();
     setDone(true);
+    // The change retired every access token, this tab's too; the session itself goes on. The
+    // password is changed whether or not this refresh gets through (the next request retries it):
+    // reporting a failure here would send the user back to a form whose old password is gone.
+    await tokens.refresh().catch(() => {});
   });
 
   return (

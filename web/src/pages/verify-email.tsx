@@ -22,9 +22,10 @@ export function VerifyEmailPage() {
       if (!token) return;
       const { data } = await client.mutate({ mutation: VERIFY_EMAIL, variables: { token } });
       history.replaceState(null, "", location.pathname);
-      // A new access token carries email_verified: true.
-      if (state === "signed-in") await tokens.refresh();
       setVerified(data?.verifyEmail.email ?? "");
+      // A new access token carries email_verified: true. The address is confirmed whether or not
+      // this refresh gets through: a failure only leaves the claim stale until the next one.
+      if (state === "signed-in") await tokens.refresh().catch(() => {});
     },
     { INVALID_TOKEN: "This link is invalid, has expired or has already been used." },
   );
