@@ -20,7 +20,17 @@ export function createBackgroundWork(logger: Logger): BackgroundWork {
     run(task, onError) {
       const running = Promise.resolve()
         .then(task)
-        .then(() => {}, onError)
+        .then(
+          () => {},
+          (error: unknown) => {
+            // Nothing awaits this promise: a throwing onError would be an unhandled rejection.
+            try {
+              onError(error);
+            } catch (reportError) {
+              logger.error({ err: reportError }, "background work failed, and so did reporting it");
+            }
+          },
+        )
         .finally(() => pending.delete(running));
       pending.add(running);
     },

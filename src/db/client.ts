@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
@@ -6,11 +6,15 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import lockfile from "proper-lockfile";
 import { ConfigError } from "../config";
 import { migratePglite, migratePostgres } from "./migrate";
 import * as schema from "./schema";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** How long the embedded database's lock outlives a process that died holding it. */
+const STALE_MS = 10_000;
 
 export interface Database {
   readonly db: Db;
@@ -84,40 +88,36 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
   });
 }
 
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
-
 /**
  * Holds the embedded database's directory for this process. PGlite keeps no lock of its own,
  * and a second process on the same files (create-admin while the service runs) lost its
- * writes, or the service's. A lock whose process has gone is taken over. Returns its release.
+ * writes, or the service's. proper-lockfile's lock is a directory made atomically, whose
+ * mtime the holder refreshes: one left by a process that died is stale after STALE_MS, and
+ * no process id is involved, so it holds across containers sharing a volume. Returns its release.
  */
 function lockDataDir(dataDir: string): () => void {
-  const file = path.join(dataDir, "pglite.lock");
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(file, "wx");
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw error;
-    }
-    const holder = Number(readFileSync(file, "utf8"));
-    // Our own pid there is a lock left by an earlier life of this process id (a container's
-    // pid 1 restarted on the same volume), not a live holder.
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
-      throw new ConfigError(
-        `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database takes one process at a time. Stop that process first, or use PostgreSQL (DATABASE_URL).`,
-      );
-    }
-    rmSync(file, { force: true });
+  const lockfilePath = path.join(dataDir, "pglite.lock");
+  try {
+    const release = lockfile.lockSync(dataDir, {
+      lockfilePath,
+      stale: STALE_MS,
+      // A suspended laptop can delay the refresh past STALE_MS, and the lock is then given up:
+      // the process carries on rather than crash (the library's default).
+      onCompromised: () => {},
+    });
+    return () => {
+      try {
+        release();
+      } catch (error) {
+        // Given up already (above): nothing to release.
+        if ((error as NodeJS.ErrnoException).code !== "ERELEASED") throw error;
+      }
+    };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+    throw new ConfigError(
+      `DATA_DIR ${dataDir} is in use by another process: the embedded database takes one process at a time. Stop it first, or use PostgreSQL (DATABASE_URL). (A process that died leaves ${lockfilePath}, taken over ${STALE_MS / 1000} s later.)`,
+    );
   }
 }
 

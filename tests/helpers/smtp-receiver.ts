@@ -21,7 +21,7 @@ export interface SmtpReceiver {
 }
 
 /** A real SMTP server on a free local port (no TLS, no auth) that keeps what it receives. */
-export async function startSmtpReceiver(): Promise<SmtpReceiver> {
+export async function startSmtpReceiver(options: { delayMs?: number } = {}): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
 
@@ -30,6 +30,11 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
+    // A slow server: each envelope is accepted only after this long (a send is then in flight for it).
+    onMailFrom(_address, _session, callback) {
+      if (options.delayMs) setTimeout(() => callback(), options.delayMs);
+      else callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -1,5 +1,5 @@
-import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -48,8 +48,10 @@ test("a second process is refused the embedded database while one holds it, and 
     const refused = await migrateIn(dataDir);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toBe(
-      `DATA_DIR ${dataDir} is in use by process ${process.pid}: the embedded database takes one process at a time. Stop that process first, or use PostgreSQL (DATABASE_URL).`,
+      `DATA_DIR ${dataDir} is in use by another process: the embedded database takes one process at a time. Stop it first, or use PostgreSQL (DATABASE_URL). (A process that died leaves ${dataDir}/pglite.lock, taken over 10 s later.)`,
     );
+    // One process cannot open it twice either: the second close would end the first one's hold.
+    expect(() => openDatabase({ dataDir })).toThrow(/is in use by another process/);
     await held.close();
     expect(await migrateIn(dataDir)).toEqual({ code: 0, stderr: "" });
   } finally {
@@ -57,16 +59,20 @@ test("a second process is refused the embedded database while one holds it, and 
   }
 }, 60_000);
 
-test("a lock left by a process that has gone is taken over", async () => {
+test("the lock of a process that died is taken over once it has gone stale", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
   try {
-    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
-    writeFileSync(path.join(dataDir, "pglite.lock"), gone.stdout);
+    // What a killed holder leaves: the lock, no longer refreshed.
+    const lock = path.join(dataDir, "pglite.lock");
+    mkdirSync(lock);
+    expect(() => openDatabase({ dataDir })).toThrow(/is in use by another process/);
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(lock, aMinuteAgo, aMinuteAgo);
     const database = openDatabase({ dataDir });
     await database.migrate();
-    expect(readFileSync(path.join(dataDir, "pglite.lock"), "utf8")).toBe(String(process.pid));
+    expect(existsSync(lock)).toBe(true);
     await database.close();
-    expect(existsSync(path.join(dataDir, "pglite.lock"))).toBe(false);
+    expect(existsSync(lock)).toBe(false);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

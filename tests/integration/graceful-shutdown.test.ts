@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
+import { startSmtpReceiver } from "../helpers/smtp-receiver";
 import { freePort } from "../helpers/tcp-relay";
 import { STRONG_PASSWORD, testEnv, uniqueEmail } from "../helpers/test-app";
 
@@ -113,3 +114,25 @@ test("SIGTERM: requests in flight finish with 200, new ones are turned away, a s
     expect.arrayContaining(["requests still in flight at the shutdown timeout; closing their connections", "stopped: requests drained, database and token store closed"]),
   );
 }, 120_000);
+
+test("SIGTERM: an email a request left sending is sent before the process exits", async () => {
+  // A mail server slow enough that the verification email of a registration answered just
+  // before SIGTERM is still being sent when the shutdown reaches SMTP, then process.exit.
+  const smtp = await startSmtpReceiver({ delayMs: 1_000 });
+  try {
+    const server = await startServer({ SMTP_URL: smtp.url }, database);
+    const email = uniqueEmail("drain-mail");
+    const res = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, variables: { e: email, p: STRONG_PASSWORD } }),
+    });
+    expect(res.status).toBe(200);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    // Received by the time the process is gone: nothing of it was still running.
+    expect(smtp.mails.filter((mail) => mail.to.includes(email) && /verify-email\?token=/.test(mail.text))).toHaveLength(1);
+  } finally {
+    await smtp.close();
+  }
+}, 60_000);
