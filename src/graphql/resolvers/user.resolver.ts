@@ -40,5 +40,4 @@ export class UserResolver {
     await assertSelfOrAdmin(ctx, user);
     return user.emailVerified;
   }
-
 }
