@@ -38,6 +38,17 @@ describeWithRedisServer("Redis Sentinel", () => {
     }
   };
 
+  /** Which master the Sentinel names, and what it knows of the replicas. */
+  const sentinelView = async () => {
+    const sentinel = new Redis({ port: ports.sentinel, host: "127.0.0.1", lazyConnect: true });
+    try {
+      await sentinel.connect();
+      return { master: await sentinel.call("SENTINEL", "get-master-addr-by-name", GROUP), replicas: await sentinel.call("SENTINEL", "replicas", GROUP) };
+    } finally {
+      sentinel.disconnect();
+    }
+  };
+
   beforeAll(async () => {
     ports = { master: await freePort(), replica: await freePort(), sentinel: await freePort() };
     master = await startRedisServer(ports.master);
@@ -74,7 +85,10 @@ describeWithRedisServer("Redis Sentinel", () => {
     const during = await t.gql(ISSUE, {}, { token: user.accessToken });
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(errorCode(during)).toBe("INTERNAL_SERVER_ERROR");
-    const token = await waitFor(issue, 20_000);
+    const token = await waitFor(issue, 20_000).catch(async (error: Error) => {
+      // Seen once in CI on a slow host, not since: say whether the Sentinel had promoted the replica.
+      throw new Error(`${error.message}; then: ${JSON.stringify({ ports, replica: await keysOn(ports.replica), sentinel: await sentinelView() })}`);
+    });
     expect(await keysOn(ports.replica)).toEqual({ role: "master", keys: expect.arrayContaining([expect.stringContaining(PREFIX)]) });
     expect(await consume(token)).toEqual({ purpose: "sentinel" });
     const ready = await fetch(`${t.url}/readyz`);
