@@ -1,5 +1,6 @@
 import { Cluster, Redis, type Result } from "ioredis";
 import type { Logger } from "../logger";
+import { GuardedConnector, GuardedSentinelConnector } from "./redis-connectors";
 import { assertTtl, type TokenStore } from "./token-store";
 
 // INCR, then the TTL in the same step, so no caller sees a count without its window.
@@ -109,12 +110,14 @@ function connect(settings: RedisStoreSettings): Redis | Cluster {
     // close() while Redis is down ends a socket that already failed and never reports
     // 'close' again; ioredis then keeps a timer of this length before it lets go.
     disconnectTimeout: 200,
+    Connector: GuardedConnector,
   };
   // Commands issued in the same tick (many requests under load) go out in one write (per node).
   const client = { keyPrefix: settings.keyPrefix, enableAutoPipelining: true };
   if (!settings.cluster) {
     const sentinels = settings.sentinels && sentinelOptions(url, settings.sentinels, settings.tlsCa);
-    return new Redis(settings.url, { ...connection, ...sentinels, ...client, retryStrategy: reconnectDelay });
+    const Connector = sentinels ? GuardedSentinelConnector : GuardedConnector;
+    return new Redis(settings.url, { ...connection, ...sentinels, Connector, ...client, retryStrategy: reconnectDelay });
   }
   return new Cluster([{ host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 6379) }], {
     ...client,
