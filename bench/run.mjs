@@ -218,8 +218,8 @@ async function main() {
         // off; the next round's ceiling should not share the cores with them.
         if (isArgon2) await sleep(LOGIN_QUEUE_DRAIN_MS);
         rounds.push({
-          ceiling: { rate: ceiling.perSecond ?? ceiling.requestsPerSecond, cpuMsPerRequest: ceiling.cpuMsPerRequest },
-          workload: { requestsPerSecond: measured.requestsPerSecond, cpuMsPerRequest: measured.cpuMsPerRequest, p99: measured.latency.p99 },
+          ceiling: { rate: ceiling.perSecond ?? ceiling.requestsPerSecond, cpuMsPerRequest: ceiling.cpuMsPerRequest, machine: ceiling.machine },
+          workload: { requestsPerSecond: measured.requestsPerSecond, cpuMsPerRequest: measured.cpuMsPerRequest, p99: measured.latency.p99, machine: measured.machine },
         });
       }
       results.rounds[name] = rounds;

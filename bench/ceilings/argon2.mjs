@@ -3,6 +3,7 @@
 // Prints one JSON line.
 import { availableParallelism } from "node:os";
 import argon2 from "argon2";
+import { machineCpuTime, machineCpuPerOperation } from "../lib/processes.mjs";
 
 const [seconds = "5", memoryCost = "19456", timeCost = "2", parallelism = "1"] = process.argv.slice(2);
 const options = { type: argon2.argon2id, memoryCost: Number(memoryCost), timeCost: Number(timeCost), parallelism: Number(parallelism) };
@@ -27,7 +28,10 @@ async function verifyFor(ms) {
 
 await verifyFor(1000);
 const cpu = process.cpuUsage();
+const machineAtStart = machineCpuTime();
 const perSecond = await verifyFor(Number(seconds) * 1000);
 const { user, system } = process.cpuUsage(cpu);
 const cpuMsPerRequest = (user + system) / 1000 / count;
-console.log(JSON.stringify({ perSecond, cpuMsPerRequest, concurrency, options: { memoryCost: options.memoryCost, timeCost: options.timeCost, parallelism: options.parallelism } }));
+// What the whole machine spent per verification, and how much of the cores stayed idle.
+const machine = machineCpuPerOperation(machineAtStart, machineCpuTime(), count);
+console.log(JSON.stringify({ perSecond, cpuMsPerRequest, machine, concurrency, options: { memoryCost: options.memoryCost, timeCost: options.timeCost, parallelism: options.parallelism } }));

@@ -168,6 +168,33 @@ export function cpuTimeOf(pid, thread) {
 const CLOCK_TICKS = 100;
 
 /**
+ * The whole machine's CPU time so far, in ms summed over its cores (/proc/stat): busy (user,
+ * nice, system, irq, softirq: every process and the kernel) and idle (idle, iowait). Time
+ * stolen by the hypervisor is in neither. Null where /proc/stat cannot be read.
+ * @returns {{ busyMs: number, idleMs: number } | null}
+ */
+export function machineCpuTime() {
+  try {
+    const [user, nice, system, idle, iowait, irq, softirq] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const ms = (ticks) => (ticks * 1000) / CLOCK_TICKS;
+    return { busyMs: ms(user + nice + system + irq + softirq), idleMs: ms(idle + iowait) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where the machine's CPU went between two readings, per operation: all of it, and the share
+ * of the cores left idle.
+ */
+export function machineCpuPerOperation(start, end, operations) {
+  if (!start || !end || !(operations > 0)) return null;
+  const busy = end.busyMs - start.busyMs;
+  const idle = end.idleMs - start.idleMs;
+  return { cpuMsPerRequest: busy / operations, idleShare: idle / (busy + idle) };
+}
+
+/**
  * One workload in the load generator's own process: a warm-up, then the measured run. With
  * `serverPid`, the measured run also gets the CPU time that process spent on it.
  * @returns {Promise<{ warmup: any, measured: any }>}
@@ -178,11 +205,18 @@ export function runLoad(message, serverPid) {
     // [all threads, the event loop's thread]
     const cpuTimes = () => (serverPid ? [cpuTimeOf(serverPid), cpuTimeOf(serverPid, serverPid)] : [null, null]);
     let cpuAtStart = [null, null];
+    // The whole machine's, and the load generator's own.
+    const otherTimes = () => ({ machine: machineCpuTime(), loadGenerator: cpuTimeOf(child.pid) });
+    let othersAtStart = otherTimes();
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`the load generator exited with ${code}`)));
     child.on("message", (/** @type {any} */ answer) => {
-      if (answer.measuring) return void (cpuAtStart = cpuTimes());
+      if (answer.measuring) {
+        othersAtStart = otherTimes();
+        return void (cpuAtStart = cpuTimes());
+      }
       const cpuAtEnd = cpuTimes();
+      const othersAtEnd = otherTimes();
       child.removeAllListeners("exit");
       child.kill();
       if (!answer.ok) return reject(new Error(answer.error));
@@ -192,6 +226,10 @@ export function runLoad(message, serverPid) {
         measured.cpuMsPerRequest = measured.cpuMs / measured.requests;
         // What the event loop spent; the rest is libuv's pool (argon2), V8's helpers and the like.
         measured.eventLoopCpuMsPerRequest = (cpuAtEnd[1] - cpuAtStart[1]) / measured.requests;
+      }
+      measured.machine = machineCpuPerOperation(othersAtStart.machine, othersAtEnd.machine, measured.requests);
+      if (measured.machine && othersAtStart.loadGenerator != null && othersAtEnd.loadGenerator != null) {
+        measured.machine.loadGeneratorCpuMsPerRequest = (othersAtEnd.loadGenerator - othersAtStart.loadGenerator) / measured.requests;
       }
       resolve(answer);
     });

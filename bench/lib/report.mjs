@@ -88,14 +88,66 @@ export function combineRuns(runs, rateOf) {
   const rates = runs.map(rateOf);
   const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
   const spread = rates.length > 1 ? (Math.max(...rates) - Math.min(...rates)) / mean : 0;
-  const cpu = runs.map((run) => run.cpuMsPerRequest).filter((ms) => ms != null);
+  const average = (values) => {
+    const known = values.filter((v) => v != null);
+    return known.length ? known.reduce((a, b) => a + b, 0) / known.length : undefined;
+  };
+  const machines = runs.map((run) => run.machine).filter(Boolean);
   return {
     ...runs[0],
     requestsPerSecond: runs[0].requestsPerSecond === undefined ? undefined : mean,
     perSecond: runs[0].perSecond === undefined ? undefined : mean,
-    cpuMsPerRequest: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : undefined,
+    cpuMsPerRequest: average(runs.map((run) => run.cpuMsPerRequest)),
+    machine: machines.length
+      ? {
+          cpuMsPerRequest: average(machines.map((m) => m.cpuMsPerRequest)),
+          idleShare: average(machines.map((m) => m.idleShare)),
+          loadGeneratorCpuMsPerRequest: average(machines.map((m) => m.loadGeneratorCpuMsPerRequest)),
+        }
+      : null,
     runs: rates,
     spread,
+  };
+}
+
+/**
+ * Where the whole machine's CPU went per operation, for each workload and ceiling that has the
+ * reading: the service's (or the ceiling's) process, the load generator, and the rest
+ * (PostgreSQL, Redis, the kernel, anything else running), with the share of the cores left idle.
+ */
+function machineRows(results) {
+  const row = (name, perOp, ownMs, machine) =>
+    machine?.cpuMsPerRequest != null && {
+      name,
+      machineMs: machine.cpuMsPerRequest * perOp,
+      ownMs: ownMs == null ? null : ownMs * perOp,
+      loadGeneratorMs: machine.loadGeneratorCpuMsPerRequest == null ? null : machine.loadGeneratorCpuMsPerRequest * perOp,
+      idleShare: machine.idleShare,
+    };
+  const withRest = (r) => r && { ...r, restMs: r.machineMs - (r.ownMs ?? 0) - (r.loadGeneratorMs ?? 0) };
+  const { graphql, argon2 } = results.ceilings;
+  return [
+    ...Object.entries(results.workloads).map(([name, w]) => row(name, name === "oneTimeToken" ? 2 : 1, w.cpuMsPerRequest, w.machine)),
+    graphql && row("ceiling: { __typename }", 1, graphql.cpuMsPerRequest, graphql.machine),
+    argon2 && row("ceiling: argon2id verify", 1, argon2.cpuMsPerRequest, argon2.machine),
+  ]
+    .filter(Boolean)
+    .map(withRest);
+}
+
+/**
+ * A ratio to a ceiling splits exactly into what the two cost the machine per operation and how
+ * busy each kept its cores: rate = busy CPU time ÷ CPU per operation, on both sides.
+ */
+function loginDecomposition(results) {
+  const login = results.workloads.login?.machine;
+  const argon2 = results.ceilings.argon2?.machine;
+  if (login?.cpuMsPerRequest == null || argon2?.cpuMsPerRequest == null) return null;
+  return {
+    login,
+    argon2,
+    cost: argon2.cpuMsPerRequest / login.cpuMsPerRequest,
+    busy: (1 - login.idleShare) / (1 - argon2.idleShare),
   };
 }
 
@@ -194,6 +246,15 @@ export function printReport(results) {
   console.log(
     `\nWorkloads (latency in ms, RSS in MB, service CPU ms per operation)\n${table(["workload", "conns", "rate", "p50", "p90", "p99", "errors", "peak RSS", "÷ ceiling", "CPU ms", "event loop", "÷ ceiling (CPU)"], rows)}`,
   );
+  const machine = machineRows(results);
+  if (machine.length) {
+    console.log(
+      `\nWhere the machine's CPU went (ms per operation, all cores)\n${table(
+        ["", "machine", "service / ceiling", "load generator", "the rest", "cores idle"],
+        machine.map((r) => [r.name, fmt(r.machineMs, 3), fmt(r.ownMs, 3), fmt(r.loadGeneratorMs, 3), fmt(r.restMs, 3), `${fmt(r.idleShare * 100, 0)}%`]),
+      )}`,
+    );
+  }
   const paired = Object.keys(results.rounds ?? {})
     .map((name) => [name, roundRatios(results, name)])
     .filter(([, r]) => r);
@@ -240,6 +301,7 @@ function markdown(results) {
     `Service peak RSS over the whole run (VmHWM): ${fmt(results.service.peakRssMb, 0)} MB. Errors are non-2xx answers, GraphQL \`errors\`, answers without what the workload expects, connection errors and timeouts.` +
       " CPU ms/op is the service process's user + system time (all threads) over the measured run ÷ operations, of which the event loop's thread spent the next column (the rest is libuv's pool, where argon2 runs, and V8's helper threads); its ratio is the ceiling process's CPU per operation ÷ the service's, which waiting for a busy core does not move.",
     "",
+    ...machineLines(results),
     ...pairedRoundLines(results),
     "## Ceilings (measured in the same run)",
     "",
@@ -277,6 +339,33 @@ function markdown(results) {
   }
   if (results.failures.length) lines.push("## Failures", "", ...results.failures.map((f) => `- ${f.workload}: ${f.error}${f.samples?.length ? ` (${f.samples[0]})` : ""}`), "");
   return lines.join("\n");
+}
+
+function machineLines(results) {
+  const rows = machineRows(results);
+  if (!rows.length) return [];
+  const split = loginDecomposition(results);
+  return [
+    "## Where the machine's CPU went",
+    "",
+    "CPU ms per operation over each measured run, summed over all cores (`/proc/stat`): the whole machine, the service's process (for a ceiling, its own),",
+    "the load generator's, and the rest (PostgreSQL, Redis, the kernel, anything else running); and the share of the cores left idle.",
+    "Process and machine times come from different counters: the rest is good to about 2% of the machine's figure, and a small negative means nothing else ran.",
+    "",
+    "| | machine | service / ceiling | load generator | the rest | cores idle |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) => `| ${r.name} | ${fmt(r.machineMs, 3)} | ${fmt(r.ownMs, 3)} | ${fmt(r.loadGeneratorMs, 3)} | ${fmt(r.restMs, 3)} | ${fmt(r.idleShare * 100, 0)}% |`),
+    "",
+    ...(split
+      ? [
+          `A rate is the busy CPU time ÷ the CPU per operation, so login ÷ argon2id splits exactly into what each costs the machine and how busy each kept it: ` +
+            `${fmt(split.argon2.cpuMsPerRequest, 1)} ÷ ${fmt(split.login.cpuMsPerRequest, 1)} ms = ${fmt(split.cost, 3)}, ` +
+            `times ${fmt((1 - split.login.idleShare) * 100, 0)}% ÷ ${fmt((1 - split.argon2.idleShare) * 100, 0)}% busy = ${fmt(split.busy, 3)}; ` +
+            `${fmt(split.cost * split.busy, 3)} in this run (the full runs, not the paired rounds).`,
+          "",
+        ]
+      : []),
+  ];
 }
 
 function pairedRoundLines(results) {
