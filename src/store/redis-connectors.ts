@@ -28,7 +28,11 @@ export class GuardedConnector extends StandaloneConnector {
   }
 }
 
-/** The master a Sentinel names, and the clients that ask the Sentinels for it and watch them. */
+/**
+ * The master a Sentinel names, and the clients that ask the Sentinels for it and watch them.
+ * Given as a Connector, it does not get the client as its `emitter`, which only emits events
+ * ioredis's own tests listen for (sentinelReconnecting, failoverSubscribed).
+ */
 export class GuardedSentinelConnector extends SentinelConnector {
   constructor(options: unknown) {
     super(options as SentinelConnectionOptions);
