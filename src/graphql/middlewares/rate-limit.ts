@@ -52,9 +52,10 @@ async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args;
   const store: Store = {
     getForIdentity: async ({ contextIdentity, fieldIdentity }) => {
       hit = await context.services.rateLimits.hit(`${fieldIdentity}:${rule.by}:${contextIdentity}`, rule);
-      // The calls before this one, all inside the window the store keeps; the limiter only
-      // compares their number with max, so more than max of them would change nothing.
-      return Array.from({ length: Math.min(Math.max(0, hit.count - 1), rule.max) }, () => Date.now());
+      // The limiter only compares the number of earlier calls in the window with max (this
+      // call makes one more): none stand for a count under it, max for one over it, so an
+      // allowed call builds no list of the calls before it.
+      return hit.count > rule.max ? new Array<number>(rule.max).fill(Date.now()) : [];
     },
     setForIdentity: () => {},
   };
