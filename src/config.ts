@@ -8,10 +8,8 @@ export class ConfigError extends Error {}
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) => z.stringbool().default(fallback);
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value?.trim() ? value : undefined));
+// Blank values never reach these schemas (parseEnv): a text setting is set or unset.
+const optionalText = z.string().optional();
 
 /** "max/window", e.g. "5/15m": at most `max` calls per window of s(econds), m(inutes) or h(ours). */
 const rateLimit = (fallback: string) =>
@@ -167,8 +165,20 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${name}: ${issue.message}`;
 }
 
+/** The one setting whose empty value means something of its own: keys with no prefix at all. */
+const EMPTY_IS_A_VALUE = new Set(["REDIS_KEY_PREFIX"]);
+
+/**
+ * A variable set to nothing (`PORT=`, or compose's `${PORT:-}`) is unset, so its default
+ * applies: coerced, an empty number would have been 0 (a random port, no refresh grace, no
+ * hashing queue) and an empty flag or choice an error.
+ */
+function withoutBlanks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value?.trim() || (value === "" && EMPTY_IS_A_VALUE.has(name))));
+}
+
 function parseEnv(env: NodeJS.ProcessEnv): Env {
-  const result = Env.safeParse(env);
+  const result = Env.safeParse(withoutBlanks(env));
   if (!result.success) {
     throw new ConfigError(`Invalid configuration: ${result.error.issues.map(describeIssue).join("; ")}`);
   }
@@ -282,7 +292,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   checkMail(e);
   const isProduction = e.NODE_ENV === "production";
   const accountUi = e.ACCOUNT_UI ?? !isProduction;
-  const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "localhost" : e.HOST;
+  // An IPv6 address goes in brackets in a URL (http://[::1]:4000).
+  const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "localhost" : isIP(e.HOST) === 6 ? `[${e.HOST}]` : e.HOST;
 
   return Object.freeze({
     env: e.NODE_ENV,

@@ -17,6 +17,23 @@ describe("loadConfig", () => {
     expect(config.mail.frontendUrl).toBe("http://localhost:4000/account");
   });
 
+  test("a variable set to nothing is unset: its default applies", () => {
+    const blank = loadConfig({ PORT: "", REFRESH_TOKEN_REUSE_INTERVAL: " ", ARGON2_MAX_QUEUE: "", ARGON2_CONCURRENCY: "", GRAPHQL_INTROSPECTION: "", CAPTCHA_PROVIDER: "", HOST: "", TRUST_PROXY: "" });
+    const unset = loadConfig({});
+    expect(blank.http).toEqual(unset.http);
+    expect(blank.sessions.reuseInterval).toBe(10);
+    expect(blank.passwords).toEqual(unset.passwords);
+    expect(blank.captcha).toEqual(unset.captcha);
+    // Except the key prefix, where empty means none.
+    expect(loadConfig({ REDIS_KEY_PREFIX: "" }).redis.keyPrefix).toBe("");
+  });
+
+  test("links in emails name the host the service listens on, an IPv6 address in brackets", () => {
+    expect(loadConfig({ HOST: "::1", PORT: "4100" }).mail.frontendUrl).toBe("http://[::1]:4100/account");
+    expect(loadConfig({ HOST: "127.0.0.1" }).mail.frontendUrl).toBe("http://127.0.0.1:4000/account");
+    expect(loadConfig({ HOST: "::" }).mail.frontendUrl).toBe("http://localhost:4000/account");
+  });
+
   test("is frozen", () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -54,7 +71,7 @@ describe("loadConfig", () => {
     expect(Object.isFrozen(trustProxy("127.0.0.1"))).toBe(true);
   });
 
-  test.each(["-1", "1.5", "abc", "", "300.1.1.1", "10.0.0.0/33", "10.0.0.0/0", "::/0", "::1/129", "10.0.0.0/255.0.0.0", "fe80::1%eth0", "10.0.0.0/8,proxy"])(
+  test.each(["-1", "1.5", "abc", "300.1.1.1", "10.0.0.0/33", "10.0.0.0/0", "::/0", "::1/129", "10.0.0.0/255.0.0.0", "fe80::1%eth0", "10.0.0.0/8,proxy"])(
     "TRUST_PROXY=%j stops the start with one line naming the setting",
     (value) => {
       expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
