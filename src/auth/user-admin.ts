@@ -119,19 +119,24 @@ export function createUserAdmin(deps: {
     /**
      * For operators (npm run create-admin): creates an active ADMIN, or promotes and reactivates
      * an existing account whose address is verified. An unverified one may have been registered
-     * by anyone, with a password of their choosing, before the operator came.
+     * by anyone, with a password of their choosing, before the operator came; one that is
+     * already an ADMIN was made by an operator or an admin (the admin this made last time, say),
+     * so running it again succeeds and reactivates it.
      */
-    async provisionAdmin(email: string, password: string): Promise<{ user: UserRow; created: boolean }> {
+    async provisionAdmin(email: string, password: string): Promise<{ user: UserRow; outcome: "created" | "promoted" | "already-admin" }> {
       const address = checkEmail(email);
       const existing = await accounts.findByEmail(address);
-      if (existing && !existing.emailVerified) {
+      if (existing && !existing.emailVerified && existing.role !== "ADMIN") {
         throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
       }
-      if (existing) return { user: await update(existing.id, { ...roleChange("ADMIN"), active: true }), created: false };
+      if (existing) {
+        const user = await update(existing.id, { ...roleChange("ADMIN"), active: true });
+        return { user, outcome: existing.role === "ADMIN" ? "already-admin" : "promoted" };
+      }
       const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
       const user = await accounts.create({ email: address, passwordHash, role: "ADMIN" });
       if (!user) return this.provisionAdmin(email, password);
-      return { user, created: true };
+      return { user, outcome: "created" };
     },
 
     /**

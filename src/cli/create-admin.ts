@@ -23,8 +23,16 @@ async function main(): Promise<string> {
     const sessions = createSessions({ db, config: config.sessions });
     const passwords = await createPasswordHasher(config.passwords);
     const admin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords });
-    const { user, created } = await admin.provisionAdmin(values.email, values.password);
-    return created ? `created admin ${user.email} (${user.id})` : `promoted ${user.email} (${user.id}) to admin; its password is unchanged`;
+    const { user, outcome } = await admin.provisionAdmin(values.email, values.password);
+    const account = `${user.email} (${user.id})`;
+    switch (outcome) {
+      case "created":
+        return `created admin ${account}`;
+      case "promoted":
+        return `promoted ${account} to admin; its password is unchanged`;
+      case "already-admin":
+        return `${account} is already an admin (active); its password is unchanged`;
+    }
   } finally {
     await database.close();
   }

@@ -132,6 +132,8 @@ test("npm run create-admin creates, then promotes, an admin in the configured da
   try {
     const email = uniqueEmail("ops");
     expect((await run(["--email", email, "--password", STRONG_PASSWORD])).stdout).toMatch(/^created admin/);
+    // Run again (a provisioning script does), the admin it made is left as it is, not refused as unverified.
+    expect((await run(["--email", email, "--password", "ignored-password-1"])).stdout).toMatch(/is already an admin/);
     const app = await startTestApp({}, { database });
     try {
       const existing = await register(app);
