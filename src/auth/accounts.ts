@@ -134,7 +134,10 @@ export function createAccounts(deps: {
       const check = await passwords.verify(viewer.user.passwordHash, currentPassword);
       if (!check.ok) throw badInput("currentPassword", "Current password is incorrect");
       const password = checkPassword(config, newPassword, "newPassword", viewer.user.email);
-      await users.setPassword(viewer.user.id, await passwords.hash(password));
+      const passwordHash = await passwords.hash(password);
+      const { tokenVersion } = viewer.user;
+      // A reset, another change or the end of this session landed while the hashes ran: that one stands.
+      if (!(await users.setPassword(viewer.user.id, passwordHash, { tokenVersion, sessionId: viewer.sessionId }))) throw invalidAccessToken();
       await sessions.endAll(viewer.user.id, "password_changed", viewer.sessionId);
       events.passwordChanged(viewer.user.id, client);
       return true;

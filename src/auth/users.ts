@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { users, type Role, type UserRow } from "../db/schema";
+import { sessions, users, type Role, type UserRow } from "../db/schema";
 
 export type Users = ReturnType<typeof createUsers>;
 
@@ -77,13 +77,23 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       return row ?? null;
     },
 
-    /** Sets a new password and bumps the token version, which retires every access token issued so far. */
-    async setPassword(id: string, passwordHash: string): Promise<UserRow | null> {
+    /**
+     * Sets a new password and bumps the token version, which retires every access token issued
+     * so far. With `onlyIf`, only while the account is still active at that token version and
+     * the caller's session is live: a change decided tens of milliseconds earlier (two argon2
+     * runs) must not land over a reset, another change or a revocation made in between.
+     */
+    async setPassword(id: string, passwordHash: string, onlyIf?: { tokenVersion: number; sessionId: string }): Promise<UserRow | null> {
       const at = now();
+      const unchanged = onlyIf && [
+        eq(users.tokenVersion, onlyIf.tokenVersion),
+        eq(users.active, true),
+        sql`exists (select 1 from ${sessions} where ${sessions.id} = ${onlyIf.sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`,
+      ];
       const [row] = await db
         .update(users)
         .set({ passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at })
-        .where(eq(users.id, id))
+        .where(and(eq(users.id, id), ...(unchanged ?? [])))
         .returning();
       return row ?? null;
     },

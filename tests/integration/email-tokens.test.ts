@@ -115,6 +115,23 @@ describe("password reset", () => {
     const res = await t.gql(REQUEST_RESET, { email: "not an address" });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "email" });
   });
+
+  test("a password change decided before a reset lands does not overwrite it", async () => {
+    // Someone else holds the password and a session; the owner recovers through the email.
+    const account = await register(t);
+    const intruder = (await t.gql(LOGIN, { email: account.user.email, password: STRONG_PASSWORD })).data?.login as AuthPayload;
+    // The intruder's changePassword as it stands after its checks, before its write: the
+    // caller as read when the request came in (its access token still valid then).
+    const inFlight = await t.app.services.accounts.authenticate(intruder.accessToken);
+    expect((await t.gql(REQUEST_RESET, { email: account.user.email })).data).toEqual({ requestPasswordReset: true });
+    const token = await tokenFromMail(account.user.email, "reset-password");
+    expect((await t.gql(RESET, { token, password: "owner-takes-it-back-9" })).data?.resetPassword).toBe(true);
+
+    const client = { ip: null, userAgent: null, requestId: null };
+    await expect(t.app.services.accounts.changePassword(inFlight, STRONG_PASSWORD, "intruder-keeps-it-4", client)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+    expect((await t.gql(LOGIN, { email: account.user.email, password: "owner-takes-it-back-9" })).data?.login.user.id).toBe(account.user.id);
+    expect(errorCode(await t.gql(LOGIN, { email: account.user.email, password: "intruder-keeps-it-4" }))).toBe("UNAUTHENTICATED");
+  });
 });
 
 test("tokens expire with their TTL", async () => {

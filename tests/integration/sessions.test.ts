@@ -226,4 +226,24 @@ describe("changePassword", () => {
   test("needs authentication", async () => {
     expect(errorCode(await t.gql(CHANGE, { current: STRONG_PASSWORD, next: "new-lantern-meadow-7" }))).toBe("UNAUTHENTICATED");
   });
+
+  test("a change whose session is revoked, or whose account changes, while its hashes run is refused", async () => {
+    const owner = await register(t);
+    const intruder = (await t.gql(LOGIN, { email: owner.user.email, password: STRONG_PASSWORD })).data?.login as AuthPayload;
+    const client = { ip: null, userAgent: null, requestId: null };
+    // The intruder's request as it stands after its checks, before its write.
+    const inFlight = await t.app.services.accounts.authenticate(intruder.accessToken);
+    const change = (viewer: typeof inFlight, next: string) => t.app.services.accounts.changePassword(viewer, STRONG_PASSWORD, next, client);
+
+    const revoked = await t.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: inFlight.sessionId }, { token: owner.accessToken });
+    expect(revoked.data).toEqual({ revokeSession: true });
+    await expect(change(inFlight, "intruder-keeps-it-4")).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+
+    // Of two changes decided on the same account as it was, the first one to write stands.
+    const first = await t.app.services.accounts.authenticate(owner.accessToken);
+    const second = { ...first };
+    await expect(change(first, "owner-first-change-5")).resolves.toBe(true);
+    await expect(change(second, "owner-second-change-6")).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+    expect((await t.gql(LOGIN, { email: owner.user.email, password: "owner-first-change-5" })).data?.login.user.id).toBe(owner.user.id);
+  });
 });
