@@ -55,7 +55,7 @@ export async function createServices(deps: ServiceDeps) {
     events,
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
   });
-  const oneTimeTokens = createOneTimeTokens({ store, config: config.tokens, now });
+  const oneTimeTokens = createOneTimeTokens({ store, sessions, config: config.tokens, now });
   const captcha = createCaptcha({ config: config.captcha });
   const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });
   const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, events, now });

@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import { badInput, forbidden, invalidToken } from "../errors";
 import type { TokenStore } from "../store/token-store";
 import type { Viewer } from "./accounts";
+import type { Sessions } from "./sessions";
 import { generateToken, hashToken } from "./opaque-tokens";
 
 export interface IssuedOneTimeToken {
@@ -20,6 +21,9 @@ interface StoredToken {
   userId: string;
   purpose: string;
   issuedAt: string;
+  /** The session that issued it and the account's token version then: the token lives no longer than they do. */
+  sessionId: string;
+  tokenVersion: number;
 }
 
 export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;
@@ -27,9 +31,21 @@ export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;
 const PURPOSE = /^[A-Za-z0-9:._-]{1,64}$/;
 const tokenKey = (hash: string) => `ott:${hash}`;
 
-/** Single-use tokens an account issues for its own purposes (a confirmation step, a hand-off between apps). */
-export function createOneTimeTokens(deps: { store: TokenStore; config: Config["tokens"]; now?: () => Date }) {
-  const { store, config } = deps;
+/**
+ * Single-use tokens an account issues for its own purposes (a confirmation step, a hand-off
+ * between apps). A token is worth no more than the access token that issued it: once that
+ * session ends (logout, logoutAll, revocation, reuse), the password changes or is reset, or
+ * the account is deactivated, its tokens are refused too.
+ */
+export function createOneTimeTokens(deps: { store: TokenStore; sessions: Pick<Sessions, "findLiveSessionUser">; config: Config["tokens"]; now?: () => Date }) {
+  const { store, sessions, config } = deps;
+
+  /** Whether the session that issued the token, and its account as it was then, still stand. */
+  async function issuerStands(stored: StoredToken, viewer: Viewer): Promise<boolean> {
+    // The caller's own session was checked when its request came in.
+    const issuer = stored.sessionId === viewer.sessionId ? viewer.user : await sessions.findLiveSessionUser(stored.sessionId, stored.userId);
+    return Boolean(issuer?.active) && issuer?.tokenVersion === stored.tokenVersion;
+  }
   const now = deps.now ?? (() => new Date());
 
   return {
@@ -41,7 +57,13 @@ export function createOneTimeTokens(deps: { store: TokenStore; config: Config["t
       }
       const token = generateToken();
       const issuedAt = now();
-      const stored: StoredToken = { userId: viewer.user.id, purpose, issuedAt: issuedAt.toISOString() };
+      const stored: StoredToken = {
+        userId: viewer.user.id,
+        purpose,
+        issuedAt: issuedAt.toISOString(),
+        sessionId: viewer.sessionId,
+        tokenVersion: viewer.user.tokenVersion,
+      };
       await store.set(tokenKey(hashToken(token)), JSON.stringify(stored), ttl);
       return { token, purpose, expiresAt: new Date(issuedAt.getTime() + ttl * 1000) };
     },
@@ -49,7 +71,7 @@ export function createOneTimeTokens(deps: { store: TokenStore; config: Config["t
     /**
      * Spent in one atomic step, and only when the purpose matches and the caller is its owner
      * (or an admin): a stranger or a wrong purpose leaves it usable by its owner, and of
-     * callers racing for it exactly one wins.
+     * callers racing for it exactly one wins. The winner gets it only while its issuer stands.
      */
     async consume(viewer: Viewer, token: string, purpose: string): Promise<OneTimeTokenConsumption> {
       const isAdmin = viewer.user.role === "ADMIN";
@@ -60,6 +82,8 @@ export function createOneTimeTokens(deps: { store: TokenStore; config: Config["t
         if (stored.userId !== viewer.user.id && !isAdmin) throw forbidden("This token was issued to another account");
         throw invalidToken("This token was issued for another purpose");
       }
+      // Spent either way: a token whose issuer no longer stands is no good to anyone.
+      if (!(await issuerStands(stored, viewer))) throw invalidToken("This token is invalid, used or expired");
       return { purpose: stored.purpose, userId: stored.userId, issuedAt: new Date(stored.issuedAt) };
     },
   };

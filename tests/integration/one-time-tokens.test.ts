@@ -90,6 +90,40 @@ describe("consumeOneTimeToken", () => {
     expect(errorCode(await consume(issued.token, "short"))).toBe("INVALID_TOKEN");
   });
 
+  test("a token lives no longer than the session that issued it, nor past a password change or a deactivation", async () => {
+    const LOGIN = `mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { accessToken refreshToken } }`;
+    const account = await register(t);
+    const session = async () => (await t.gql(LOGIN, { e: account.user.email, p: STRONG_PASSWORD })).data?.login as AuthPayload;
+    const issueAs = async (as: AuthPayload) => (await t.gql(ISSUE, { purpose: "hand-off" }, { token: as.accessToken })).data?.issueOneTimeToken.token as string;
+
+    // Its session logged out: refused to the admin it was handed to, and spent.
+    const loggedOut = await session();
+    const ofLoggedOut = await issueAs(loggedOut);
+    expect((await t.gql(`mutation($t: String!) { logout(refreshToken: $t) }`, { t: loggedOut.refreshToken })).data?.logout).toBe(true);
+    expect(errorCode(await consume(ofLoggedOut, "hand-off", admin))).toBe("INVALID_TOKEN");
+    // Still standing, the issuer's other session is not enough for a token of the ended one.
+    const other = await session();
+    expect(errorCode(await consume(ofLoggedOut, "hand-off", other))).toBe("INVALID_TOKEN");
+
+    // Issued, then the password changed from the same session (which stays).
+    const ofOther = await issueAs(other);
+    const changed = await t.gql(`mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`, { c: STRONG_PASSWORD, n: "moss-harbour-lantern-3" }, { token: other.accessToken });
+    expect(changed.data?.changePassword).toBe(true);
+    expect(errorCode(await consume(ofOther, "hand-off", admin))).toBe("INVALID_TOKEN");
+
+    // Issued, then the account deactivated.
+    const last = (await t.gql(LOGIN, { e: account.user.email, p: "moss-harbour-lantern-3" })).data?.login as AuthPayload;
+    const ofLast = await issueAs(last);
+    const deactivated = await t.gql(`mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }`, { id: account.user.id }, { token: admin.accessToken });
+    expect(deactivated.errors).toBeUndefined();
+    expect(errorCode(await consume(ofLast, "hand-off", admin))).toBe("INVALID_TOKEN");
+
+    // While its session stands, another session of the same account may spend it.
+    const issued = await issue();
+    const ownerElsewhere = (await t.gql(LOGIN, { e: owner.user.email, p: STRONG_PASSWORD })).data?.login as AuthPayload;
+    expect((await consume(issued.token, "confirm:delete", ownerElsewhere)).data?.consumeOneTimeToken.user.id).toBe(owner.user.id);
+  });
+
   test("unknown tokens are INVALID_TOKEN and unauthenticated callers UNAUTHENTICATED", async () => {
     expect(errorCode(await consume("no-such-token", "confirm:delete"))).toBe("INVALID_TOKEN");
     expect(errorCode(await t.gql(CONSUME, { token: "x", purpose: "y" }))).toBe("UNAUTHENTICATED");
