@@ -40,9 +40,47 @@ describe("password policy (NIST SP 800-63B)", () => {
     expect(refusal("iloveyou")?.message).toMatch(/too common/);
   });
 
+  // What password spraying tries first; none of them is on the list as typed.
+  test.each(["Password1!", "Passw0rd!", "P@ssword1", "Welcome1!", "Summer2024!", "Qwerty123!", "Letmein2023"])(
+    "refuses %s: a common password behind capitals, look-alikes and a few digits or symbols",
+    (password) => {
+      expect(refusal(password)).toMatchObject({
+        code: "BAD_USER_INPUT",
+        message: "This password is too common; choose another",
+        extensions: { field: "password" },
+      });
+    },
+  );
+
+  test("refuses a common password behind digits or symbols at either end, or with look-alikes inside", () => {
+    for (const password of ["!Dragon2024", "@dmin123", "Adm!n2024", "S3cur1ty!", "12345678!", "Monkey123456"]) {
+      expect(refusal(password)?.message).toMatch(/too common/);
+    }
+  });
+
+  test("accepts passphrases and random strings that begin or end in digits or symbols", () => {
+    expect(refusal("correct horse battery staple 42")).toBeUndefined();
+    expect(refusal("42 correct horse battery staple!")).toBeUndefined();
+    expect(refusal("kettle-orbit-lantern-2024")).toBeUndefined();
+    expect(refusal("kX9#mQ2$vL7@pR4!")).toBeUndefined();
+    expect(refusal("7Tz8!qW3#nB6^yH1")).toBeUndefined();
+    expect(refusal("p4Vn-e9Rx_2Lq7Zs")).toBeUndefined();
+  });
+
+  test("leaves a common word alone when what surrounds it is longer than a year and a symbol or two", () => {
+    expect(refusal("monkey1839201")).toBeUndefined();
+  });
+
   test("refuses the account's own address or its local part", () => {
     expect(refusal("someone@example.com", "someone@example.com")?.message).toMatch(/email/);
     expect(refusal("Someone.Else", "someone.else@example.com")?.message).toMatch(/email/);
+  });
+
+  test("refuses a password built on the address's local part", () => {
+    expect(refusal("Zorblax2024!", "zorblax@example.com")).toMatchObject({ code: "BAD_USER_INPUT", extensions: { field: "password" } });
+    expect(refusal("Z0rbl4x!!", "zorblax@example.com")?.message).toMatch(/email/);
+    expect(refusal("Zorblax2024!", "zorblax77@example.com")?.message).toMatch(/email/);
+    expect(refusal("Zorblax Quim 1985", "zorblax.quim@example.com")).toBeUndefined();
   });
 
   test("normalises Unicode (NFKC) so equivalent spellings hash alike", () => {
