@@ -47,6 +47,9 @@ describe("users", () => {
     expect((await asAdmin(USERS, { first: 0 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
     expect((await asAdmin(USERS, { first: 101 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
     expect((await asAdmin(USERS, { after: "garbage" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+    // A date JavaScript reads and PostgreSQL does not.
+    const farFuture = Buffer.from(JSON.stringify(["+100000-01-01T00:00:00.000Z", "00000000-0000-4000-8000-000000000000"])).toString("base64url");
+    expect((await asAdmin(USERS, { after: farFuture })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
     expect((await asAdmin(USERS, { search: "ada\u0000" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "search" });
   });
 
