@@ -14,17 +14,29 @@ export interface Hit {
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
+// Some proxies (Azure Application Gateway, App Service) append the client's source port to the
+// address they write in X-Forwarded-For: 203.0.113.5:51234, [2001:db8::1]:443.
+const WITH_PORT = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}|\[([^\]]+)\](?::\d{1,5})?)$/;
+
+/** The address, less a port its proxy wrote after it; null when it is no IP address. */
+function parseAddress(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  const match = WITH_PORT.exec(ip);
+  const address = match ? (match[1] ?? match[2] ?? "") : ip;
+  return ipaddr.isValid(address) ? ipaddr.process(address) : null;
+}
+
 /**
  * The client a per-address rule counts. An IPv6 host is given a whole /64 (RFC 6177), and
  * picks any address in it at will: counted per address, it could rotate through 2^64 of
- * them. An IPv4 address written as IPv6 (::ffff:192.0.2.1, a dual-stack socket) counts as itself.
+ * them. An IPv4 address written as IPv6 (::ffff:192.0.2.1, a dual-stack socket) counts as itself,
+ * and so does an address with a source port (a new one each connection).
  * Clients whose address is unknown (one that resets its connection at once leaves none to
- * read) share one count, rather than escaping the rule.
+ * read) or is no IP address share one count, rather than escaping the rule: counted per
+ * string, each spelling would be a fresh limit.
  */
 export function addressBucket(ip: string | null): string {
-  if (ip === null) return "unknown";
-  if (!ipaddr.isValid(ip)) return ip;
-  const address = ipaddr.process(ip);
+  const address = ip === null ? null : parseAddress(ip);
+  if (!address) return "unknown";
   return address.kind() === "ipv6" ? `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/64`).toString()}/64` : address.toString();
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from "../logger";
 
 export interface MailMessage {
   from: string;
+  /** One recipient's bare address, never a list. */
   to: string;
   subject: string;
   text: string;
@@ -27,7 +28,9 @@ function createSmtpTransport(smtpUrl: string): MailTransport {
   const transporter = createTransport({ url: smtpUrl, pool: true, ...SMTP_TIMEOUTS });
   return {
     async send(message) {
-      await transporter.sendMail(message);
+      // As an address object, not a string: nodemailer parses a string as an address list, so
+      // "a<victim@corp.example>" or "victim@corp.example,x" would be mailed to victim@corp.example.
+      await transporter.sendMail({ ...message, to: { name: "", address: message.to } });
     },
     close: () => transporter.close(),
   };
