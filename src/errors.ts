@@ -1,4 +1,4 @@
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, Kind, type GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 
 /** The contract's error vocabulary: every GraphQL error carries one of these as extensions.code. */
@@ -46,6 +46,16 @@ const CLIENT_ERROR_CODES = new Set([
 export const INTERNAL_MESSAGE = "Internal server error";
 
 /**
+ * The variable a value of the wrong type was given for. Apollo refuses it (BAD_USER_INPUT)
+ * before any resolver runs, pointing at the variable's definition: its name is the input the
+ * contract's `extensions.field` names, as it does on our own errors.
+ */
+function variableOf(error: unknown): string | undefined {
+  const node = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
+  return node?.kind === Kind.VARIABLE_DEFINITION ? node.variable.name.value : undefined;
+}
+
+/**
  * The only place where errors become responses. AppErrors pass with their code;
  * Apollo's own client errors pass as they are; anything else is reported and masked,
  * so no stack, SQL or library message reaches a client.
@@ -63,7 +73,8 @@ export function createFormatError(report: (error: unknown) => void) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && CLIENT_ERROR_CODES.has(code) && original === error) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+      const field = code === "BAD_USER_INPUT" ? variableOf(error) : undefined;
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: field ? { code, field } : { code } };
     }
     report(original);
     return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };

@@ -1,4 +1,4 @@
-import { GraphQLError } from "graphql";
+import { buildSchema, graphql, GraphQLError, parse, print } from "graphql";
 import { AppError, createFormatError, INTERNAL_MESSAGE } from "../../src/errors";
 
 function resolverError(original: Error): GraphQLError {
@@ -17,6 +17,15 @@ describe("formatError", () => {
       locations: undefined,
       extensions: { code: "RATE_LIMITED", retryAfter: 60 },
     });
+  });
+
+  test("a variable of the wrong type is BAD_USER_INPUT naming the variable in field", async () => {
+    const schema = buildSchema("type Query { users(first: Int): Int }");
+    const operation = parse("query($first: Int) { users(first: $first) }");
+    const { errors } = await graphql({ schema, source: print(operation), variableValues: { first: "abc" } });
+    // As Apollo passes it on (its UserInputError keeps the nodes).
+    const error = new GraphQLError(errors![0]!.message, { nodes: errors![0]!.nodes, extensions: { code: "BAD_USER_INPUT" } });
+    expect(format({ message: error.message, extensions: { code: "BAD_USER_INPUT" } }, error).extensions).toEqual({ code: "BAD_USER_INPUT", field: "first" });
   });
 
   test("masks anything unexpected and reports it", () => {
