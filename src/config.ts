@@ -1,4 +1,5 @@
 import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
@@ -177,8 +178,40 @@ function withoutBlanks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name, value]) => value?.trim() || (value === "" && EMPTY_IS_A_VALUE.has(name))));
 }
 
+/**
+ * The settings that carry a secret, each of which may instead name a file that holds it, as
+ * `<NAME>_FILE` (Docker's and Kubernetes' secrets are files; compose's setup makes its own).
+ */
+export const SECRET_FILE_SETTINGS = [
+  "DATABASE_URL",
+  "REDIS_URL",
+  "REDIS_SENTINEL_PASSWORD",
+  "JWT_SECRET",
+  "JWT_PRIVATE_KEY",
+  "JWT_VERIFICATION_KEYS",
+  "SMTP_URL",
+  "CAPTCHA_SECRET",
+  "METRICS_TOKEN",
+] as const;
+
+/** The file's content, less its final line break, stands for the setting; set both ways is refused. */
+function withSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved = { ...env };
+  for (const name of SECRET_FILE_SETTINGS) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined) continue;
+    if (env[name] !== undefined) throw new ConfigError(`Invalid configuration: set ${name} or ${name}_FILE, not both`);
+    try {
+      resolved[name] = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: ${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    }
+  }
+  return resolved;
+}
+
 function parseEnv(env: NodeJS.ProcessEnv): Env {
-  const result = Env.safeParse(withoutBlanks(env));
+  const result = Env.safeParse(withSecretFiles(withoutBlanks(env)));
   if (!result.success) {
     throw new ConfigError(`Invalid configuration: ${result.error.issues.map(describeIssue).join("; ")}`);
   }

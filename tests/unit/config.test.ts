@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import tls from "node:tls";
 import { ConfigError, loadConfig } from "../../src/config";
 
@@ -192,5 +195,30 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: "s" })).toThrow(/CAPTCHA_SITE_KEY is required/);
     const captcha = loadConfig({ CAPTCHA_PROVIDER: "recaptcha", CAPTCHA_SECRET: "s", CAPTCHA_SITE_KEY: "site", CAPTCHA_SCRIPT_URL: "https://www.recaptcha.net/recaptcha/api.js?render=explicit" }).captcha;
     expect(captcha).toMatchObject({ siteKey: "site", scriptUrl: "https://www.recaptcha.net/recaptcha/api.js?render=explicit" });
+  });
+
+  test("a secret may come from the file <NAME>_FILE names, less its final line break", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "config-"));
+    try {
+      const file = (name: string, content: string) => {
+        writeFileSync(path.join(dir, name), content);
+        return path.join(dir, name);
+      };
+      const config = loadConfig({
+        NODE_ENV: "production",
+        DATABASE_URL_FILE: file("database_url", "postgres://auth:p4ss@postgres:5432/auth\n"),
+        JWT_SECRET_FILE: file("jwt_secret", `${SECRET}\r\n`),
+        SMTP_URL: "smtp://mail:25",
+        FRONTEND_URL: "https://example.com/account",
+      });
+      expect(config.database.url).toBe("postgres://auth:p4ss@postgres:5432/auth");
+      expect(config.jwt.secret).toBe(SECRET);
+      // What the value would have to be holds for the file's content too.
+      expect(() => loadConfig({ JWT_SECRET_FILE: file("short", "too-short\n") })).toThrow(/JWT_SECRET must be at least 32 bytes/);
+      expect(() => loadConfig({ JWT_SECRET: SECRET, JWT_SECRET_FILE: path.join(dir, "jwt_secret") })).toThrow(/^Invalid configuration: set JWT_SECRET or JWT_SECRET_FILE, not both$/);
+      expect(() => loadConfig({ METRICS_TOKEN_FILE: path.join(dir, "missing") })).toThrow(/^Invalid configuration: METRICS_TOKEN_FILE: cannot read .*missing \(ENOENT\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
-import { loadConfig } from "../../src/config";
+import { loadConfig, SECRET_FILE_SETTINGS } from "../../src/config";
 
 // Docker does not run where the tests do, so these read the container files against
 // the commands, paths and settings the project really has.
@@ -116,6 +118,7 @@ type Environment = Record<string, string | number | boolean | null> | string[];
 
 interface ComposeService {
   image?: string;
+  entrypoint?: string[];
   build?: string | { context?: string; dockerfile?: string };
   command?: string | string[];
   environment?: Environment;
@@ -145,10 +148,14 @@ function environmentOf(service: ComposeService): Record<string, string> {
   return Object.fromEntries(entries.map(([key, value]) => [key, value === null || value === undefined ? "" : String(value)]));
 }
 
-/** Compose's interpolation as `docker compose up` does it with no .env file and only `shell` exported. */
+/**
+ * Compose's interpolation as `docker compose up` does it with no .env file and only `shell`
+ * exported; like compose, it refuses a `$` that starts neither `$$`, `${` nor a name ("$(").
+ */
 function interpolate(value: string, shell: Record<string, string> = {}): string {
-  return value.replace(/\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)/g, (match, braced?: string, op?: string, arg?: string, bare?: string) => {
+  return value.replace(/\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)|\$/g, (match, braced?: string, op?: string, arg?: string, bare?: string) => {
     if (match === "$$") return "$";
+    if (match === "$") throw new Error(`Invalid template: ${value}`);
     const name = (braced ?? bare) as string;
     const current = shell[name];
     const isMissing = op?.startsWith(":") ? !current : current === undefined;
@@ -264,7 +271,7 @@ describe(".dockerignore", () => {
 
 describe("docker-compose.yml", () => {
   test("has the service, its migration job, PostgreSQL 16, Redis 7 and a mail catcher", () => {
-    expect(Object.keys(services).sort()).toEqual(["auth", "mailpit", "migrate", "postgres", "redis"]);
+    expect(Object.keys(services).sort()).toEqual(["auth", "init-secrets", "mailpit", "migrate", "postgres", "redis"]);
     expect(serviceOf("postgres").image).toMatch(/^postgres:16(\b|$)/);
     expect(serviceOf("redis").image).toMatch(/^redis:7(\b|$)/);
     expect(serviceOf("mailpit").image).toMatch(/^axllent\/mailpit(:|$)/);
@@ -316,36 +323,78 @@ describe("docker-compose.yml", () => {
     const [, schema = ""] = /const Env = z\.object\(\{([\s\S]*?)\n\}\);/.exec(read("src/config.ts")) ?? [];
     const known = [...schema.matchAll(/^\s*([A-Z][A-Z0-9_]*):/gm)].map(([, name]) => name);
     expect(known).toContain("DATABASE_URL");
+    const fromFiles = SECRET_FILE_SETTINGS.map((name) => `${name}_FILE`);
     for (const name of ["auth", "migrate"]) {
-      for (const variable of Object.keys(environmentOf(serviceOf(name)))) expect(known).toContain(variable);
+      for (const variable of Object.keys(environmentOf(serviceOf(name)))) expect([...known, ...fromFiles]).toContain(variable);
     }
   });
 
-  test("publishes no secret: without yours compose refuses to start, or the service and its job do", () => {
-    for (const name of ["auth", "migrate", "postgres"]) expect(() => resolvedEnvironment(name)).toThrow(/POSTGRES_PASSWORD must be set/);
-    const shell = { POSTGRES_PASSWORD: randomBytes(24).toString("hex") };
-    for (const name of ["auth", "migrate"]) {
-      expect(() => loadConfig(resolvedEnvironment(name, shell))).toThrow(/JWT_SECRET or JWT_PRIVATE_KEY is required/);
+  /** The volume the init-secrets job writes, where it is mounted, and its files as a directory of this machine. */
+  const SECRETS = "/run/auth-secrets";
+  const onThisMachine = (env: Record<string, string>, dir: string) => Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value.replaceAll(SECRETS, dir)]));
+  const scratch: string[] = [];
+  afterAll(() => scratch.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const volume = () => {
+    scratch.push(mkdtempSync(path.join(tmpdir(), "compose-secrets-")));
+    return scratch.at(-1) as string;
+  };
+
+  /** Runs the init-secrets job's script as its container does (sh -c), on `dir` for its volume, `shell` exported to compose. */
+  function initSecrets(dir: string, shell: Record<string, string> = {}): Record<string, string> {
+    const job = serviceOf("init-secrets");
+    expect(job.entrypoint).toEqual(["sh", "-c"]);
+    expect(job.volumes).toContain(`secrets:${SECRETS}`);
+    const [script = ""] = job.command as string[];
+    execFileSync("sh", ["-c", interpolate(script, shell).replaceAll(SECRETS, dir)], { env: { PATH: process.env.PATH, ...resolvedEnvironment("init-secrets", shell) } });
+    return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(path.join(dir, name), "utf8")]));
+  }
+
+  test("publishes no secret: the first start makes random ones, later starts keep them", () => {
+    // The service, its job and PostgreSQL read them from the volume; none is written in the file.
+    for (const name of ["auth", "migrate", "postgres"]) {
+      const env = resolvedEnvironment(name);
+      for (const secret of ["DATABASE_URL", "JWT_SECRET", "POSTGRES_PASSWORD"]) expect(env[secret]).toBeUndefined();
+      expect(serviceOf(name).volumes).toContain(`secrets:${SECRETS}:ro`);
+      expect(serviceOf(name).depends_on?.["init-secrets"]?.condition).toBe("service_completed_successfully");
     }
+    const first = volume();
+    const made = initSecrets(first);
+    expect(Buffer.from(made.jwt_secret as string, "base64")).toHaveLength(48);
+    expect(made.postgres_password).toMatch(/^[0-9a-f]{48}$/);
+    expect(initSecrets(volume())).not.toMatchObject({ jwt_secret: made.jwt_secret });
+    expect(initSecrets(first)).toEqual(made);
+    // Read by the containers' own users: postgres in its image, node in ours.
+    for (const file of readdirSync(first)) expect(statSync(path.join(first, file)).mode & 0o044).toBe(0o044);
   });
 
-  test("with its secrets exported, passes the production checks, wired to the compose services", () => {
-    const shell = { JWT_SECRET: randomBytes(48).toString("base64"), POSTGRES_PASSWORD: randomBytes(24).toString("hex") };
+  test("passes the production checks, wired to the compose services and the password PostgreSQL is made with", () => {
+    const dir = volume();
+    initSecrets(dir);
+    const postgres = onThisMachine(resolvedEnvironment("postgres"), dir);
     for (const name of ["auth", "migrate"]) {
-      const config = loadConfig(resolvedEnvironment(name, shell));
+      const config = loadConfig(onThisMachine(resolvedEnvironment(name), dir));
       expect(config.isProduction).toBe(true);
+      expect(Buffer.byteLength(config.jwt.secret as string)).toBeGreaterThanOrEqual(32);
       const database = new URL(config.database.url as string);
-      const postgres = resolvedEnvironment("postgres", shell);
       expect([database.hostname, database.username, decodeURIComponent(database.password), database.pathname]).toEqual([
         "postgres",
         postgres.POSTGRES_USER,
-        postgres.POSTGRES_PASSWORD,
+        readFileSync(postgres.POSTGRES_PASSWORD_FILE as string, "utf8"),
         `/${postgres.POSTGRES_DB}`,
       ]);
       expect(new URL(config.redis.url as string).hostname).toBe("redis");
       expect(new URL(config.mail.smtpUrl as string).host).toBe("mailpit:1025");
       expect(config.http.port).toBe(4000);
     }
+  });
+
+  test("takes your secrets from .env or the shell instead", () => {
+    const shell = { JWT_SECRET: randomBytes(48).toString("base64"), POSTGRES_PASSWORD: randomBytes(24).toString("hex") };
+    const dir = volume();
+    expect(initSecrets(dir, shell)).toMatchObject({ jwt_secret: shell.JWT_SECRET, postgres_password: shell.POSTGRES_PASSWORD });
+    const config = loadConfig(onThisMachine(resolvedEnvironment("auth", shell), dir));
+    expect(config.jwt.secret).toBe(shell.JWT_SECRET);
+    expect(decodeURIComponent(new URL(config.database.url as string).password)).toBe(shell.POSTGRES_PASSWORD);
   });
 });
 
