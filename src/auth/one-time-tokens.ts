@@ -39,6 +39,7 @@ const tokenKey = (hash: string) => `ott:${hash}`;
  */
 export function createOneTimeTokens(deps: { store: TokenStore; sessions: Pick<Sessions, "findLiveSessionUser">; config: Config["tokens"]; now?: () => Date }) {
   const { store, sessions, config } = deps;
+  const now = deps.now ?? (() => new Date());
 
   /** Whether the session that issued the token, and its account as it was then, still stand. */
   async function issuerStands(stored: StoredToken, viewer: Viewer): Promise<boolean> {
@@ -46,7 +47,6 @@ export function createOneTimeTokens(deps: { store: TokenStore; sessions: Pick<Se
     const issuer = stored.sessionId === viewer.sessionId ? viewer.user : await sessions.findLiveSessionUser(stored.sessionId, stored.userId);
     return Boolean(issuer?.active) && issuer?.tokenVersion === stored.tokenVersion;
   }
-  const now = deps.now ?? (() => new Date());
 
   return {
     async issue(viewer: Viewer, purpose: string, ttlSeconds?: number | null): Promise<IssuedOneTimeToken> {

@@ -48,6 +48,11 @@ describe("issueOneTimeToken", () => {
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
   });
 
+  test("a variable of the wrong type is BAD_USER_INPUT naming the variable", async () => {
+    const res = await t.gql(ISSUE, { purpose: "ok", ttl: "sixty" }, { token: owner.accessToken });
+    expect(res.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "ttl" });
+  });
+
   test("needs authentication", async () => {
     expect(errorCode(await t.gql(ISSUE, { purpose: "x" }))).toBe("UNAUTHENTICATED");
   });
