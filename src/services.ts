@@ -44,6 +44,7 @@ export async function createServices(deps: ServiceDeps) {
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
   const emailVerification = createEmailVerification({ store, users, mailer, background, logger, events, config: { ttl: config.tokens.emailVerificationTtl } });
   const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, config: config.passwords });
+  const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });
   const passwordReset = createPasswordReset({
     store,
     users,
@@ -53,11 +54,11 @@ export async function createServices(deps: ServiceDeps) {
     background,
     logger,
     events,
+    rateLimits,
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
   });
   const oneTimeTokens = createOneTimeTokens({ store, sessions, config: config.tokens, now });
   const captcha = createCaptcha({ config: config.captcha });
-  const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });
   const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, events, now });
   return { events, users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
 }

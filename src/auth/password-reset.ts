@@ -8,6 +8,7 @@ import type { TokenStore } from "../store/token-store";
 import { checkEmail } from "./emails";
 import { generateToken, hashToken } from "./opaque-tokens";
 import type { PasswordHasher } from "./passwords";
+import type { RateLimits } from "./rate-limits";
 import type { SecurityEvents } from "./security-events";
 import { checkPassword } from "./password-policy";
 import type { ClientInfo, Sessions } from "./sessions";
@@ -28,9 +29,10 @@ export function createPasswordReset(deps: {
   background: BackgroundWork;
   logger: Logger;
   events: Pick<SecurityEvents, "passwordResetRequested" | "passwordReset">;
+  rateLimits: Pick<RateLimits, "forgetFailedLogins">;
   config: { ttl: number; policy: Config["passwords"] };
 }) {
-  const { store, users, sessions, passwords, mailer, background, logger, events, config } = deps;
+  const { store, users, sessions, passwords, mailer, background, logger, events, rateLimits, config } = deps;
 
   async function issue(user: UserRow, client: ClientInfo): Promise<void> {
     const token = generateToken();
@@ -77,6 +79,7 @@ export function createPasswordReset(deps: {
 
       await users.setPassword(user.id, passwordHash);
       await sessions.endAll(user.id, "password_reset");
+      await rateLimits.forgetFailedLogins(user.email);
       // The emailed link proved the address is theirs.
       if (!user.emailVerified) await users.markEmailVerified(user.id);
       events.passwordReset(user.id, client);

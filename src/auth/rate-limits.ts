@@ -2,6 +2,8 @@ import ipaddr from "ipaddr.js";
 import type { Config, RateLimitedOperation, RateLimitRule } from "../config";
 import type { Logger } from "../logger";
 import type { TokenStore } from "../store/token-store";
+import { normalizeEmail } from "./emails";
+import { hashToken } from "./opaque-tokens";
 
 export interface Hit {
   /** Calls counted in the current window, this one included. */
@@ -40,6 +42,11 @@ export function addressBucket(ip: string | null): string {
   return address.kind() === "ipv6" ? `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/64`).toString()}/64` : address.toString();
 }
 
+/** Who a rule by email counts: the address as normalised (its case or spaces buy nothing), hashed (one key size whatever is sent; Redis holds no addresses). */
+export function emailSubject(email: string): string {
+  return `email:${hashToken(normalizeEmail(email))}`;
+}
+
 /**
  * Fixed-window counters in the token store. Counting is one atomic INCR (a Lua step in
  * Redis, a synchronous one in memory), so a burst of concurrent calls, aliases in one
@@ -48,6 +55,7 @@ export function addressBucket(ip: string | null): string {
  */
 export function createRateLimits(deps: { store: TokenStore; config: Config["rateLimits"]; logger: Logger }) {
   const { store, config, logger } = deps;
+  const counterKey = (operation: RateLimitedOperation, rule: RateLimitRule, subject: string) => `rl:${operation}:${rule.by}:${subject}`;
 
   return {
     rulesFor(operation: RateLimitedOperation): readonly RateLimitRule[] {
@@ -55,13 +63,15 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
     },
 
     /**
-     * Counts one call. When the store cannot be reached the call is let through (and logged):
-     * an outage of Redis should not also take sign-in down; argon2 still bounds guessing.
+     * Counts one call of `operation` by `subject` (see emailSubject). When the store cannot be
+     * reached the call is let through (and logged): an outage of Redis should not also take
+     * sign-in down; argon2 still bounds guessing.
      */
-    async hit(key: string, rule: RateLimitRule): Promise<Hit> {
+    async hit(operation: RateLimitedOperation, rule: RateLimitRule, subject: string): Promise<Hit> {
+      const key = counterKey(operation, rule, subject);
       let counted: { count: number; ttlSeconds: number };
       try {
-        counted = await store.increment(`rl:${key}`, rule.windowSeconds);
+        counted = await store.increment(key, rule.windowSeconds);
       } catch (error) {
         logger.error({ err: error }, "rate limit store unavailable; call not counted");
         return { count: 0, retryAfter: 0, release: async () => {} };
@@ -71,9 +81,20 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
         count,
         retryAfter: Math.max(1, ttlSeconds),
         release: async () => {
-          await store.increment(`rl:${key}`, rule.windowSeconds, -1).catch(() => {});
+          await store.increment(key, rule.windowSeconds, -1).catch(() => {});
         },
       };
+    },
+
+    /**
+     * After a reset has proved the address is its owner's: the failed logins counted against it
+     * (a guesser's, most likely) no longer keep the owner from signing in with the new password.
+     */
+    async forgetFailedLogins(email: string): Promise<void> {
+      const failures = config.login.filter((rule) => rule.by === "email" && rule.failuresOnly);
+      await Promise.all(
+        failures.map((rule) => store.delete(counterKey("login", rule, emailSubject(email))).catch((error: unknown) => logger.error({ err: error }, "failed logins not forgotten after a reset"))),
+      );
     },
   };
 }

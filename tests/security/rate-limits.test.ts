@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { createTestRedis } from "../helpers/redis";
 import { createTestDatabase } from "../helpers/databases";
 import { captureLogs } from "../helpers/log-capture";
+import { startSmtpReceiver } from "../helpers/smtp-receiver";
 import type { AppError } from "../../src/errors";
 import { createContext } from "../../src/graphql/context";
 import { RateLimit } from "../../src/graphql/middlewares/rate-limit";
@@ -45,6 +46,29 @@ describe("login, per account (5 failures per 15 minutes by default)", () => {
     const { user } = await register(t);
     for (let i = 0; i < 5; i++) await login(t, user.email, "wrong-password-guess");
     expect(errorCode(await login(t, user.email, STRONG_PASSWORD))).toBe("RATE_LIMITED");
+  });
+
+  test("a completed password reset lifts it: the owner signs in with the new password", async () => {
+    const smtp = await startSmtpReceiver();
+    const app = await startTestApp({ ...DEFAULTS, SMTP_URL: smtp.url, FRONTEND_URL: "http://frontend.test/account" });
+    try {
+      const { user } = await register(app);
+      const { user: other } = await register(app);
+      for (const email of [user.email, other.email]) for (let i = 0; i < 5; i++) await login(app, email, "wrong-password-guess");
+      expect(errorCode(await login(app, user.email, STRONG_PASSWORD))).toBe("RATE_LIMITED");
+
+      await app.gql(`mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: user.email });
+      const mail = await smtp.waitForMail(user.email, (m) => m.text.includes("reset-password?token="));
+      const token = /reset-password\?token=([\w-]+)/.exec(mail.text)![1];
+      expect((await app.gql(`mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }`, { t: token, p: "quiet-harbour-lantern-8" })).data?.resetPassword).toBe(true);
+
+      expect((await login(app, user.email, "quiet-harbour-lantern-8")).data?.login.user.id).toBe(user.id);
+      // Only that account's count: another stays limited.
+      expect(errorCode(await login(app, other.email, STRONG_PASSWORD))).toBe("RATE_LIMITED");
+    } finally {
+      await app.close();
+      await smtp.close();
+    }
   });
 
   test("changing the address's case or padding it buys no attempts", async () => {

@@ -1,11 +1,9 @@
 import { getGraphQLRateLimiter, type Store } from "graphql-rate-limit";
 import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
-import { addressBucket, type Hit } from "../../auth/rate-limits";
+import { addressBucket, emailSubject, type Hit } from "../../auth/rate-limits";
 import { isCaptchaRefusal } from "../../auth/captcha";
 import { isBusy } from "../../auth/passwords";
-import { normalizeEmail } from "../../auth/emails";
-import { hashToken } from "../../auth/opaque-tokens";
 import type { RateLimitedOperation, RateLimitRule } from "../../config";
 import { AppError } from "../../errors";
 import type { Context } from "../context";
@@ -19,10 +17,8 @@ async function subjectOf(rule: RateLimitRule, context: Context, args: Args): Pro
       return `ip:${addressBucket(context.client.ip)}`;
     case "email": {
       const email: unknown = args.input?.email ?? args.email;
-      // Normalised, so changing the case or adding spaces does not buy more attempts. Hashed,
-      // since this runs before the address is checked: a key has one size whatever was sent
-      // (a 100 KB "email" made a 100 KB key per call), and Redis holds no addresses.
-      return typeof email === "string" ? `email:${hashToken(normalizeEmail(email))}` : null;
+      // Hashed, since this runs before the address is checked: a 100 KB "email" made a 100 KB key per call.
+      return typeof email === "string" ? emailSubject(email) : null;
     }
     case "user": {
       const viewer = await context.viewer();
@@ -44,14 +40,15 @@ interface Counted {
  * count and all pass), so the store given here counts the call in the read itself, with one
  * atomic increment, and its write is a no-op.
  */
-async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args; context: Context; info: GraphQLResolveInfo }): Promise<Counted | null> {
+async function count(operation: RateLimitedOperation, rule: RateLimitRule, resolver: { root: unknown; args: Args; context: Context; info: GraphQLResolveInfo }): Promise<Counted | null> {
   const { context } = resolver;
   const subject = await subjectOf(rule, context, resolver.args);
   if (!subject) return null;
   let hit = undefined as Hit | undefined;
   const store: Store = {
-    getForIdentity: async ({ contextIdentity, fieldIdentity }) => {
-      hit = await context.services.rateLimits.hit(`${fieldIdentity}:${rule.by}:${contextIdentity}`, rule);
+    // The counter is ours, named by operation, rule and subject (the limiter's identity adds nothing to those).
+    getForIdentity: async () => {
+      hit = await context.services.rateLimits.hit(operation, rule, subject);
       // The limiter only compares the number of earlier calls in the window with max (this
       // call makes one more): none stand for a count under it, max for one over it, so an
       // allowed call builds no list of the calls before it.
@@ -78,7 +75,7 @@ async function count(rule: RateLimitRule, resolver: { root: unknown; args: Args;
 export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context> {
   return async ({ root, args, context, info }, next) => {
     const rules = context.services.rateLimits.rulesFor(operation);
-    const counted = (await Promise.all(rules.map((rule) => count(rule, { root, args, context, info })))).filter((c) => c !== null);
+    const counted = (await Promise.all(rules.map((rule) => count(operation, rule, { root, args, context, info })))).filter((c) => c !== null);
     const giveBack = (which: (rule: RateLimitRule) => boolean) => Promise.all(counted.filter((c) => which(c.rule)).map((c) => c.hit.release()));
     const giveBackUnspent = () => giveBack((rule) => rule.failuresOnly === true || rule.by === "email");
     const refused = counted.filter((c) => c.limited);
