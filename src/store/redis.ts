@@ -51,6 +51,7 @@ declare module "ioredis" {
 const TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 const ERROR_LOG_INTERVAL_MS = 30_000;
+const RESTART_DELAY_MS = 500;
 
 /** Where Redis Sentinel runs; the master group's name is the host of the Redis URL. */
 export interface SentinelSettings {
@@ -134,6 +135,23 @@ function connect(settings: RedisStoreSettings): Redis | Cluster {
 }
 
 /**
+ * ioredis gives a client up for good (status "end") when its connector's connect is rejected,
+ * and its SentinelConnector rejects one ("Connection is closed.") when the failover detector
+ * hears +switch-master while a reconnect is asking a Sentinel for the master: seen twice in
+ * CI, the service then never followed the failover. Until `closed()`, an ended client is
+ * started again.
+ */
+export function keepConnected(redis: Redis | Cluster, closed: () => boolean): void {
+  redis.on("end", () => {
+    if (closed()) return;
+    setTimeout(() => {
+      // A failed start ends it again, and this runs again.
+      if (!closed() && redis.status === "end") redis.connect().catch(() => {});
+    }, RESTART_DELAY_MS);
+  });
+}
+
+/**
  * The token store shared by every instance of the service. An unreachable Redis makes
  * each operation fail within TIMEOUT_MS instead of queueing it, and the client keeps
  * reconnecting in the background, so the service recovers by itself once Redis is back.
@@ -141,6 +159,8 @@ function connect(settings: RedisStoreSettings): Redis | Cluster {
 export function createRedisStore(settings: RedisStoreSettings): TokenStore {
   const { logger } = settings;
   const redis = connect(settings);
+  let closed = false;
+  keepConnected(redis, () => closed);
   // EVALSHA with the script's digest, falling back to EVAL once when Redis does not know it yet.
   redis.defineCommand("authIncrement", { numberOfKeys: 1, lua: INCREMENT });
   redis.defineCommand("authConsumeWhere", { numberOfKeys: 1, lua: CONSUME_WHERE });
@@ -211,6 +231,7 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
     },
 
     async close() {
+      closed = true;
       // QUIT lets replies in flight arrive; with Redis gone there is nothing to wait for.
       await redis.quit().catch(() => redis.disconnect());
       // QUIT leaves the failover detector's Sentinel subscriptions open (ioredis #1362, fixed
