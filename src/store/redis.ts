@@ -138,8 +138,8 @@ function connect(settings: RedisStoreSettings): Redis | Cluster {
  * ioredis gives a client up for good (status "end") when its connector's connect is rejected,
  * and its SentinelConnector rejects one ("Connection is closed.") when the failover detector
  * hears +switch-master while a reconnect is asking a Sentinel for the master: seen twice in
- * CI, the service then never followed the failover (the symptom ioredis #1683 reports, left
- * open upstream). Until `closed()`, an ended client is started again.
+ * CI, the service then never followed the failover (the symptom ioredis #1683 reports, closed
+ * as stale upstream). Until `closed()`, an ended client is started again.
  */
 export function keepConnected(redis: Redis | Cluster, closed: () => boolean): void {
   redis.on("end", () => {
