@@ -9,7 +9,7 @@ export class ConfigError extends Error {}
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) => z.stringbool().default(fallback);
-// Blank values never reach these schemas (parseEnv): a text setting is set or unset.
+// Blank values never reach these schemas (parseEnv refuses or drops them): a text setting is set or unset.
 const optionalText = z.string().optional();
 
 /** "max/window", e.g. "5/15m": at most `max` calls per window of s(econds), m(inutes) or h(ours). */
@@ -166,8 +166,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${name}: ${issue.message}`;
 }
 
-/** The one setting whose empty value means something of its own: keys with no prefix at all. */
-const EMPTY_IS_A_VALUE = new Set(["REDIS_KEY_PREFIX"]);
+/**
+ * Settings whose empty value is kept for the schema to judge: an empty key prefix means none,
+ * and an empty NODE_ENV is refused rather than taken for development (which would skip every
+ * production check).
+ */
+const BLANK_IS_A_VALUE = new Set(["REDIS_KEY_PREFIX", "NODE_ENV"]);
 
 /**
  * A variable set to nothing (`PORT=`, or compose's `${PORT:-}`) is unset, so its default
@@ -175,7 +179,7 @@ const EMPTY_IS_A_VALUE = new Set(["REDIS_KEY_PREFIX"]);
  * hashing queue) and an empty flag or choice an error.
  */
 function withoutBlanks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value?.trim() || (value === "" && EMPTY_IS_A_VALUE.has(name))));
+  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value?.trim() || (value !== undefined && BLANK_IS_A_VALUE.has(name))));
 }
 
 /**
@@ -194,18 +198,24 @@ export const SECRET_FILE_SETTINGS = [
   "METRICS_TOKEN",
 ] as const;
 
-/** The file's content, less its final line break, stands for the setting; set both ways is refused. */
+/**
+ * The file's content, less its final line break, stands for the setting. Set both ways is
+ * refused, and so is an empty file: a secret mounted wrong, which must not pass for unset.
+ */
 function withSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const resolved = { ...env };
   for (const name of SECRET_FILE_SETTINGS) {
     const file = env[`${name}_FILE`];
     if (file === undefined) continue;
     if (env[name] !== undefined) throw new ConfigError(`Invalid configuration: set ${name} or ${name}_FILE, not both`);
+    let content: string;
     try {
-      resolved[name] = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+      content = readFileSync(file, "utf8").replace(/\r?\n$/, "");
     } catch (error) {
       throw new ConfigError(`Invalid configuration: ${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
     }
+    if (!content.trim()) throw new ConfigError(`Invalid configuration: ${name}_FILE: ${file} is empty`);
+    resolved[name] = content;
   }
   return resolved;
 }

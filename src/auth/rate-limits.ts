@@ -55,7 +55,8 @@ export function emailSubject(email: string): string {
  */
 export function createRateLimits(deps: { store: TokenStore; config: Config["rateLimits"]; logger: Logger }) {
   const { store, config, logger } = deps;
-  const counterKey = (operation: RateLimitedOperation, rule: RateLimitRule, subject: string) => `rl:${operation}:${rule.by}:${subject}`;
+  // An operation has one rule per kind of subject, and the subject names its kind (ip:, email:, user:).
+  const counterKey = (operation: RateLimitedOperation, subject: string) => `rl:${operation}:${subject}`;
 
   return {
     rulesFor(operation: RateLimitedOperation): readonly RateLimitRule[] {
@@ -68,7 +69,7 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
      * sign-in down; argon2 still bounds guessing.
      */
     async hit(operation: RateLimitedOperation, rule: RateLimitRule, subject: string): Promise<Hit> {
-      const key = counterKey(operation, rule, subject);
+      const key = counterKey(operation, subject);
       let counted: { count: number; ttlSeconds: number };
       try {
         counted = await store.increment(key, rule.windowSeconds);
@@ -91,10 +92,8 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
      * (a guesser's, most likely) no longer keep the owner from signing in with the new password.
      */
     async forgetFailedLogins(email: string): Promise<void> {
-      const failures = config.login.filter((rule) => rule.by === "email" && rule.failuresOnly);
-      await Promise.all(
-        failures.map((rule) => store.delete(counterKey("login", rule, emailSubject(email))).catch((error: unknown) => logger.error({ err: error }, "failed logins not forgotten after a reset"))),
-      );
+      if (!config.login.some((rule) => rule.by === "email" && rule.failuresOnly)) return;
+      await store.delete(counterKey("login", emailSubject(email))).catch((error: unknown) => logger.error({ err: error }, "failed logins not forgotten after a reset"));
     },
   };
 }

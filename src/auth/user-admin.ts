@@ -120,9 +120,9 @@ export function createUserAdmin(deps: {
     /**
      * For operators (npm run create-admin): creates an active ADMIN, or promotes and reactivates
      * an existing account whose address is verified. An unverified one may have been registered
-     * by anyone, with a password of their choosing, before the operator came; one that is
-     * already an ADMIN was made by an operator or an admin (the admin this made last time, say),
-     * so running it again succeeds and reactivates it.
+     * by anyone, with a password of their choosing, before the operator came. One that is
+     * already an ADMIN (the admin this made last time, say) is left as it is, so running it
+     * again succeeds without undoing a deactivation an admin decided.
      */
     async provisionAdmin(email: string, password: string): Promise<{ user: UserRow; outcome: "created" | "promoted" | "already-admin" }> {
       const address = checkEmail(email);
@@ -130,10 +130,8 @@ export function createUserAdmin(deps: {
       if (existing && !existing.emailVerified && existing.role !== "ADMIN") {
         throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
       }
-      if (existing) {
-        const user = await update(existing.id, { ...roleChange("ADMIN"), active: true });
-        return { user, outcome: existing.role === "ADMIN" ? "already-admin" : "promoted" };
-      }
+      if (existing?.role === "ADMIN") return { user: existing, outcome: "already-admin" };
+      if (existing) return { user: await update(existing.id, { ...roleChange("ADMIN"), active: true }), outcome: "promoted" };
       const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
       const user = await accounts.create({ email: address, passwordHash, role: "ADMIN" });
       if (!user) return this.provisionAdmin(email, password);

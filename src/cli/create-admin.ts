@@ -31,7 +31,7 @@ async function main(): Promise<string> {
       case "promoted":
         return `promoted ${account} to admin; its password is unchanged`;
       case "already-admin":
-        return `${account} is already an admin (active); its password is unchanged`;
+        return `${account} is already an admin${user.active ? "" : ", deactivated (an admin reactivates it with setUserActive)"}; nothing changed`;
     }
   } finally {
     await database.close();

@@ -111,6 +111,18 @@ describe("setUserActive and setUserRole", () => {
   });
 });
 
+test("provisioning an admin again leaves the account as it is, a deactivation included", async () => {
+  const email = uniqueEmail("ops");
+  const { userAdmin } = t.app.services;
+  const made = await userAdmin.provisionAdmin(email, STRONG_PASSWORD);
+  expect(made.outcome).toBe("created");
+  const deactivated = await asAdmin(`mutation($id: ID!) { setUserActive(id: $id, active: false) { active } }`, { id: made.user.id });
+  expect(deactivated.data?.setUserActive.active).toBe(false);
+  const again = await userAdmin.provisionAdmin(email, "another-password-2");
+  expect(again).toMatchObject({ outcome: "already-admin", user: { id: made.user.id, active: false } });
+  expect(errorCode(await t.gql(LOGIN, { email, password: STRONG_PASSWORD }))).toBe("UNAUTHENTICATED");
+});
+
 describe("field visibility", () => {
   test("private fields are FORBIDDEN to other users while id and name resolve", async () => {
     const alice = await register(t, { name: "Alice" });

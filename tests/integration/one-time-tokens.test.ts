@@ -103,12 +103,12 @@ describe("consumeOneTimeToken", () => {
 
     // Its session logged out: refused to the admin it was handed to, and spent.
     const loggedOut = await session();
-    const ofLoggedOut = await issueAs(loggedOut);
+    const [forAdmin, forOtherSession] = [await issueAs(loggedOut), await issueAs(loggedOut)];
     expect((await t.gql(`mutation($t: String!) { logout(refreshToken: $t) }`, { t: loggedOut.refreshToken })).data?.logout).toBe(true);
-    expect(errorCode(await consume(ofLoggedOut, "hand-off", admin))).toBe("INVALID_TOKEN");
+    expect(errorCode(await consume(forAdmin, "hand-off", admin))).toBe("INVALID_TOKEN");
     // Still standing, the issuer's other session is not enough for a token of the ended one.
     const other = await session();
-    expect(errorCode(await consume(ofLoggedOut, "hand-off", other))).toBe("INVALID_TOKEN");
+    expect(errorCode(await consume(forOtherSession, "hand-off", other))).toBe("INVALID_TOKEN");
 
     // Issued, then the password changed from the same session (which stays).
     const ofOther = await issueAs(other);

@@ -27,8 +27,9 @@ describe("loadConfig", () => {
     expect(blank.sessions.reuseInterval).toBe(10);
     expect(blank.passwords).toEqual(unset.passwords);
     expect(blank.captcha).toEqual(unset.captcha);
-    // Except the key prefix, where empty means none.
+    // Except the key prefix, where empty means none, and NODE_ENV, which must not fall back to development.
     expect(loadConfig({ REDIS_KEY_PREFIX: "" }).redis.keyPrefix).toBe("");
+    expect(() => loadConfig({ NODE_ENV: "" })).toThrow(/^Invalid configuration: NODE_ENV: /);
   });
 
   test("links in emails name the host the service listens on, an IPv6 address in brackets", () => {
@@ -216,6 +217,8 @@ describe("loadConfig", () => {
       // What the value would have to be holds for the file's content too.
       expect(() => loadConfig({ JWT_SECRET_FILE: file("short", "too-short\n") })).toThrow(/JWT_SECRET must be at least 32 bytes/);
       expect(() => loadConfig({ JWT_SECRET: SECRET, JWT_SECRET_FILE: path.join(dir, "jwt_secret") })).toThrow(/^Invalid configuration: set JWT_SECRET or JWT_SECRET_FILE, not both$/);
+      // A secret mounted wrong is no secret left unset.
+      expect(() => loadConfig({ JWT_SECRET: SECRET, JWT_PRIVATE_KEY_FILE: file("empty", "\n") })).toThrow(/^Invalid configuration: JWT_PRIVATE_KEY_FILE: .*empty is empty$/);
       expect(() => loadConfig({ METRICS_TOKEN_FILE: path.join(dir, "missing") })).toThrow(/^Invalid configuration: METRICS_TOKEN_FILE: cannot read .*missing \(ENOENT\)$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
