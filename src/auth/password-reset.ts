@@ -17,6 +17,9 @@ import type { Users } from "./users";
 export type PasswordReset = ReturnType<typeof createPasswordReset>;
 
 const tokenKey = (hash: string) => `reset:${hash}`;
+// What a token stands for: the account, at the token version it had when the link was sent.
+// A password change or reset since (either bumps it) retires the link.
+const grant = (user: Pick<UserRow, "id" | "tokenVersion">) => `${user.id}:${user.tokenVersion}`;
 // The hash of an account's newest reset token, so that the next request can spend it.
 const latestKey = (userId: string) => `reset-latest:${userId}`;
 
@@ -37,7 +40,7 @@ export function createPasswordReset(deps: {
   async function issue(user: UserRow, client: ClientInfo): Promise<void> {
     const token = generateToken();
     const hash = hashToken(token);
-    await store.set(tokenKey(hash), user.id, config.ttl);
+    await store.set(tokenKey(hash), grant(user), config.ttl);
     // The new token replaces the previous one. The swap is atomic, so of concurrent requests
     // each deletes the token it replaced and one link stays usable: the last swapped in.
     const previous = await store.swap(latestKey(user.id), hash, config.ttl);
@@ -68,14 +71,14 @@ export function createPasswordReset(deps: {
     async reset(token: string, newPassword: string, client: ClientInfo): Promise<boolean> {
       const hash = hashToken(token);
       // Check the new password before spending the token, so a refused password loses nothing.
-      const userId = await store.get(tokenKey(hash));
-      const user = userId ? await users.findById(userId) : null;
-      if (!user?.active) throw invalidToken();
+      const granted = await store.get(tokenKey(hash));
+      const user = granted ? await users.findById(granted.split(":")[0] ?? "") : null;
+      if (!user?.active || granted !== grant(user)) throw invalidToken();
       const password = checkPassword(config.policy, newPassword, "newPassword", user.email);
       // Hashed before the token is spent, so a hasher too busy to take it loses nothing either.
       const passwordHash = await passwords.hash(password);
 
-      if ((await store.consume(tokenKey(hash))) !== user.id) throw invalidToken();
+      if ((await store.consume(tokenKey(hash))) !== granted) throw invalidToken();
 
       await users.setPassword(user.id, passwordHash);
       await sessions.endAll(user.id, "password_reset");

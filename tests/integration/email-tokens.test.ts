@@ -116,6 +116,16 @@ describe("password reset", () => {
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "email" });
   });
 
+  test("a password changed since the link was sent retires the link", async () => {
+    const account = await register(t);
+    await t.gql(REQUEST_RESET, { email: account.user.email });
+    const token = await tokenFromMail(account.user.email, "reset-password");
+    const CHANGE = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`;
+    expect((await t.gql(CHANGE, { c: STRONG_PASSWORD, n: "cedar-window-rowing-5" }, { token: account.accessToken })).data?.changePassword).toBe(true);
+    expect(errorCode(await t.gql(RESET, { token, password: "someone-elses-choice-6" }))).toBe("INVALID_TOKEN");
+    expect((await t.gql(LOGIN, { email: account.user.email, password: "cedar-window-rowing-5" })).data?.login.user.id).toBe(account.user.id);
+  });
+
   test("a password change decided before a reset lands does not overwrite it", async () => {
     // Someone else holds the password and a session; the owner recovers through the email.
     const account = await register(t);
