@@ -46,7 +46,7 @@ async function count(operation: RateLimitedOperation, rule: RateLimitRule, resol
   if (!subject) return null;
   let hit = undefined as Hit | undefined;
   const store: Store = {
-    // The counter is ours, named by operation, rule and subject (the limiter's identity adds nothing to those).
+    // The counter is ours, named by operation and subject (the limiter's identity adds nothing to those).
     getForIdentity: async () => {
       hit = await context.services.rateLimits.hit(operation, rule, subject);
       // The limiter only compares the number of earlier calls in the window with max (this
