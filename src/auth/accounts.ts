@@ -120,8 +120,8 @@ export function createAccounts(deps: {
       return issue(user, issued);
     },
 
-    logout(refreshToken: string): Promise<boolean> {
-      return sessions.endByToken(refreshToken);
+    logout(refreshToken: string, client: ClientInfo): Promise<boolean> {
+      return sessions.endByToken(refreshToken, client);
     },
 
     async logoutAll(viewer: Viewer): Promise<boolean> {

@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { and, desc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
 import { rowsOf, type Db } from "../db/client";
@@ -172,24 +172,23 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       return settleRetiredToken(tokenHash, token, at, client);
     },
 
-    /** Ends the session of a current (or just-rotated) refresh token. */
-    async endByToken(token: string): Promise<boolean> {
+    /**
+     * Ends the session of a current refresh token. The previous token within the reuse interval
+     * (a second tab) ends it too; any other retired token is a replay, and ends its family as a
+     * refresh would.
+     */
+    async endByToken(token: string, client: ClientInfo): Promise<boolean> {
       const at = now();
-      const graceStart = new Date(at.getTime() - config.reuseInterval * 1000);
+      const tokenHash = hashToken(token);
       const ended = await db
         .update(sessions)
         .set({ endedAt: at, endReason: "logout" })
         .from(refreshTokens)
-        .where(
-          and(
-            eq(refreshTokens.tokenHash, hashToken(token)),
-            eq(sessions.id, refreshTokens.sessionId),
-            isNull(sessions.endedAt),
-            or(isNull(refreshTokens.rotatedAt), gt(refreshTokens.rotatedAt, graceStart)),
-          ),
-        )
+        .where(and(eq(refreshTokens.tokenHash, tokenHash), eq(sessions.id, refreshTokens.sessionId), isNull(sessions.endedAt), isNull(refreshTokens.rotatedAt)))
         .returning({ id: sessions.id });
-      if (ended.length === 0) throw invalidRefreshToken();
+      if (ended.length > 0) return true;
+      const retry = await settleRetiredToken(tokenHash, token, at, client);
+      if (!(await end(retry.userId, retry.sessionId, "logout"))) throw invalidRefreshToken();
       return true;
     },
 

@@ -144,6 +144,24 @@ describe("logout", () => {
     expect(errorCode(await t.gql(LOGOUT, { token: "nope" }))).toBe("UNAUTHENTICATED");
   });
 
+  test("the previous token within the reuse interval (a second tab) ends the session", async () => {
+    const auth = await register(t);
+    const next = await refreshed(auth.refreshToken);
+    expect((await t.gql(LOGOUT, { token: auth.refreshToken })).data).toEqual({ logout: true });
+    expect(errorCode(await refresh(next.refreshToken))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await me(next.accessToken))).toBe("UNAUTHENTICATED");
+  });
+
+  test("any other retired token is a replay: the family ends, as it would on a refresh", async () => {
+    // A thief rotated the stolen token; the owner's client signs out with the one it held.
+    const auth = await register(t);
+    const thiefs = await refreshed(auth.refreshToken);
+    clock.now += 11_000;
+    expect(errorCode(await t.gql(LOGOUT, { token: auth.refreshToken }))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await refresh(thiefs.refreshToken))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await me(thiefs.accessToken))).toBe("UNAUTHENTICATED");
+  });
+
   test("logoutAll ends every session of the caller and needs authentication", async () => {
     const auth = await register(t);
     const other = (await t.gql(LOGIN, { email: auth.user.email, password: STRONG_PASSWORD })).data?.login as AuthPayload;

@@ -42,7 +42,7 @@ export class AuthResolver {
   async logout(@Arg("refreshToken", () => String, REFRESH_TOKEN_ARG) refreshToken: string | null, @Ctx() ctx: Context) {
     const token = presentedRefreshToken(ctx.refreshCookie, refreshToken);
     ctx.refreshCookie.clear();
-    return token ? ctx.services.accounts.logout(token) : false;
+    return token ? ctx.services.accounts.logout(token, ctx.client) : false;
   }
 
   @Authorized()
