@@ -80,11 +80,10 @@ export function createPasswordReset(deps: {
 
       if ((await store.consume(tokenKey(hash))) !== granted) throw invalidToken();
 
-      await users.setPassword(user.id, passwordHash);
+      // A change or deactivation that landed while the hash ran stands; the link is spent.
+      if (!(await users.setPassword(user.id, passwordHash, { tokenVersion: user.tokenVersion, verifiesEmail: true }))) throw invalidToken();
       await sessions.endAll(user.id, "password_reset");
       await rateLimits.forgetFailedLogins(user.email);
-      // The emailed link proved the address is theirs.
-      if (!user.emailVerified) await users.markEmailVerified(user.id);
       events.passwordReset(user.id, client);
       return true;
     },

@@ -79,21 +79,21 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
 
     /**
      * Sets a new password and bumps the token version, which retires every access token issued
-     * so far. With `onlyIf`, only while the account is still active at that token version and
-     * the caller's session is live: a change decided tens of milliseconds earlier (two argon2
-     * runs) must not land over a reset, another change or a revocation made in between.
+     * so far; only while the account is still active at the token version the caller read
+     * (and, for a change, the caller's session is live). A change or reset decided tens of
+     * milliseconds earlier (argon2 runs) must not land over a reset, a change, a deactivation
+     * or a revocation made in between. A reset also marks the address verified: its emailed
+     * link proved it. Null when the account changed.
      */
-    async setPassword(id: string, passwordHash: string, onlyIf?: { tokenVersion: number; sessionId: string }): Promise<UserRow | null> {
+    async setPassword(id: string, passwordHash: string, as: { tokenVersion: number; sessionId?: string; verifiesEmail?: boolean }): Promise<UserRow | null> {
       const at = now();
-      const unchanged = onlyIf && [
-        eq(users.tokenVersion, onlyIf.tokenVersion),
-        eq(users.active, true),
-        sql`exists (select 1 from ${sessions} where ${sessions.id} = ${onlyIf.sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`,
-      ];
+      const liveSession = as.sessionId
+        ? sql`exists (select 1 from ${sessions} where ${sessions.id} = ${as.sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`
+        : undefined;
       const [row] = await db
         .update(users)
-        .set({ passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at })
-        .where(and(eq(users.id, id), ...(unchanged ?? [])))
+        .set({ passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at, ...(as.verifiesEmail ? { emailVerified: true } : {}) })
+        .where(and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), eq(users.active, true), liveSession))
         .returning();
       return row ?? null;
     },

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
@@ -141,6 +142,53 @@ describe("password reset", () => {
     await expect(t.app.services.accounts.changePassword(inFlight, STRONG_PASSWORD, "intruder-keeps-it-4", client)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
     expect((await t.gql(LOGIN, { email: account.user.email, password: "owner-takes-it-back-9" })).data?.login.user.id).toBe(account.user.id);
     expect(errorCode(await t.gql(LOGIN, { email: account.user.email, password: "intruder-keeps-it-4" }))).toBe("UNAUTHENTICATED");
+  });
+  describe("a reset whose password is still hashing", () => {
+    /** Holds the next password hash (the reset's) until release(): the reset has checked its link and waits there. */
+    function holdNextHash() {
+      const passwords = t.app.services.passwords;
+      const hash = passwords.hash;
+      let release!: () => void;
+      let reached!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const entered = new Promise<void>((resolve) => (reached = resolve));
+      passwords.hash = async (password) => {
+        passwords.hash = hash;
+        reached();
+        await gate;
+        return hash(password);
+      };
+      return { entered, release };
+    }
+
+    test("does not land over a password change made meanwhile: the change retired the link", async () => {
+      const account = await register(t);
+      await t.gql(REQUEST_RESET, { email: account.user.email });
+      const token = await tokenFromMail(account.user.email, "reset-password");
+      const held = holdNextHash();
+      const reset = t.gql(RESET, { token, password: "link-holders-choice-7" });
+      await held.entered;
+      const CHANGE = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`;
+      expect((await t.gql(CHANGE, { c: STRONG_PASSWORD, n: "owners-new-secret-8" }, { token: account.accessToken })).data?.changePassword).toBe(true);
+      held.release();
+      expect(errorCode(await reset)).toBe("INVALID_TOKEN");
+      expect((await t.gql(LOGIN, { email: account.user.email, password: "owners-new-secret-8" })).data?.login.user.id).toBe(account.user.id);
+      expect(errorCode(await t.gql(LOGIN, { email: account.user.email, password: "link-holders-choice-7" }))).toBe("UNAUTHENTICATED");
+    });
+
+    test("does not set a password on an account deactivated meanwhile", async () => {
+      const account = await register(t);
+      await t.gql(REQUEST_RESET, { email: account.user.email });
+      const token = await tokenFromMail(account.user.email, "reset-password");
+      const held = holdNextHash();
+      const reset = t.gql(RESET, { token, password: "link-holders-choice-7" });
+      await held.entered;
+      const before = await t.app.services.users.findById(account.user.id);
+      await t.app.services.userAdmin.setActive(randomUUID(), account.user.id, false, { ip: null, userAgent: null, requestId: null });
+      held.release();
+      expect(errorCode(await reset)).toBe("INVALID_TOKEN");
+      expect(await t.app.services.users.findById(account.user.id)).toMatchObject({ active: false, passwordHash: before!.passwordHash });
+    });
   });
 });
 
