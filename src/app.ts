@@ -9,6 +9,7 @@ import { migrateAtStartup, type StartupMigration } from "./db/startup-migration"
 import { createFormatError } from "./errors";
 import { createArmor } from "./graphql/armor";
 import type { Context } from "./graphql/context";
+import { createDocumentStore, createQueryCache } from "./graphql/document-store";
 import { operationMetricsPlugin } from "./graphql/plugins/operation-metrics";
 import { requireDatabasePlugin } from "./graphql/plugins/require-database";
 import { buildGraphQLSchema } from "./graphql/schema";
@@ -83,6 +84,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       allowBatchedHttpRequests: false,
       parseOptions: armor.parseOptions,
       validationRules: armor.validationRules,
+      documentStore: createDocumentStore(),
+      cache: createQueryCache(),
       formatError: createFormatError((error) => logger.error({ err: error }, "unexpected error in a GraphQL operation")),
       logger,
       // Shutdown is ours (server.ts): Apollo's own signal handlers would race it.

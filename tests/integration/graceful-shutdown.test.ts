@@ -1,43 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
-import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
+import { startServerProcess, type ServerProcess } from "../helpers/server-process";
 import { startSmtpReceiver } from "../helpers/smtp-receiver";
-import { freePort } from "../helpers/tcp-relay";
-import { STRONG_PASSWORD, testEnv, uniqueEmail } from "../helpers/test-app";
+import { STRONG_PASSWORD, uniqueEmail } from "../helpers/test-app";
 
-// The compiled server, run as the container runs it (node dist/server.js) and stopped the
-// way an orchestrator stops it: SIGTERM. It is built first, so it is the current source.
-const root = path.resolve(__dirname, "../..");
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-async function startServer(env: Record<string, string>, database: TestDatabase): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["dist/server.js"], {
-    cwd: root,
-    env: { PATH: process.env.PATH, ...testEnv({ PORT: String(port), LOG_LEVEL: "info", DATABASE_URL: database.url, DATA_DIR: database.dataDir, ...env }) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const listening = new Promise<void>((resolve, reject) => {
-    const check = () => output.includes("auth service listening") && resolve();
-    child.stdout!.on("data", check);
-    void exited.then(() => reject(new Error(`the server exited before listening:\n${output}`)));
-  });
-  await listening;
-  return { url: `http://127.0.0.1:${port}`, child, exited, output: () => output };
-}
+// The compiled server, stopped the way an orchestrator stops it: SIGTERM.
 
 /** A registration: one argon2 hash, made slow on purpose by ARGON2_TIME_COST. */
 async function registerOver(url: string): Promise<{ status: number; id?: string } | "cut"> {
@@ -76,7 +43,7 @@ function stuckRequest(url: string): Promise<"closed by the server"> {
 }
 
 /** The log lines the server wrote, parsed (stderr and anything not JSON left out). */
-const logLines = (server: Server) =>
+const logLines = (server: ServerProcess) =>
   server
     .output()
     .split("\n")
@@ -86,7 +53,7 @@ const logLines = (server: Server) =>
 test("SIGTERM: requests in flight finish with 200, new ones are turned away, a stuck one is cut at SHUTDOWN_TIMEOUT, and the process exits 0", async () => {
   // Eight registrations at about 0.4 s of argon2 each, four at a time on libuv's pool:
   // some are still running when SIGTERM arrives, however fast the machine.
-  const server = await startServer({ ARGON2_TIME_COST: "30", SHUTDOWN_TIMEOUT: "10" }, database);
+  const server = await startServerProcess({ ARGON2_TIME_COST: "30", SHUTDOWN_TIMEOUT: "10" }, database);
   const stuck = stuckRequest(server.url);
   const inFlight = Array.from({ length: 8 }, () => registerOver(server.url));
   await sleep(150);
@@ -120,7 +87,7 @@ test("SIGTERM: an email a request left sending is sent before the process exits"
   // before SIGTERM is still being sent when the shutdown reaches SMTP, then process.exit.
   const smtp = await startSmtpReceiver({ delayMs: 1_000 });
   try {
-    const server = await startServer({ SMTP_URL: smtp.url }, database);
+    const server = await startServerProcess({ SMTP_URL: smtp.url }, database);
     const email = uniqueEmail("drain-mail");
     const res = await fetch(`${server.url}/graphql`, {
       method: "POST",
