@@ -17,7 +17,11 @@ async function main(): Promise<void> {
 
   let closing = false;
   const shutdown = (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      // A second signal is an operator who will not wait for the drain.
+      app.logger.warn({ signal }, "second signal: exiting without finishing the shutdown");
+      process.exit(1);
+    }
     closing = true;
     app.logger.info({ signal }, "shutting down");
     app.close().then(

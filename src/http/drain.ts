@@ -10,10 +10,19 @@ import type { HttpServer } from "./app";
  * which would leave the database and Redis connections to time out on the server side.
  */
 export function drainPlugin(http: HttpServer, options: { timeoutMs: number; logger: Logger }): ApolloServerPlugin {
+  // Fastify answers requests that arrive while it closes with Connection: close, but not those
+  // already running: their keep-alive connections would then stay open, idle, until the
+  // timeout cut them. Every answer sent while draining closes its connection.
+  let draining = false;
+  http.addHook("onSend", (_request, reply, payload, done) => {
+    if (draining) reply.header("connection", "close");
+    done(null, payload);
+  });
   return {
     async serverWillStart() {
       return {
         async drainServer() {
+          draining = true;
           const deadline = setTimeout(() => {
             options.logger.warn({ timeoutMs: options.timeoutMs }, "requests still in flight at the shutdown timeout; closing their connections");
             http.server.closeAllConnections();

@@ -103,3 +103,36 @@ test("SIGTERM: an email a request left sending is sent before the process exits"
     await smtp.close();
   }
 }, 60_000);
+
+test("SIGTERM: a request in flight on a keep-alive connection is answered with Connection: close, and the process exits without waiting for SHUTDOWN_TIMEOUT", async () => {
+  const server = await startServerProcess({ ARGON2_TIME_COST: "30", SHUTDOWN_TIMEOUT: "30" }, database);
+  const answered = fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", connection: "keep-alive" },
+    body: JSON.stringify({
+      query: `mutation($email: String!, $password: String!) { register(input: { email: $email, password: $password }) { user { id } } }`,
+      variables: { email: uniqueEmail("keep-alive"), password: STRONG_PASSWORD },
+    }),
+  });
+  await sleep(150);
+  server.child.kill("SIGTERM");
+  const res = await answered;
+  expect(res.status).toBe(200);
+  expect(res.headers.get("connection")).toBe("close");
+  expect(await server.exited).toEqual({ code: 0, signal: null });
+  const messages = logLines(server).map((line) => line.msg);
+  expect(messages).toContain("stopped: requests drained, database and token store closed");
+  expect(messages).not.toContain("requests still in flight at the shutdown timeout; closing their connections");
+}, 60_000);
+
+test("a second signal ends a shutdown that is still draining: the process exits 1 at once", async () => {
+  const server = await startServerProcess({ SHUTDOWN_TIMEOUT: "60" }, database);
+  const stuck = stuckRequest(server.url);
+  await sleep(100);
+  server.child.kill("SIGTERM");
+  await sleep(300);
+  server.child.kill("SIGINT");
+  expect(await server.exited).toEqual({ code: 1, signal: null });
+  await stuck;
+  expect(logLines(server).map((line) => line.msg)).toContain("second signal: exiting without finishing the shutdown");
+}, 60_000);
