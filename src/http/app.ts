@@ -25,6 +25,8 @@ export interface HttpDeps {
 }
 
 const MAX_BODY_BYTES = 100 * 1024;
+/** As long as Redis commands get (store/redis.ts). */
+const READINESS_CHECK_TIMEOUT_MS = 2_000;
 
 function clientInfo(request: FastifyRequest) {
   const userAgent = request.headers["user-agent"];
@@ -78,7 +80,13 @@ function answerHttpError(error: FastifyError, request: FastifyRequest, reply: Fa
 /** /graphql, /healthz, /readyz and the JWKS. */
 export function registerRoutes(http: HttpServer, deps: HttpDeps): void {
   const { config, apollo, services, database, store, signingKey } = deps;
-  const status = (check: Promise<void>) => check.then(() => "ok" as const, () => "unavailable" as const);
+  // A back end that hangs (a network that drops packets, a server stuck) is as unavailable as
+  // one that refuses: the probe answers 503 rather than nothing.
+  const status = (check: Promise<void>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => (timer = setTimeout(reject, READINESS_CHECK_TIMEOUT_MS)));
+    return Promise.race([check, timedOut]).then(() => "ok" as const, () => "unavailable" as const).finally(() => clearTimeout(timer));
+  };
 
   http.get("/healthz", async () => ({ status: "ok" }));
 

@@ -6,22 +6,36 @@ export interface TcpRelay {
   stop(): Promise<void>;
   /** Listens again on the same port. */
   restart(): Promise<void>;
+  /** Holds every byte, both ways, on open and new connections: a server that hangs rather than refuses. */
+  freeze(): void;
+  /** Delivers what was held and relays again. */
+  thaw(): void;
 }
 
 /**
  * A TCP relay in front of a real server (PostgreSQL, Redis) that a test can take down and
- * bring back on the same port, to watch the service fail fast and then recover by itself.
+ * bring back on the same port, or freeze, to watch the service fail fast and then recover by itself.
  */
 export async function startTcpRelay(target: { host: string; port: number }, options: { listening?: boolean } = {}): Promise<TcpRelay> {
   const sockets = new Set<net.Socket>();
+  let held: Array<() => void> | null = null;
+  const deliver = (send: () => void) => (held ? held.push(send) : send());
+  const relay = (from: net.Socket, to: net.Socket) => {
+    from.on("data", (chunk) => deliver(() => to.write(chunk)));
+    from.on("end", () => deliver(() => to.end()));
+  };
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
+      socket.on("close", () => {
+        sockets.delete(socket);
+        (socket === client ? upstream : client).destroy();
+      });
       socket.on("error", () => (socket === client ? upstream : client).destroy());
     }
-    client.pipe(upstream).pipe(client);
+    relay(client, upstream);
+    relay(upstream, client);
   });
   const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const stop = async () => {
@@ -33,7 +47,19 @@ export async function startTcpRelay(target: { host: string; port: number }, opti
   const { port } = server.address() as net.AddressInfo;
   if (options.listening === false) await stop();
 
-  return { port, stop, restart: () => listen(port) };
+  return {
+    port,
+    stop,
+    restart: () => listen(port),
+    freeze: () => {
+      held ??= [];
+    },
+    thaw: () => {
+      const writes = held ?? [];
+      held = null;
+      for (const write of writes) write();
+    },
+  };
 }
 
 /** A port nothing listens on right now (another process could still take it: use it at once). */

@@ -66,6 +66,17 @@ describeWithPostgres("PostgreSQL outage", () => {
     await registered();
   });
 
+  test("hung rather than down: /readyz answers 503 naming the database within its check's timeout, and recovers", async () => {
+    await registered();
+    relay.freeze();
+    try {
+      expect(await readiness()).toMatchObject({ status: 503, body: { checks: { database: "unavailable" } } });
+    } finally {
+      relay.thaw();
+    }
+    await waitFor(async () => expect((await readiness()).status).toBe(200), 10_000);
+  });
+
   test("down while running: requests fail fast with a clean error, the process stays up, and it recovers", async () => {
     const user = await registered();
     await relay.stop();
