@@ -6,9 +6,10 @@ import { createBackgroundWork } from "./background";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
 import { migrateAtStartup, type StartupMigration } from "./db/startup-migration";
-import { createFormatError } from "./errors";
+import { formatError } from "./errors";
 import { createArmor } from "./graphql/armor";
 import type { Context } from "./graphql/context";
+import { faultLogPlugin } from "./graphql/plugins/fault-log";
 import { createDocumentStore, createQueryCache } from "./graphql/document-store";
 import { operationMetricsPlugin } from "./graphql/plugins/operation-metrics";
 import { requireDatabasePlugin } from "./graphql/plugins/require-database";
@@ -86,13 +87,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       validationRules: armor.validationRules,
       documentStore: createDocumentStore(),
       cache: createQueryCache(),
-      formatError: createFormatError((error) => logger.error({ err: error }, "unexpected error in a GraphQL operation")),
+      formatError,
       logger,
       // Shutdown is ours (server.ts): Apollo's own signal handlers would race it.
       stopOnTerminationSignals: false,
       plugins: [
         ...armor.plugins,
         drainPlugin(http, { timeoutMs: config.shutdown.timeoutMs, logger }),
+        faultLogPlugin(logger),
         operationMetricsPlugin(metrics),
         requireDatabasePlugin({ database, metrics }),
         // Inline traces would show a gateway per-field timings of every operation; nothing here uses them.

@@ -56,27 +56,36 @@ function variableOf(error: unknown): string | undefined {
 }
 
 /**
- * The only place where errors become responses. AppErrors pass with their code;
- * Apollo's own client errors pass as they are; anything else is reported and masked,
- * so no stack, SQL or library message reaches a client.
+ * Whether an error is a fault of ours, which no client may see (it is logged, and masked):
+ * anything but an AppError and the client errors Apollo raises before a resolver runs. A
+ * resolver's GraphQLError that claims a client code is a fault too.
  */
-export function createFormatError(report: (error: unknown) => void) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof AppError) {
-      return {
-        message: original.message,
-        locations: formatted.locations,
-        path: formatted.path,
-        extensions: { ...original.extensions, code: original.code },
-      };
-    }
-    const code = formatted.extensions?.code;
-    if (typeof code === "string" && CLIENT_ERROR_CODES.has(code) && original === error) {
-      const field = code === "BAD_USER_INPUT" ? variableOf(error) : undefined;
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: field ? { code, field } : { code } };
-    }
-    report(original);
-    return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
-  };
+export function isInternalFault(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) return false;
+  const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
+  return !(typeof code === "string" && CLIENT_ERROR_CODES.has(code) && original === error);
+}
+
+/**
+ * The only place where errors become responses. AppErrors pass with their code;
+ * Apollo's own client errors pass as they are; anything else is masked, so no stack, SQL
+ * or library message reaches a client (graphql/plugins/fault-log.ts logs it first).
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { ...original.extensions, code: original.code },
+    };
+  }
+  if (!isInternalFault(error)) {
+    const code = String(formatted.extensions?.code);
+    const field = code === "BAD_USER_INPUT" ? variableOf(error) : undefined;
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: field ? { code, field } : { code } };
+  }
+  return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }

@@ -164,3 +164,21 @@ describe("security events", () => {
     expect(text).not.toContain(user.user.email);
   });
 });
+
+test("a fault of ours is logged with its cause and the id of the request that met it", async () => {
+  const faultLogs = captureLogs();
+  const app = await startTestApp({}, { logger: faultLogs.logger });
+  try {
+    const auth = await register(app);
+    // The database gone from under the service: the next query fails unexpectedly.
+    await app.app.database.close();
+    const res = await app.gql(`{ me { id } }`, {}, { token: auth.accessToken });
+    expect(errorCode(res)).toBe("INTERNAL_SERVER_ERROR");
+    const requestId = res.headers.get("x-request-id");
+    const faults = faultLogs.records().filter((record) => record.msg === "unexpected error in a GraphQL operation");
+    expect(faults).toEqual([expect.objectContaining({ requestId, err: expect.objectContaining({ message: expect.any(String) }) })]);
+    expect(faultLogs.records().filter((record) => record.requestId === requestId).map((record) => record.msg)).toEqual(["unexpected error in a GraphQL operation", "request completed"]);
+  } finally {
+    await app.close();
+  }
+});
