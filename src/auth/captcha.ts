@@ -31,7 +31,7 @@ export function createCaptcha(deps: { config: Config["captcha"]; fetch?: typeof 
         if (!response.ok) throw new Error(`siteverify answered ${response.status}`);
         ({ success } = (await response.json()) as { success?: unknown });
       } catch (error) {
-        // Not an AppError: formatError logs it with its cause and answers the fixed internal message.
+        // Not an AppError: it is logged with its cause (graphql/plugins/fault-log.ts) and answered with the fixed internal message.
         throw new Error("Captcha verification is unavailable; try again later", { cause: error });
       }
       if (success !== true) throw badInput(FIELD, "The captcha was not accepted; try again");
