@@ -4,6 +4,18 @@ import type { MailTransport } from "./transports";
 
 export type Mailer = ReturnType<typeof createMailer>;
 
+const ADDRESS = /[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g;
+
+/**
+ * A failed send as the log may keep it: nodemailer's error lists the refused recipients, and
+ * its message quotes the server's answer, which names them; every address in them is blanked.
+ */
+function sendFailure(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: "not an Error" };
+  const { code, responseCode, command } = error as Error & { code?: unknown; responseCode?: unknown; command?: unknown };
+  return { type: error.name, message: error.message.replace(ADDRESS, "[address]"), code, responseCode, command };
+}
+
 /**
  * Which email to send and where its link points. Links are the contract's
  * `${frontendUrl}/reset-password?token=…` and `${frontendUrl}/verify-email?token=…`.
@@ -19,7 +31,7 @@ export function createMailer(deps: { transport: MailTransport; from: string; fro
     } catch (error) {
       // The caller decides what a failed send means; the log says which kind failed, without
       // the token (the body is not logged) or the address (logs name accounts by id only).
-      logger.error({ err: error, kind }, "email could not be sent");
+      logger.error({ err: sendFailure(error), kind }, "email could not be sent");
       throw error;
     }
   }

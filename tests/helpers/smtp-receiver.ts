@@ -21,7 +21,7 @@ export interface SmtpReceiver {
 }
 
 /** A real SMTP server on a free local port (no TLS, no auth) that keeps what it receives. */
-export async function startSmtpReceiver(options: { delayMs?: number } = {}): Promise<SmtpReceiver> {
+export async function startSmtpReceiver(options: { delayMs?: number; refuseRecipients?: boolean } = {}): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
 
@@ -34,6 +34,11 @@ export async function startSmtpReceiver(options: { delayMs?: number } = {}): Pro
     onMailFrom(_address, _session, callback) {
       if (options.delayMs) setTimeout(() => callback(), options.delayMs);
       else callback();
+    },
+    // A server that knows no such mailbox, and says so naming it, as Postfix does.
+    onRcptTo(address, _session, callback) {
+      if (!options.refuseRecipients) return callback();
+      callback(Object.assign(new Error(`<${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

@@ -100,3 +100,20 @@ test("a failed send is logged without the token or the address, and rejected to 
   expect(JSON.stringify(lines)).not.toContain(to);
   transport.close();
 });
+
+test("a recipient the mail server refuses is logged without the address it names", async () => {
+  const smtp = await startSmtpReceiver({ refuseRecipients: true });
+  const { lines, logger } = capturedLogger();
+  const [to, token] = [uniqueEmail("refused"), newToken()];
+  const transport = createMailTransport({ smtpUrl: smtp.url, logger });
+  const mailer = createMailer({ transport, from: FROM, frontendUrl: FRONTEND, logger });
+  try {
+    await expect(mailer.sendPasswordReset(to, token, 1800)).rejects.toThrow(/Recipient address rejected/);
+    expect(lines).toEqual([expect.objectContaining({ level: 50, kind: "password_reset", err: expect.objectContaining({ code: "EENVELOPE", responseCode: 550 }) })]);
+    expect(lines[0]!.err.message).toContain("Recipient address rejected");
+    expect(JSON.stringify(lines)).not.toContain(to);
+  } finally {
+    transport.close();
+    await smtp.close();
+  }
+});
