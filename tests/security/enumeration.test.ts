@@ -7,8 +7,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 async function timed(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await run();
@@ -16,10 +14,12 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * Medians of interleaved samples: an unknown address must cost the same argon2 work as a
- * wrong password. Without the dummy verification the unknown case answers ~20x faster
- * (no hash at all), far outside the factor of 2 allowed here for a noisy machine (another
- * test file hashing on the other core moves single samples by more than half).
+ * The fastest of interleaved samples: an unknown address must cost the same argon2 work as a
+ * wrong password. Without the dummy verification the unknown case answers in a quarter of the
+ * time or less (0.27 on the embedded back ends, where the rest of a login weighs most), far
+ * outside the factor of 2 allowed here. A busy machine only ever adds time to a sample, so
+ * the fastest of each is the closest to its cost: medians of nine moved by a factor of 2 on
+ * a loaded machine.
  */
 async function compare(known: () => Promise<unknown>, unknown: () => Promise<unknown>, samples = 9) {
   const a: number[] = [];
@@ -28,7 +28,7 @@ async function compare(known: () => Promise<unknown>, unknown: () => Promise<unk
     a.push(await timed(known));
     b.push(await timed(unknown));
   }
-  return median(b) / median(a);
+  return Math.min(...b) / Math.min(...a);
 }
 
 test("login: an unknown address and a wrong password answer alike, in about the same time", async () => {
