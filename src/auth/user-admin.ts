@@ -105,11 +105,15 @@ export function createUserAdmin(deps: {
       return { users: rows.slice(0, options.first), hasNextPage: rows.length > options.first, totalCount: total?.value ?? 0 };
     },
 
-    /** Deactivating ends every session of the account; its access tokens stop working at once. */
+    /**
+     * Deactivating ends every session of the account; its access tokens stop working at once.
+     * It takes a new token version too, so the reset links and one-time tokens issued before
+     * it stay retired should the account be reactivated.
+     */
     async setActive(adminId: string, id: string, active: boolean, client: ClientInfo): Promise<UserRow> {
       const target = checkId(id);
       if (!active && target === adminId) throw forbidden("You cannot deactivate your own account");
-      const user = await update(target, { active });
+      const user = await update(target, active ? { active } : { active, tokenVersion: sql`${users.tokenVersion} + 1` });
       if (!active) {
         await sessions.endAll(user.id, "deactivated");
         deps.events?.accountDeactivated(user.id, adminId, client);

@@ -127,6 +127,17 @@ describe("password reset", () => {
     expect((await t.gql(LOGIN, { email: account.user.email, password: "cedar-window-rowing-5" })).data?.login.user.id).toBe(account.user.id);
   });
 
+  test("a link sent before the account was deactivated stays retired after it is reactivated", async () => {
+    const account = await register(t);
+    await t.gql(REQUEST_RESET, { email: account.user.email });
+    const token = await tokenFromMail(account.user.email, "reset-password");
+    const client = { ip: null, userAgent: null, requestId: null };
+    await t.app.services.userAdmin.setActive(randomUUID(), account.user.id, false, client);
+    await t.app.services.userAdmin.setActive(randomUUID(), account.user.id, true, client);
+    expect(errorCode(await t.gql(RESET, { token, password: "someone-elses-choice-6" }))).toBe("INVALID_TOKEN");
+    expect((await t.gql(LOGIN, { email: account.user.email, password: STRONG_PASSWORD })).data?.login.user.id).toBe(account.user.id);
+  });
+
   test("a password change decided before a reset lands does not overwrite it", async () => {
     // Someone else holds the password and a session; the owner recovers through the email.
     const account = await register(t);
