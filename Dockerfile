@@ -3,8 +3,10 @@
 # Debian slim, not Alpine: argon2 loads a prebuilt glibc binary through node-gyp-build,
 # and the slim image has no compiler to build one from source. (argon2 stays at 0.44.0:
 # 0.45's prebuilt binaries need Node-API 10, which Node 20 lacks; see package.json.)
+# Node 22, the LTS line: Node 20 gets no more security releases (April 2026), though the
+# service still runs on it outside the image (package.json engines).
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -14,7 +16,7 @@ COPY src ./src
 COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 # Memory and argon2 (measured with npm run bench, which starts the service with these values):
 # - one malloc arena for all threads: with one per thread, every libuv thread that ever ran
@@ -29,7 +31,7 @@ ENV NODE_ENV=production
 # - V8's young generation is set to 16 MiB semi-spaces: under `me` load, 4 MiB ones cost
 #   15-30 % more CPU per request (most of it in the GC's helper threads), and 64 MiB ones six
 #   times as much (a major GC every 50 ms). 16 MiB is Node 20's default, but Node 24's is
-#   64 MiB, so the flag keeps an upgrade of this image from paying that.
+#   64 MiB, so the flag keeps the choice whatever Node the image is built on.
 ENV MALLOC_ARENA_MAX=1
 ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=41943040
 ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=16"
@@ -48,7 +50,7 @@ COPY drizzle ./drizzle
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 4000
-# The image has no curl; Node 20's fetch does the probe.
+# The image has no curl; Node's fetch does the probe.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 CMD ["node", "dist/server.js"]

@@ -127,6 +127,7 @@ interface ComposeService {
   ports?: string[];
   volumes?: string[];
   restart?: unknown;
+  stop_grace_period?: string;
 }
 
 // YAML 1.1, as Compose's own reader treats some plain scalars: an unquoted `no` is false
@@ -174,11 +175,11 @@ const stages = parseDockerfile(read("Dockerfile"));
 const runtime = stages.at(-1) as Stage;
 
 describe("Dockerfile", () => {
-  test("builds in one stage and runs from another, on Debian slim Node 20", () => {
+  test("builds in one stage and runs from another, on Debian slim Node 22 (the LTS line that still gets security releases)", () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const stageNames = stages.map((stage) => stage.name);
     for (const stage of stages) {
-      if (!stageNames.includes(stage.image)) expect(stage.image).toBe("node:20-bookworm-slim");
+      if (!stageNames.includes(stage.image)) expect(stage.image).toBe("node:22-bookworm-slim");
     }
     for (const stage of stages) {
       for (const args of argsOf(stage, "COPY")) {
@@ -386,6 +387,15 @@ describe("docker-compose.yml", () => {
       expect(new URL(config.mail.smtpUrl as string).host).toBe("mailpit:1025");
       expect(config.http.port).toBe(4000);
     }
+  });
+
+  test("gives the service time to shut down before Docker kills it: SHUTDOWN_TIMEOUT and then some to close its connections", () => {
+    const dir = volume();
+    initSecrets(dir);
+    const config = loadConfig(onThisMachine(resolvedEnvironment("auth"), dir));
+    const grace = /^(\d+)s$/.exec(serviceOf("auth").stop_grace_period ?? "");
+    expect(grace).not.toBeNull();
+    expect(Number(grace![1]) * 1000).toBeGreaterThanOrEqual(config.shutdown.timeoutMs + 10_000);
   });
 
   test("takes your secrets from .env or the shell instead", () => {
