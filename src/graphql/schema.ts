@@ -26,13 +26,20 @@ const referenceResolvers = {
   },
 };
 
+/** A representation this subgraph resolves: a User by its id, as a gateway sends it. */
+const isUserReference = (representation: unknown): boolean =>
+  typeof representation === "object" && representation !== null && (representation as { __typename?: unknown }).__typename === "User" && typeof (representation as { id?: unknown }).id === "string";
+
 /**
- * Caps the representations one request may ask `_entities` to resolve, its aliases together.
- * graphql-armor's cost limit counts fields, not list lengths, so one anonymous 93 KB request
- * of 15 aliases × 1,400 representations made ~21,000 resolutions (a quarter of a second of CPU).
- * @apollo/subgraph builds `_entities` itself, so its resolver is wrapped here.
+ * Guards `_entities`, which @apollo/subgraph builds itself, so its resolver is wrapped here:
+ * - it caps the representations one request may ask for, its aliases together. graphql-armor's
+ *   cost limit counts fields, not list lengths, so one anonymous 93 KB request of 15 aliases
+ *   × 1,400 representations made ~21,000 resolutions (a quarter of a second of CPU);
+ * - it refuses a representation that is no User with a string id: @apollo/subgraph and the
+ *   reference resolver would fail on it with an error of their own, each an anonymous
+ *   INTERNAL_SERVER_ERROR logged as a fault.
  */
-function limitEntities(schema: GraphQLSchema, max: number): void {
+function guardEntities(schema: GraphQLSchema, max: number): void {
   const field = schema.getQueryType()!.getFields()._entities!;
   const resolve = field.resolve!;
   const resolved = new WeakMap<object, number>();
@@ -40,6 +47,7 @@ function limitEntities(schema: GraphQLSchema, max: number): void {
     const total = (resolved.get(context) ?? 0) + args.representations.length;
     resolved.set(context, total);
     if (total > max) throw badInput("representations", `At most ${max} entity representations per request`);
+    if (!args.representations.every(isUserReference)) throw badInput("representations", 'Each representation must be { __typename: "User", id: String }');
     return resolve(source, args, context, info);
   };
 }
@@ -61,7 +69,7 @@ export async function buildGraphQLSchema(options: { maxEntities?: number } = {})
     typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`),
     resolvers: { ...resolvers, User: { ...resolvers.User, ...referenceResolvers.User } } as never,
   });
-  if (options.maxEntities !== undefined) limitEntities(subgraph, options.maxEntities);
+  if (options.maxEntities !== undefined) guardEntities(subgraph, options.maxEntities);
   return subgraph;
 }
 

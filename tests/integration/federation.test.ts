@@ -123,3 +123,15 @@ test("_entities resolves at most FEDERATION_MAX_ENTITIES representations per req
     await capped.close();
   }
 });
+
+test("a representation that is no User with a string id is BAD_USER_INPUT, not a fault", async () => {
+  const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }`;
+  const id = authors[0]!.user.id;
+  const malformed = [{ __typename: "User", id: [id] }, { __typename: "Session", id }, { __typename: "Foo", id }, { id }, "a string", { __typename: "User" }];
+  for (const representation of malformed) {
+    const res = await auth.gql(query, { r: [representation] });
+    expect({ representation, extensions: res.errors?.[0]?.extensions }).toEqual({ representation, extensions: { code: "BAD_USER_INPUT", field: "representations" } });
+  }
+  // A malformed string id is still simply no such user.
+  expect((await auth.gql(query, { r: [{ __typename: "User", id: "not-a-uuid" }] })).data).toEqual({ _entities: [null] });
+});
