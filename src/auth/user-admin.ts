@@ -1,7 +1,7 @@
 import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { users, type Role, type UserRow } from "../db/schema";
-import { badInput, forbidden } from "../errors";
+import { badInput, forbidden, invalidAccessToken } from "../errors";
 import type { Config } from "../config";
 import { checkEmail } from "./emails";
 import { checkId } from "./ids";
@@ -72,14 +72,40 @@ export function createUserAdmin(deps: {
     tokenVersion: sql`case when ${users.role} = ${role} then ${users.tokenVersion} else ${users.tokenVersion} + 1 end`,
   });
 
-  async function update(id: string, values: { active?: boolean; role?: Role; tokenVersion?: SQL }): Promise<UserRow> {
+  type Change = { active?: boolean; role?: Role; tokenVersion?: SQL };
+
+  async function update(id: string, values: Change, onlyIf?: SQL): Promise<UserRow | undefined> {
     const [row] = await db
       .update(users)
       .set({ ...values, updatedAt: now() })
-      .where(eq(users.id, id))
+      .where(and(eq(users.id, id), onlyIf))
       .returning();
-    if (!row) throw badInput("id", "No such user");
     return row;
+  }
+
+  async function existingUser(id: string): Promise<UserRow> {
+    const user = await accounts.findById(id);
+    if (!user) throw badInput("id", "No such user");
+    return user;
+  }
+
+  /**
+   * An admin's change of another account, written only while the admin is still an active
+   * admin. Two admins demoting or deactivating each other at once would otherwise both pass
+   * the check their requests made when they came in, and leave no admin. The two rows are
+   * locked in the order of their ids (so two such changes cannot deadlock) and the caller is
+   * read as it is once the lock is held: the second change finds its admin changed and is
+   * refused, as that admin's access token now is.
+   */
+  async function updateAsAdmin(adminId: string, target: string, values: Change): Promise<UserRow> {
+    const stillAdmin = sql`exists (
+      select 1 from (select id, role, active from ${users} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
+      where locked.id = ${adminId}::uuid and locked.role = 'ADMIN' and locked.active
+    )`;
+    const row = await update(target, values, stillAdmin);
+    if (row) return row;
+    await existingUser(target);
+    throw invalidAccessToken();
   }
 
   return {
@@ -113,7 +139,7 @@ export function createUserAdmin(deps: {
     async setActive(adminId: string, id: string, active: boolean, client: ClientInfo): Promise<UserRow> {
       const target = checkId(id);
       if (!active && target === adminId) throw forbidden("You cannot deactivate your own account");
-      const user = await update(target, active ? { active } : { active, tokenVersion: sql`${users.tokenVersion} + 1` });
+      const user = await updateAsAdmin(adminId, target, active ? { active } : { active, tokenVersion: sql`${users.tokenVersion} + 1` });
       if (!active) {
         await sessions.endAll(user.id, "deactivated");
         deps.events?.accountDeactivated(user.id, adminId, client);
@@ -135,7 +161,8 @@ export function createUserAdmin(deps: {
         throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
       }
       if (existing?.role === "ADMIN") return { user: existing, outcome: "already-admin" };
-      if (existing) return { user: await update(existing.id, { ...roleChange("ADMIN"), active: true }), outcome: "promoted" };
+      const promoted = existing && (await update(existing.id, { ...roleChange("ADMIN"), active: true }));
+      if (promoted) return { user: promoted, outcome: "promoted" };
       const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
       const user = await accounts.create({ email: address, passwordHash, role: "ADMIN" });
       if (!user) return this.provisionAdmin(email, password);
@@ -150,7 +177,7 @@ export function createUserAdmin(deps: {
       const target = checkId(id);
       // An admin demoting themselves could leave the service without any admin.
       if (role !== "ADMIN" && target === adminId) throw forbidden("You cannot change your own role");
-      const user = await update(target, roleChange(role));
+      const user = await updateAsAdmin(adminId, target, roleChange(role));
       deps.events?.roleChanged(user.id, role, adminId, client);
       return user;
     },

@@ -111,6 +111,25 @@ describe("setUserActive and setUserRole", () => {
   });
 });
 
+test.each([
+  ["demote", `mutation($id: ID!) { change: setUserRole(id: $id, role: USER) { id } }`],
+  ["deactivate", `mutation($id: ID!) { change: setUserActive(id: $id, active: false) { id } }`],
+])("two admins who %s each other at once: one change lands, the other is refused, and an admin remains", async (_kind, change) => {
+  const pair = await Promise.all(
+    ["first", "second"].map(async (name) => {
+      const email = uniqueEmail(`rival-${name}`);
+      const { user } = await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
+      const { accessToken } = (await t.gql(LOGIN, { email, password: STRONG_PASSWORD })).data?.login as AuthPayload;
+      return { id: user.id, accessToken };
+    }),
+  );
+  const [a, b] = pair as [(typeof pair)[number], (typeof pair)[number]];
+  const answers = await Promise.all([t.gql(change, { id: b.id }, { token: a.accessToken }), t.gql(change, { id: a.id }, { token: b.accessToken })]);
+  expect(answers.map((answer) => (answer.data?.change ? "changed" : errorCode(answer))).sort()).toEqual(["UNAUTHENTICATED", "changed"]);
+  const after = await Promise.all([a, b].map(({ id }) => t.app.services.users.findById(id)));
+  expect(after.filter((user) => user?.role === "ADMIN" && user.active)).toHaveLength(1);
+});
+
 test("provisioning an admin again leaves the account as it is, a deactivation included", async () => {
   const email = uniqueEmail("ops");
   const { userAdmin } = t.app.services;
