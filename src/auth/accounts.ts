@@ -34,12 +34,19 @@ export type Accounts = ReturnType<typeof createAccounts>;
 const MAX_NAME_LENGTH = 100;
 const wrongCredentials = () => unauthenticated("Invalid email or password");
 
+// Bidirectional embeddings, overrides and isolates reorder what an admin view shows ("\u202Eevil");
+// zero-width spaces and the BOM show nothing. Joiners stay: Persian and Indic names need them.
+const HIDDEN = /[\u202A-\u202E\u2066-\u2069\u200B\uFEFF]/u;
+const VISIBLE = /[^\p{White_Space}\p{Cf}]/u;
+
 function checkName(name: string | null | undefined): string | null {
   const trimmed = name?.trim();
   if (!trimmed) return null;
-  if (trimmed.length > MAX_NAME_LENGTH) throw badInput("name", `Name must be at most ${MAX_NAME_LENGTH} characters`);
+  // Counted in characters, as a person counts them and PostgreSQL does: an emoji is one.
+  if ([...trimmed].length > MAX_NAME_LENGTH) throw badInput("name", `Name must be at most ${MAX_NAME_LENGTH} characters`);
   // Control characters have no place in a name, and PostgreSQL refuses a NUL.
   if (/\p{Cc}/u.test(trimmed)) throw badInput("name", "Name must not contain control characters");
+  if (HIDDEN.test(trimmed) || !VISIBLE.test(trimmed)) throw badInput("name", "Name must not contain invisible or text-direction characters");
   return trimmed;
 }
 

@@ -66,9 +66,21 @@ describe("register", () => {
     // PostgreSQL refuses a NUL: it must be a clean refusal, not an internal error.
     ["email", { email: "ada\u0000@example.com", password: STRONG_PASSWORD }],
     ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "Ada\u0000" }],
+    // Shown reordered or not at all in an admin's list of users.
+    ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "\u202Eevil" }],
+    ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "\u200B" }],
+    ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "\u2060\u200D" }],
   ])("invalid %s is BAD_USER_INPUT naming the field", async (field, input) => {
     const res = await t.gql(REGISTER, { input });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
+  });
+
+  test("a name is counted in characters, and may join them as its script needs", async () => {
+    const emoji = "\u{1F600}".repeat(100);
+    const persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645";
+    for (const name of [emoji, persian]) expect((await register(t, { name })).user.name).toBe(name);
+    const res = await t.gql(REGISTER, { input: { email: uniqueEmail(), password: STRONG_PASSWORD, name: `${emoji}\u{1F600}` } });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "name" });
   });
 
   test("a refused registration leaves no account behind", async () => {

@@ -140,8 +140,9 @@ describe("logout", () => {
     expect(errorCode(await t.gql(LOGOUT, { token: auth.refreshToken }))).toBe("UNAUTHENTICATED");
   });
 
-  test("an unknown token is UNAUTHENTICATED", async () => {
+  test("an unknown token is UNAUTHENTICATED, an empty one too", async () => {
     expect(errorCode(await t.gql(LOGOUT, { token: "nope" }))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await t.gql(LOGOUT, { token: "" }))).toBe("UNAUTHENTICATED");
   });
 
   test("the previous token within the reuse interval (a second tab) ends the session", async () => {

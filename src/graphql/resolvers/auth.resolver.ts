@@ -42,7 +42,8 @@ export class AuthResolver {
   async logout(@Arg("refreshToken", () => String, REFRESH_TOKEN_ARG) refreshToken: string | null, @Ctx() ctx: Context) {
     const token = presentedRefreshToken(ctx.refreshCookie, refreshToken);
     ctx.refreshCookie.clear();
-    return token ? ctx.services.accounts.logout(token, ctx.client) : false;
+    // Nothing presented ends nothing; anything presented, an empty string too, is a token to check.
+    return token === undefined ? false : ctx.services.accounts.logout(token, ctx.client);
   }
 
   @Authorized()
