@@ -31,6 +31,11 @@ export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;
 const PURPOSE = /^[A-Za-z0-9:._-]{1,64}$/;
 const tokenKey = (hash: string) => `ott:${hash}`;
 
+/** The same rule for issuing and consuming: a purpose no token can have is the caller's mistake, not a spent token. */
+function checkPurpose(purpose: string): void {
+  if (!PURPOSE.test(purpose)) throw badInput("purpose", "purpose must be 1 to 64 characters of A-Z a-z 0-9 : . _ -");
+}
+
 /**
  * Single-use tokens an account issues for its own purposes (a confirmation step, a hand-off
  * between apps). A token is worth no more than the access token that issued it: once that
@@ -50,7 +55,7 @@ export function createOneTimeTokens(deps: { store: TokenStore; sessions: Pick<Se
 
   return {
     async issue(viewer: Viewer, purpose: string, ttlSeconds?: number | null): Promise<IssuedOneTimeToken> {
-      if (!PURPOSE.test(purpose)) throw badInput("purpose", "purpose must be 1 to 64 characters of A-Z a-z 0-9 : . _ -");
+      checkPurpose(purpose);
       const ttl = ttlSeconds ?? config.oneTimeTokenTtl;
       if (!Number.isInteger(ttl) || ttl < 1 || ttl > config.oneTimeTokenMaxTtl) {
         throw badInput("ttlSeconds", `ttlSeconds must be between 1 and ${config.oneTimeTokenMaxTtl}`);
@@ -74,6 +79,7 @@ export function createOneTimeTokens(deps: { store: TokenStore; sessions: Pick<Se
      * callers racing for it exactly one wins. The winner gets it only while its issuer stands.
      */
     async consume(viewer: Viewer, token: string, purpose: string): Promise<OneTimeTokenConsumption> {
+      checkPurpose(purpose);
       const isAdmin = viewer.user.role === "ADMIN";
       const found = await store.consumeWhere(tokenKey(hashToken(token)), isAdmin ? { purpose } : { purpose, userId: viewer.user.id });
       if (!found) throw invalidToken("This token is invalid, used or expired");

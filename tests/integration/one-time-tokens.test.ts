@@ -48,6 +48,14 @@ describe("issueOneTimeToken", () => {
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
   });
 
+  test("consuming with a purpose no token can have is BAD_USER_INPUT and leaves the token usable", async () => {
+    const { token } = await issue();
+    for (const purpose of ["", "has space", "x".repeat(90_000)]) {
+      expect((await consume(token, purpose)).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "purpose" });
+    }
+    expect((await consume(token, "confirm:delete")).data?.consumeOneTimeToken.purpose).toBe("confirm:delete");
+  });
+
   test("a variable of the wrong type is BAD_USER_INPUT naming the variable", async () => {
     const res = await t.gql(ISSUE, { purpose: "ok", ttl: "sixty" }, { token: owner.accessToken });
     expect(res.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "ttl" });
