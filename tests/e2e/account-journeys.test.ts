@@ -221,6 +221,42 @@ test("a sign-out that cannot reach the service says so and stays signed in, then
   await page.close();
 });
 
+test("whoever signs in after a session ended in another tab never sees the account before", async () => {
+  const register = (email: string, name: string) =>
+    service.t.gql(`mutation($e: String!, $p: String!, $n: String) { register(input: { email: $e, password: $p, name: $n }) { user { id } } }`, { e: email, p: NEW_PASSWORD, n: name });
+  const [alice, bob] = ["alice@example.com", "bob@example.com"];
+  await register(alice, "Alice Private");
+  await register(bob, "Bob");
+  const one = await laptop.newPage();
+  await signIn(one, alice, NEW_PASSWORD);
+  await heading(one, "Your profile");
+  const two = await laptop.newPage();
+  await two.goto(`${service.pages}/profile`);
+  await two.getByText(alice).waitFor();
+
+  // Alice signs out everywhere in the first tab; the second follows her to the sign-in page.
+  await one.getByRole("link", { name: "Sessions" }).click();
+  await one.getByRole("button", { name: "Sign out everywhere" }).click();
+  await one.getByRole("button", { name: "Yes, sign out everywhere" }).click();
+  await heading(two, "Sign in");
+
+  // Bob signs in at the second tab, and his profile does not come (a slow network, say).
+  await two.route("**/graphql", (route) => (/query Me\b/.test(route.request().postData() ?? "") ? route.abort("connectionrefused") : route.fallback()));
+  await two.getByLabel("Email address").fill(bob);
+  await two.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
+  await two.getByRole("button", { name: "Sign in" }).click();
+  await heading(two, "Your profile");
+  await two.getByRole("alert").waitFor();
+  expect(await two.locator("main").innerText()).not.toMatch(/alice|Alice Private/);
+  // The tests after this one start signed out.
+  await two.unrouteAll();
+  await two.getByRole("button", { name: "Sign out" }).click();
+  await heading(two, "Sign in");
+  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)));
+  await one.close();
+  await two.close();
+});
+
 test("every error code of the contract reads as a sentence a person can act on", async () => {
   const page = await laptop.newPage();
 

@@ -49,8 +49,8 @@ export function useSignOut() {
         }
       }
     }
+    // Signing out clears the Apollo cache too (graphql/client.ts).
     tokens.signOut();
-    await client.clearStore();
     navigate("/sign-in", { notice });
   };
 }

@@ -27,8 +27,14 @@ export function createClient(tokens: Tokens, uri: string) {
     return from(tokens.refresh()).pipe(switchMap((token) => (token ? forward(operation) : throwError(() => error))));
   });
 
-  return new ApolloClient({
+  const client = new ApolloClient({
     link: ApolloLink.from([retryOnceAfterRefresh, withAccessToken, new HttpLink({ uri, credentials: "same-origin" })]),
     cache: new InMemoryCache(),
   });
+  // However the session ended (a sign-out here or in another tab, a refresh the service refused
+  // after a revocation elsewhere), nothing cached for its account may show to whoever signs in next.
+  tokens.subscribe(() => {
+    if (tokens.state() === "signed-out") void client.clearStore();
+  });
+  return client;
 }

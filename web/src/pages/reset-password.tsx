@@ -23,7 +23,6 @@ export function ResetPasswordPage() {
       await client.mutate({ mutation: RESET_PASSWORD, variables: { token, newPassword: valueOf(element, "newPassword") } });
       // A reset ends every session, this browser's too; and the spent token leaves the address bar.
       if (state === "signed-in") tokens.signOut();
-      await client.clearStore();
       history.replaceState(null, "", location.pathname);
       setDone(true);
     },
