@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
@@ -19,6 +18,12 @@ afterAll(async () => {
   await t.close();
   await smtp.close();
 });
+
+/** An admin's deactivation or reactivation of an account. */
+async function setActive(id: string, active: boolean): Promise<void> {
+  const admin = await t.app.services.userAdmin.provisionAdmin(uniqueEmail("admin"), STRONG_PASSWORD);
+  await t.app.services.userAdmin.setActive(admin.user.id, id, active, { ip: null, userAgent: null, requestId: null });
+}
 
 /** The token in the link of the newest email of that kind to that address. */
 async function tokenFromMail(to: string, path: "reset-password" | "verify-email", skip = 0): Promise<string> {
@@ -131,9 +136,8 @@ describe("password reset", () => {
     const account = await register(t);
     await t.gql(REQUEST_RESET, { email: account.user.email });
     const token = await tokenFromMail(account.user.email, "reset-password");
-    const client = { ip: null, userAgent: null, requestId: null };
-    await t.app.services.userAdmin.setActive(randomUUID(), account.user.id, false, client);
-    await t.app.services.userAdmin.setActive(randomUUID(), account.user.id, true, client);
+    await setActive(account.user.id, false);
+    await setActive(account.user.id, true);
     expect(errorCode(await t.gql(RESET, { token, password: "someone-elses-choice-6" }))).toBe("INVALID_TOKEN");
     expect((await t.gql(LOGIN, { email: account.user.email, password: STRONG_PASSWORD })).data?.login.user.id).toBe(account.user.id);
   });
@@ -195,7 +199,7 @@ describe("password reset", () => {
       const reset = t.gql(RESET, { token, password: "link-holders-choice-7" });
       await held.entered;
       const before = await t.app.services.users.findById(account.user.id);
-      await t.app.services.userAdmin.setActive(randomUUID(), account.user.id, false, { ip: null, userAgent: null, requestId: null });
+      await setActive(account.user.id, false);
       held.release();
       expect(errorCode(await reset)).toBe("INVALID_TOKEN");
       expect(await t.app.services.users.findById(account.user.id)).toMatchObject({ active: false, passwordHash: before!.passwordHash });
