@@ -158,9 +158,15 @@ describe("password reset", () => {
     expect((await t.gql(LOGIN, { email: account.user.email, password: "owner-takes-it-back-9" })).data?.login.user.id).toBe(account.user.id);
     expect(errorCode(await t.gql(LOGIN, { email: account.user.email, password: "intruder-keeps-it-4" }))).toBe("UNAUTHENTICATED");
   });
+
   describe("a reset whose password is still hashing", () => {
-    /** Holds the next password hash (the reset's) until release(): the reset has checked its link and waits there. */
-    function holdNextHash() {
+    /**
+     * A reset of the account's password to "link-holders-choice-7", held inside its password
+     * hash (it has checked its link) until release().
+     */
+    async function resetHeldInItsHash(email: string) {
+      await t.gql(REQUEST_RESET, { email });
+      const token = await tokenFromMail(email, "reset-password");
       const passwords = t.app.services.passwords;
       const hash = passwords.hash;
       let release!: () => void;
@@ -173,35 +179,29 @@ describe("password reset", () => {
         await gate;
         return hash(password);
       };
-      return { entered, release };
+      const answer = t.gql(RESET, { token, password: "link-holders-choice-7" });
+      await entered;
+      return { answer, release };
     }
 
     test("does not land over a password change made meanwhile: the change retired the link", async () => {
       const account = await register(t);
-      await t.gql(REQUEST_RESET, { email: account.user.email });
-      const token = await tokenFromMail(account.user.email, "reset-password");
-      const held = holdNextHash();
-      const reset = t.gql(RESET, { token, password: "link-holders-choice-7" });
-      await held.entered;
+      const reset = await resetHeldInItsHash(account.user.email);
       const CHANGE = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`;
       expect((await t.gql(CHANGE, { c: STRONG_PASSWORD, n: "owners-new-secret-8" }, { token: account.accessToken })).data?.changePassword).toBe(true);
-      held.release();
-      expect(errorCode(await reset)).toBe("INVALID_TOKEN");
+      reset.release();
+      expect(errorCode(await reset.answer)).toBe("INVALID_TOKEN");
       expect((await t.gql(LOGIN, { email: account.user.email, password: "owners-new-secret-8" })).data?.login.user.id).toBe(account.user.id);
       expect(errorCode(await t.gql(LOGIN, { email: account.user.email, password: "link-holders-choice-7" }))).toBe("UNAUTHENTICATED");
     });
 
     test("does not set a password on an account deactivated meanwhile", async () => {
       const account = await register(t);
-      await t.gql(REQUEST_RESET, { email: account.user.email });
-      const token = await tokenFromMail(account.user.email, "reset-password");
-      const held = holdNextHash();
-      const reset = t.gql(RESET, { token, password: "link-holders-choice-7" });
-      await held.entered;
+      const reset = await resetHeldInItsHash(account.user.email);
       const before = await t.app.services.users.findById(account.user.id);
       await setActive(account.user.id, false);
-      held.release();
-      expect(errorCode(await reset)).toBe("INVALID_TOKEN");
+      reset.release();
+      expect(errorCode(await reset.answer)).toBe("INVALID_TOKEN");
       expect(await t.app.services.users.findById(account.user.id)).toMatchObject({ active: false, passwordHash: before!.passwordHash });
     });
   });
