@@ -70,8 +70,15 @@ export async function startRedisCluster(ports: number[], options: { certificates
     busPorts.push(port);
   }
   const nodes = await Promise.all(ports.map((port, i) => startRedisServer(port, [...settings, "--cluster-port", String(busPorts[i])], certificates)));
-  const cli = (...args: string[]) =>
-    execFileSync("redis-cli", [...(certificates ? ["--tls", "--cacert", certificates.caFile] : []), ...args], { encoding: "utf8", stdio: "pipe" });
+  const cli = (...args: string[]) => {
+    try {
+      return execFileSync("redis-cli", [...(certificates ? ["--tls", "--cacert", certificates.caFile] : []), ...args], { encoding: "utf8", stdio: "pipe" });
+    } catch (error) {
+      // execFileSync's message names only the command: what redis-cli said is what tells why.
+      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+      throw new Error(`redis-cli ${args.join(" ")} failed:\n${stdout ?? ""}${stderr ?? ""}`, { cause: error });
+    }
+  };
   cli("--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", String(replicas), "--cluster-yes");
   await waitFor(async () => {
     for (const port of ports) {
