@@ -97,11 +97,15 @@ export function createUserAdmin(deps: {
    * locked in the order of their ids (so two such changes cannot deadlock) and the caller is
    * read as it is once the lock is held: the second change finds its admin changed and is
    * refused, as that admin's access token now is.
+   *
+   * The aggregate reads both locked rows before it answers: a filter on the admin's row alone
+   * (an EXISTS) is pushed below the lock by the planner, which then locks only the admin's row,
+   * and two such changes deadlock on each other's target.
    */
   async function updateAsAdmin(adminId: string, target: string, values: Change): Promise<UserRow> {
-    const stillAdmin = sql`exists (
-      select 1 from (select id, role, active from ${users} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
-      where locked.id = ${adminId}::uuid and locked.role = 'ADMIN' and locked.active
+    const stillAdmin = sql`(
+      select coalesce(bool_or(locked.id = ${adminId}::uuid and locked.role = 'ADMIN' and locked.active), false)
+      from (select id, role, active from ${users} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
     )`;
     const row = await update(target, values, stillAdmin);
     if (row) return row;

@@ -3,6 +3,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import jwt from "jsonwebtoken";
+import postgres from "postgres";
 import { createTestDatabase } from "../helpers/databases";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
 
@@ -136,20 +137,47 @@ test.each([
   ["demote", `mutation($id: ID!) { change: setUserRole(id: $id, role: USER) { id } }`],
   ["deactivate", `mutation($id: ID!) { change: setUserActive(id: $id, active: false) { id } }`],
 ])("two admins who %s each other at once: one change lands, the other is refused, and an admin remains", async (_kind, change) => {
-  const pair = await Promise.all(
-    ["first", "second"].map(async (name) => {
-      const email = uniqueEmail(`rival-${name}`);
-      const { user } = await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
-      const { accessToken } = (await t.gql(LOGIN, { email, password: STRONG_PASSWORD })).data?.login as AuthPayload;
-      return { id: user.id, accessToken };
-    }),
-  );
-  const [a, b] = pair as [(typeof pair)[number], (typeof pair)[number]];
+  const [a, b] = await Promise.all([rivalAdmin(), rivalAdmin()]);
   const answers = await Promise.all([t.gql(change, { id: b.id }, { token: a.accessToken }), t.gql(change, { id: a.id }, { token: b.accessToken })]);
   expect(answers.map((answer) => (answer.data?.change ? "changed" : errorCode(answer))).sort()).toEqual(["UNAUTHENTICATED", "changed"]);
-  const after = await Promise.all([a, b].map(({ id }) => t.app.services.users.findById(id)));
-  expect(after.filter((user) => user?.role === "ADMIN" && user.active)).toHaveLength(1);
+  await expectOneAdminOf(a, b);
 });
+
+// The embedded database has one connection, so it cannot hold the rows locked beside the changes.
+const testWithPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
+
+testWithPostgres("two admins demoting each other while both rows are locked elsewhere do not deadlock once the lock goes", async () => {
+  const [a, b] = await Promise.all([rivalAdmin(), rivalAdmin()]);
+  const demote = (admin: { accessToken: string }, other: { id: string }) =>
+    t.gql(`mutation($id: ID!) { change: setUserRole(id: $id, role: USER) { id } }`, { id: other.id }, { token: admin.accessToken });
+  const sql = postgres(t.app.config.database.url!, { max: 1 });
+  try {
+    // Both changes wait on the held rows, then run at once: were each to lock only its admin's
+    // row first, each would then wait on the other's and PostgreSQL would end one (40P01).
+    let answers: ReturnType<typeof demote>[] = [];
+    await sql.begin(async (tx) => {
+      await tx`select id from users where id in (${a.id}, ${b.id}) for update`;
+      answers = [demote(a, b), demote(b, a)];
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    expect((await Promise.all(answers)).map((answer) => (answer.data?.change ? "changed" : errorCode(answer))).sort()).toEqual(["UNAUTHENTICATED", "changed"]);
+    await expectOneAdminOf(a, b);
+  } finally {
+    await sql.end();
+  }
+});
+
+async function rivalAdmin() {
+  const email = uniqueEmail("rival");
+  const { user } = await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
+  const { accessToken } = (await t.gql(LOGIN, { email, password: STRONG_PASSWORD })).data?.login as AuthPayload;
+  return { id: user.id, accessToken };
+}
+
+async function expectOneAdminOf(...admins: { id: string }[]) {
+  const after = await Promise.all(admins.map(({ id }) => t.app.services.users.findById(id)));
+  expect(after.filter((user) => user?.role === "ADMIN" && user.active)).toHaveLength(1);
+}
 
 test("provisioning an admin again leaves the account as it is, a deactivation included", async () => {
   const email = uniqueEmail("ops");
