@@ -221,6 +221,37 @@ test("a sign-out that cannot reach the service says so and stays signed in, then
   await page.close();
 });
 
+test("a refresh that never gets an answer lets go of the other tabs after its timeout", async () => {
+  const email = "hung@example.com";
+  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: NEW_PASSWORD });
+  const first = await laptop.newPage();
+  await signIn(first, email, NEW_PASSWORD);
+  await heading(first, "Your profile");
+
+  // The first tab's refresh at reload is held (a network that swallowed it) while it holds the
+  // cross-tab lock; the second tab's own start-up refresh waits for that lock.
+  let hold: () => void;
+  const holding = new Promise<void>((resolve) => (hold = resolve));
+  let held = false;
+  await first.route("**/graphql", (route) => {
+    if (held || !/mutation RefreshFromCookie/.test(route.request().postData() ?? "")) return route.fallback();
+    held = true;
+    hold(); // and never answered
+  });
+  await first.reload();
+  await holding;
+  const second = await laptop.newPage();
+  await second.goto(`${service.pages}/profile`);
+  await heading(second, "Your profile");
+  await second.getByText(email).waitFor();
+  await first.unrouteAll({ behavior: "ignoreErrors" });
+  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !/Failed to load resource|AbortError|signal timed out/i.test(e)));
+  await second.getByRole("button", { name: "Sign out" }).click();
+  await heading(second, "Sign in");
+  await first.close();
+  await second.close();
+});
+
 test("whoever signs in after a session ended in another tab never sees the account before", async () => {
   const register = (email: string, name: string) =>
     service.t.gql(`mutation($e: String!, $p: String!, $n: String) { register(input: { email: $e, password: $p, name: $n }) { user { id } } }`, { e: email, p: NEW_PASSWORD, n: name });
@@ -239,6 +270,7 @@ test("whoever signs in after a session ended in another tab never sees the accou
   await one.getByRole("button", { name: "Sign out everywhere" }).click();
   await one.getByRole("button", { name: "Yes, sign out everywhere" }).click();
   await heading(two, "Sign in");
+  expect(await two.getByRole("status").innerText()).toBe("Your session has ended. Please sign in again.");
 
   // Bob signs in at the second tab, and his profile does not come (a slow network, say).
   await two.route("**/graphql", (route) => (/query Me\b/.test(route.request().postData() ?? "") ? route.abort("connectionrefused") : route.fallback()));

@@ -161,25 +161,32 @@ describe.each([
   test("the control: the same token refreshed twice at once, without the lock, ends the session", async () => {
     const email = "race@example.com";
     const fresh = await launchBrowser();
-    const page = await fresh.newPage();
-    await page.goto(`${service.pages}/sign-up`);
-    await page.getByLabel("Email address").fill(email);
-    await page.getByLabel("Password", { exact: true }).fill(STRONG_PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await heading(page, "Your profile");
+    // Closed even when an expectation fails: a browser left open keeps jest from exiting.
+    try {
+      const page = await fresh.newPage();
+      await page.goto(`${service.pages}/sign-up`);
+      await page.getByLabel("Email address").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(STRONG_PASSWORD);
+      await page.getByRole("button", { name: "Create account" }).click();
+      await heading(page, "Your profile");
 
-    const token =
-      cookie === "true"
-        ? (await fresh.context.cookies(`${service.t.url}/graphql`)).find((c) => c.name === "refresh_token")?.value
-        : ((await page.evaluate("localStorage.getItem('graphql-auth:refresh-token')")) as string | null);
-    expect(token).toBeTruthy();
-    const refresh = `mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`;
-    const results = await Promise.all([service.t.gql(refresh, { r: token }), service.t.gql(refresh, { r: token })]);
-    expect(results.filter((r) => r.errors?.[0]?.extensions.code === "UNAUTHENTICATED")).toHaveLength(1);
-    expect(await liveSessions(email)).toHaveLength(0);
-    await page.reload();
-    await heading(page, "Sign in");
-    expect(fresh.errors).toEqual([]);
-    await fresh.close();
+      const token =
+        cookie === "true"
+          ? (await fresh.context.cookies(`${service.t.url}/graphql`)).find((c) => c.name === "refresh_token")?.value
+          : ((await page.evaluate("localStorage.getItem('graphql-auth:refresh-token')")) as string | null);
+      expect(token).toBeTruthy();
+      const refresh = `mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`;
+      const results = await Promise.all([service.t.gql(refresh, { r: token }), service.t.gql(refresh, { r: token })]);
+      expect(results.filter((r) => r.errors?.[0]?.extensions.code === "UNAUTHENTICATED")).toHaveLength(1);
+      expect(await liveSessions(email)).toHaveLength(0);
+      // The tab finds out at its next refresh, ahead of its access token's expiry, and says why.
+      await heading(page, "Sign in");
+      expect(await page.getByRole("status").innerText()).toBe("Your session has ended. Please sign in again.");
+      await page.reload();
+      await heading(page, "Sign in");
+      expect(fresh.errors).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
   });
 });

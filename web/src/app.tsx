@@ -1,5 +1,5 @@
 import { Fragment, type ReactNode } from "react";
-import { useAuthState } from "./auth/auth-context";
+import { useAuthState, useTokens } from "./auth/auth-context";
 import { Layout } from "./components/layout";
 import { Redirect } from "./components/page";
 import { ChangePasswordPage } from "./pages/change-password";
@@ -27,8 +27,11 @@ const ROUTES: Record<string, { access: Access; render: () => ReactNode }> = {
   "/change-password": { access: "signed-in", render: () => <ChangePasswordPage /> },
 };
 
+const SESSION_ENDED = "Your session has ended. Please sign in again.";
+
 function Content() {
   const state = useAuthState();
+  const tokens = useTokens();
   const { path, notice, visit } = useRoute();
   if (state === "unknown") {
     return (
@@ -41,7 +44,7 @@ function Content() {
   const route = ROUTES[path];
   if (!route) return <NotFoundPage />;
   if (route.access === "signed-in" && state !== "signed-in") {
-    return <Redirect to={`/sign-in?next=${encodeURIComponent(path)}`} notice={notice} />;
+    return <Redirect to={`/sign-in?next=${encodeURIComponent(path)}`} notice={tokens.sessionEnded() ? SESSION_ENDED : notice} />;
   }
   if (route.access === "signed-out" && state === "signed-in") return <Redirect to="/profile" />;
   return <Fragment key={visit}>{route.render()}</Fragment>;

@@ -16,6 +16,8 @@ export interface Tokens {
   signIn(issued: IssuedTokens): void;
   /** Forgets the session here and in the other tabs (after logout, logoutAll or a reset). */
   signOut(): void;
+  /** Whether the session this tab had ended without it signing out (refused by the service, or signed out in another tab). */
+  sessionEnded(): boolean;
   /** A valid access token, refreshed first when it is about to expire; null when signed out. */
   accessToken(): Promise<string | null>;
   /** Rotates now (after changePassword, which retires every access token). */
@@ -31,6 +33,12 @@ const LOCK_NAME = "graphql-auth:refresh";
 const CHANNEL_NAME = "graphql-auth:session";
 const STORAGE_KEY = "graphql-auth:refresh-token";
 const RETRY_MS = 5_000;
+/**
+ * A refresh holds the lock every tab waits on: one that hangs would stall them all. Under the
+ * service's default REFRESH_TOKEN_REUSE_INTERVAL (10 s), so that should the service have rotated
+ * the token and the answer been lost, the retry's token is still taken as the previous one.
+ */
+const REFRESH_TIMEOUT_MS = 8_000;
 
 const REFRESH_FROM_COOKIE = `mutation RefreshFromCookie { refreshToken { accessToken expiresIn } }`;
 const REFRESH = `mutation Refresh($refreshToken: String!) { refreshToken(refreshToken: $refreshToken) { accessToken refreshToken expiresIn } }`;
@@ -64,6 +72,7 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
   let state: AuthState = "unknown";
   let access: { token: string; refreshAt: number; expiresAt: number } | null = null;
   let inFlight: Promise<string | null> | null = null;
+  let ended = false;
   let timer: number | undefined;
   const listeners = new Set<() => void>();
   const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
@@ -97,6 +106,7 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
     const expiresAt = now + issued.expiresIn * 1000;
     access = { token: issued.accessToken, expiresAt, refreshAt: expiresAt - marginMs(issued.expiresIn) };
     stored.set(issued.refreshToken);
+    ended = false;
     schedule(access.refreshAt - now);
     setState("signed-in");
   }
@@ -112,6 +122,7 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
   async function requestRefresh(): Promise<IssuedTokens | null> {
     const refreshToken = stored.get();
     if (!useCookie && !refreshToken) return null;
+    const signal = AbortSignal.timeout(REFRESH_TIMEOUT_MS);
     let response: Response;
     try {
       response = await fetch(graphqlUrl, {
@@ -119,12 +130,14 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
         headers: { "content-type": "application/json" },
         credentials: "same-origin",
         body: JSON.stringify(useCookie ? { query: REFRESH_FROM_COOKIE } : { query: REFRESH, variables: { refreshToken } }),
+        signal,
       });
     } catch {
-      throw new RefreshFailed("The service cannot be reached");
+      throw new RefreshFailed(signal.aborted ? "The service did not answer in time" : "The service cannot be reached");
     }
     const body = (await response.json().catch(() => null)) as RefreshResponse | null;
     if (body?.data?.refreshToken) return body.data.refreshToken;
+    if (signal.aborted) throw new RefreshFailed("The service did not answer in time");
     const code = body?.errors?.[0]?.extensions?.code;
     if (code === "UNAUTHENTICATED") return null;
     throw new RefreshFailed(code ?? `HTTP ${response.status}`);
@@ -134,6 +147,7 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
     inFlight ??= withLock(async () => {
       const issued = await requestRefresh();
       if (!issued) {
+        ended = state === "signed-in";
         forget();
         return null;
       }
@@ -147,6 +161,7 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
 
   channel?.addEventListener("message", (event: MessageEvent<Message>) => {
     if (event.data.type === "signed-out") {
+      ended = state === "signed-in";
       access = null;
       window.clearTimeout(timer);
       setState("signed-out");
@@ -174,6 +189,7 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
       channel?.postMessage({ type: "signed-in" } satisfies Message);
     },
     signOut() {
+      ended = false;
       forget();
       channel?.postMessage({ type: "signed-out" } satisfies Message);
     },
@@ -188,6 +204,7 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
         throw error;
       }
     },
+    sessionEnded: () => ended,
     refresh,
     storedRefreshToken: () => stored.get(),
   };
