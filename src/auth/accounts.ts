@@ -86,7 +86,7 @@ export function createAccounts(deps: {
       const password = checkPassword(config, input.password, "password", email);
       const user = await users.create({ email, name, passwordHash: await passwords.hash(password) });
       if (!user) throw new AppError("EMAIL_TAKEN", "An account with this email already exists", { field: "email" });
-      await emailVerification.sendAfterRegistration(user);
+      await emailVerification.sendAfterRegistration(user, client);
       // Null only if an admin deactivated the account in the instant since it was made.
       const result = await signIn(user, client);
       if (!result) throw wrongCredentials();

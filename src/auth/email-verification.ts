@@ -25,12 +25,13 @@ export function createEmailVerification(deps: {
   const { store, users, mailer, background, logger, events, config } = deps;
 
   /** Stores a token bound to the account and its current address, and emails the link. */
-  async function send(user: Pick<UserRow, "id" | "email" | "emailVerified">): Promise<boolean> {
+  async function send(user: Pick<UserRow, "id" | "email" | "emailVerified">, client: Pick<ClientInfo, "requestId">): Promise<boolean> {
     if (user.emailVerified) return true;
     const token = generateToken();
     await store.set(tokenKey(hashToken(token)), JSON.stringify({ userId: user.id, email: user.email }), config.ttl);
     // Sent in the background: a slow or failing mail server (logged by the mailer) never fails the caller.
-    background.run(() => mailer.sendEmailVerification(user.email, token, config.ttl), () => {});
+    const context = { userId: user.id, requestId: client.requestId };
+    background.run(() => mailer.sendEmailVerification(user.email, token, config.ttl, context), () => {});
     return true;
   }
 
@@ -41,9 +42,9 @@ export function createEmailVerification(deps: {
      * At registration the account already exists: a token store outage must not turn that
      * into an error (a retry would then meet EMAIL_TAKEN). The user can ask for another link.
      */
-    async sendAfterRegistration(user: Pick<UserRow, "id" | "email" | "emailVerified">): Promise<void> {
-      await send(user).catch((error: unknown) => {
-        logger.error({ err: error, userId: user.id }, "verification email not sent after registration");
+    async sendAfterRegistration(user: Pick<UserRow, "id" | "email" | "emailVerified">, client: Pick<ClientInfo, "requestId">): Promise<void> {
+      await send(user, client).catch((error: unknown) => {
+        logger.error({ err: error, userId: user.id, requestId: client.requestId }, "verification email not sent after registration");
       });
     },
 

@@ -47,7 +47,7 @@ export function createPasswordReset(deps: {
     if (previous) await store.delete(tokenKey(previous));
     events.passwordResetRequested(user.id, client);
     // A failed send is logged by the mailer.
-    await mailer.sendPasswordReset(user.email, token, config.ttl).catch(() => {});
+    await mailer.sendPasswordReset(user.email, token, config.ttl, { userId: user.id, requestId: client.requestId }).catch(() => {});
   }
 
   return {
@@ -61,7 +61,7 @@ export function createPasswordReset(deps: {
       if (user?.active) {
         background.run(
           () => issue(user, client),
-          (error) => logger.error({ err: error, userId: user.id }, "password reset token not stored"),
+          (error) => logger.error({ err: error, userId: user.id, requestId: client.requestId }, "password reset token not stored"),
         );
       }
       return true;

@@ -4,6 +4,12 @@ import type { MailTransport } from "./transports";
 
 export type Mailer = ReturnType<typeof createMailer>;
 
+/** Who an email is for and which request sent it, for the log line of a failed send. */
+export interface MailContext {
+  userId?: string;
+  requestId?: string | null;
+}
+
 const ADDRESS = /[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g;
 
 /**
@@ -25,24 +31,25 @@ export function createMailer(deps: { transport: MailTransport; from: string; fro
   const frontendUrl = deps.frontendUrl.replace(/\/+$/, "");
   const link = (path: string, token: string) => `${frontendUrl}/${path}?token=${encodeURIComponent(token)}`;
 
-  async function send(kind: string, to: string, content: MessageContent): Promise<void> {
+  async function send(kind: string, to: string, content: MessageContent, context: MailContext): Promise<void> {
     try {
       await transport.send({ from, to, ...content });
     } catch (error) {
-      // The caller decides what a failed send means; the log says which kind failed, without
-      // the token (the body is not logged) or the address (logs name accounts by id only).
-      logger.error({ err: sendFailure(error), kind }, "email could not be sent");
+      // The caller decides what a failed send means; the log says which kind failed, for which
+      // account and request, without the token (the body is not logged) or the address (logs
+      // name accounts by id only). Sent in the background, the line comes after the request's.
+      logger.error({ err: sendFailure(error), kind, userId: context.userId, requestId: context.requestId ?? undefined }, "email could not be sent");
       throw error;
     }
   }
 
   return {
-    sendPasswordReset(to: string, token: string, ttlSeconds: number): Promise<void> {
-      return send("password_reset", to, passwordResetMessage(link("reset-password", token), ttlSeconds));
+    sendPasswordReset(to: string, token: string, ttlSeconds: number, context: MailContext = {}): Promise<void> {
+      return send("password_reset", to, passwordResetMessage(link("reset-password", token), ttlSeconds), context);
     },
 
-    sendEmailVerification(to: string, token: string, ttlSeconds: number): Promise<void> {
-      return send("email_verification", to, emailVerificationMessage(link("verify-email", token), ttlSeconds));
+    sendEmailVerification(to: string, token: string, ttlSeconds: number, context: MailContext = {}): Promise<void> {
+      return send("email_verification", to, emailVerificationMessage(link("verify-email", token), ttlSeconds), context);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { captureLogs, type CapturedLogs } from "../helpers/log-capture";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
+import { waitFor } from "../helpers/wait-for";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
 
 // The whole log of one app, at trace level (SQL statements included), while it goes through
@@ -180,5 +181,31 @@ test("a fault of ours is logged with its cause and the id of the request that me
     expect(faultLogs.records().filter((record) => record.requestId === requestId).map((record) => record.msg)).toEqual(["unexpected error in a GraphQL operation", "request completed"]);
   } finally {
     await app.close();
+  }
+});
+
+test("an email that fails in the background is logged with the account and the request that sent it", async () => {
+  const refusing = await startSmtpReceiver({ refuseRecipients: true });
+  const mailLogs = captureLogs();
+  const app = await startTestApp({ SMTP_URL: refusing.url }, { logger: mailLogs.logger });
+  try {
+    const registered = await app.gql<{ register: AuthPayload }>(
+      `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`,
+      { input: { email: uniqueEmail("unmailable"), password: STRONG_PASSWORD } },
+      { headers: { "x-request-id": "signup-1" } },
+    );
+    const userId = registered.data!.register.user.id;
+    await app.gql(`mutation($email: String!) { requestPasswordReset(email: $email) }`, { email: registered.data!.register.user.email }, { headers: { "x-request-id": "reset-1" } });
+    const failures = () => mailLogs.records().filter((record) => record.msg === "email could not be sent");
+    await waitFor(async () => expect(failures()).toHaveLength(2), 10_000);
+    expect(failures()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: "email_verification", userId, requestId: "signup-1" }),
+        expect.objectContaining({ kind: "password_reset", userId, requestId: "reset-1" }),
+      ]),
+    );
+  } finally {
+    await app.close();
+    await refusing.close();
   }
 });

@@ -29,7 +29,7 @@ export class EmailTokenResolver {
   @UseMiddleware(RateLimit("requestEmailVerification"))
   @Mutation(() => Boolean, { description: "Sends a new verification email to the caller. Requires authentication." })
   async requestEmailVerification(@Ctx() ctx: Context) {
-    return ctx.services.emailVerification.send((await ctx.requireViewer()).user);
+    return ctx.services.emailVerification.send((await ctx.requireViewer()).user, ctx.client);
   }
 
   @UseMiddleware(RateLimit("verifyEmail"))
