@@ -83,7 +83,7 @@ export function createPasswordReset(deps: {
       // A change or deactivation that landed while the hash ran stands; the link is spent.
       if (!(await users.setPassword(user.id, passwordHash, { tokenVersion: user.tokenVersion, verifiesEmail: true }))) throw invalidToken();
       await sessions.endAll(user.id, "password_reset");
-      await rateLimits.forgetFailedLogins(user.email);
+      await rateLimits.forgetFailedLogins(user.email, client);
       events.passwordReset(user.id, client);
       return true;
     },

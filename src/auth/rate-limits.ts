@@ -2,6 +2,7 @@ import ipaddr from "ipaddr.js";
 import type { Config, RateLimitedOperation, RateLimitRule } from "../config";
 import type { Logger } from "../logger";
 import type { TokenStore } from "../store/token-store";
+import type { ClientInfo } from "./sessions";
 import { normalizeEmail } from "./emails";
 import { hashToken } from "./opaque-tokens";
 
@@ -68,13 +69,13 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
      * reached the call is let through (and logged): an outage of Redis should not also take
      * sign-in down; argon2 still bounds guessing.
      */
-    async hit(operation: RateLimitedOperation, rule: RateLimitRule, subject: string): Promise<Hit> {
+    async hit(operation: RateLimitedOperation, rule: RateLimitRule, subject: string, client: Pick<ClientInfo, "requestId">): Promise<Hit> {
       const key = counterKey(operation, subject);
       let counted: { count: number; ttlSeconds: number };
       try {
         counted = await store.increment(key, rule.windowSeconds);
       } catch (error) {
-        logger.error({ err: error }, "rate limit store unavailable; call not counted");
+        logger.error({ err: error, operation, requestId: client.requestId }, "rate limit store unavailable; call not counted");
         return { count: 0, retryAfter: 0, release: async () => {} };
       }
       const { count, ttlSeconds } = counted;
@@ -91,9 +92,11 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
      * After a reset has proved the address is its owner's: the failed logins counted against it
      * (a guesser's, most likely) no longer keep the owner from signing in with the new password.
      */
-    async forgetFailedLogins(email: string): Promise<void> {
+    async forgetFailedLogins(email: string, client: Pick<ClientInfo, "requestId">): Promise<void> {
       if (!config.login.some((rule) => rule.by === "email" && rule.failuresOnly)) return;
-      await store.delete(counterKey("login", emailSubject(email))).catch((error: unknown) => logger.error({ err: error }, "failed logins not forgotten after a reset"));
+      await store
+        .delete(counterKey("login", emailSubject(email)))
+        .catch((error: unknown) => logger.error({ err: error, requestId: client.requestId }, "failed logins not forgotten after a reset"));
     },
   };
 }

@@ -1,10 +1,12 @@
+import { captureLogs } from "../helpers/log-capture";
 import { register, startTestApp, STRONG_PASSWORD, type TestApp } from "../helpers/test-app";
 
 // Nothing listens on port 1: the service must start, say so in /readyz, and fail token
 // operations fast and cleanly while everything else keeps working.
 let t: TestApp;
+const logs = captureLogs();
 beforeAll(async () => {
-  t = await startTestApp({ REDIS_URL: "redis://127.0.0.1:1" });
+  t = await startTestApp({ REDIS_URL: "redis://127.0.0.1:1" }, { logger: logs.logger });
 });
 afterAll(() => t.close());
 
@@ -36,4 +38,17 @@ test("token operations fail fast with a clean INTERNAL_SERVER_ERROR", async () =
     p: STRONG_PASSWORD,
   });
   expect(login.data?.login.user.id).toBe(auth.user.id);
+});
+
+test("a call let through uncounted is logged with its operation and the id of its request", async () => {
+  const auth = await register(t);
+  const login = await t.gql(
+    `mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { user { id } } }`,
+    { e: auth.user.email, p: STRONG_PASSWORD },
+    { headers: { "x-request-id": "uncounted-1" } },
+  );
+  expect(login.data?.login.user.id).toBe(auth.user.id);
+  const uncounted = logs.records().filter((record) => record.msg === "rate limit store unavailable; call not counted" && record.requestId === "uncounted-1");
+  expect(uncounted.length).toBeGreaterThan(0);
+  expect(uncounted.every((record) => record.operation === "login")).toBe(true);
 });

@@ -48,7 +48,7 @@ async function count(operation: RateLimitedOperation, rule: RateLimitRule, resol
   const store: Store = {
     // The counter is ours, named by operation and subject (the limiter's identity adds nothing to those).
     getForIdentity: async () => {
-      hit = await context.services.rateLimits.hit(operation, rule, subject);
+      hit = await context.services.rateLimits.hit(operation, rule, subject, context.client);
       // The limiter only compares the number of earlier calls in the window with max (this
       // call makes one more): none stand for a count under it, max for one over it, so an
       // allowed call builds no list of the calls before it.
