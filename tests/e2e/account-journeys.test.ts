@@ -31,6 +31,10 @@ afterEach(() => {
 const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name }).waitFor();
 const alertText = (page: Page) => page.getByRole("alert").innerText();
 
+/** An account made through the API, to start a journey from. */
+const registerAccount = (email: string, name?: string) =>
+  service.t.gql(`mutation($e: String!, $p: String!, $n: String) { register(input: { email: $e, password: $p, name: $n }) { user { id } } }`, { e: email, p: NEW_PASSWORD, n: name });
+
 async function signIn(page: Page, email: string, password: string) {
   await page.goto(`${service.pages}/sign-in`);
   await heading(page, "Sign in");
@@ -199,7 +203,7 @@ test("forgot password: the emailed link resets it once, and the new password sig
 
 test("a sign-out that cannot reach the service says so and stays signed in, then signs out once it can", async () => {
   const email = "grace@example.com";
-  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: NEW_PASSWORD });
+  await registerAccount(email);
   const page = await laptop.newPage();
   await signIn(page, email, NEW_PASSWORD);
   await heading(page, "Your profile");
@@ -223,7 +227,7 @@ test("a sign-out that cannot reach the service says so and stays signed in, then
 
 test("a refresh that never gets an answer lets go of the other tabs after its timeout", async () => {
   const email = "hung@example.com";
-  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: NEW_PASSWORD });
+  await registerAccount(email);
   const first = await laptop.newPage();
   await signIn(first, email, NEW_PASSWORD);
   await heading(first, "Your profile");
@@ -253,11 +257,9 @@ test("a refresh that never gets an answer lets go of the other tabs after its ti
 });
 
 test("whoever signs in after a session ended in another tab never sees the account before", async () => {
-  const register = (email: string, name: string) =>
-    service.t.gql(`mutation($e: String!, $p: String!, $n: String) { register(input: { email: $e, password: $p, name: $n }) { user { id } } }`, { e: email, p: NEW_PASSWORD, n: name });
   const [alice, bob] = ["alice@example.com", "bob@example.com"];
-  await register(alice, "Alice Private");
-  await register(bob, "Bob");
+  await registerAccount(alice, "Alice Private");
+  await registerAccount(bob, "Bob");
   const one = await laptop.newPage();
   await signIn(one, alice, NEW_PASSWORD);
   await heading(one, "Your profile");
