@@ -2,6 +2,7 @@ import { Fragment, type ReactNode } from "react";
 import { useAuthState, useTokens } from "./auth/auth-context";
 import { Layout } from "./components/layout";
 import { Redirect } from "./components/page";
+import { SESSION_ENDED } from "./errors";
 import { ChangePasswordPage } from "./pages/change-password";
 import { ForgotPasswordPage } from "./pages/forgot-password";
 import { NotFoundPage } from "./pages/not-found";
@@ -26,8 +27,6 @@ const ROUTES: Record<string, { access: Access; render: () => ReactNode }> = {
   "/sessions": { access: "signed-in", render: () => <SessionsPage /> },
   "/change-password": { access: "signed-in", render: () => <ChangePasswordPage /> },
 };
-
-const SESSION_ENDED = "Your session has ended. Please sign in again.";
 
 function Content() {
   const state = useAuthState();

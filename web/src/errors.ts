@@ -10,6 +10,9 @@ export interface Problem {
   retryAfter?: number;
 }
 
+/** What the pages say when a session is over: an UNAUTHENTICATED answer, or a tab finding its session ended. */
+export const SESSION_ENDED = "Your session has ended. Please sign in again.";
+
 /** Per page, a sentence that fits better than the default for a code. */
 export type Wording = Partial<Record<string, string>>;
 
@@ -27,7 +30,7 @@ function defaultMessage(code: string, serverMessage: string, retryAfter: number 
     case "EMAIL_TAKEN":
       return "An account with this email address already exists.";
     case "UNAUTHENTICATED":
-      return "Your session has ended. Please sign in again.";
+      return SESSION_ENDED;
     case "FORBIDDEN":
       return "You are not allowed to do that.";
     case "BAD_USER_INPUT":
