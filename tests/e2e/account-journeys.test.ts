@@ -35,6 +35,20 @@ const alertText = (page: Page) => page.getByRole("alert").innerText();
 const registerAccount = (email: string, name?: string) =>
   service.t.gql(`mutation($e: String!, $p: String!, $n: String) { register(input: { email: $e, password: $p, name: $n }) { user { id } } }`, { e: email, p: NEW_PASSWORD, n: name });
 
+/** A new tab on the laptop, signed in to a new account, on its profile. */
+async function signedInTab(email: string): Promise<Page> {
+  await registerAccount(email);
+  const page = await laptop.newPage();
+  await signIn(page, email, NEW_PASSWORD);
+  await heading(page, "Your profile");
+  return page;
+}
+
+/** Errors a test caused on purpose (an aborted request), taken out before afterEach checks for none. */
+function forgiveLaptopErrors(pattern: RegExp) {
+  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !pattern.test(e)));
+}
+
 async function signIn(page: Page, email: string, password: string) {
   await page.goto(`${service.pages}/sign-in`);
   await heading(page, "Sign in");
@@ -202,11 +216,7 @@ test("forgot password: the emailed link resets it once, and the new password sig
 });
 
 test("a sign-out that cannot reach the service says so and stays signed in, then signs out once it can", async () => {
-  const email = "grace@example.com";
-  await registerAccount(email);
-  const page = await laptop.newPage();
-  await signIn(page, email, NEW_PASSWORD);
-  await heading(page, "Your profile");
+  const page = await signedInTab("grace@example.com");
 
   await page.route("**/graphql", (route) => (route.request().postDataJSON()?.operationName === "Logout" ? route.abort("connectionrefused") : route.fallback()));
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -221,16 +231,13 @@ test("a sign-out that cannot reach the service says so and stays signed in, then
   await page.reload();
   await heading(page, "Sign in");
   // Chromium reports the aborted request as a failed load; that one was on purpose.
-  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)));
+  forgiveLaptopErrors(/ERR_CONNECTION_REFUSED|Failed to load resource/);
   await page.close();
 });
 
 test("a refresh that never gets an answer lets go of the other tabs after its timeout", async () => {
   const email = "hung@example.com";
-  await registerAccount(email);
-  const first = await laptop.newPage();
-  await signIn(first, email, NEW_PASSWORD);
-  await heading(first, "Your profile");
+  const first = await signedInTab(email);
 
   // The first tab's refresh at reload is held (a network that swallowed it) while it holds the
   // cross-tab lock; the second tab's own start-up refresh waits for that lock.
@@ -249,7 +256,7 @@ test("a refresh that never gets an answer lets go of the other tabs after its ti
   await heading(second, "Your profile");
   await second.getByText(email).waitFor();
   await first.unrouteAll({ behavior: "ignoreErrors" });
-  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !/Failed to load resource|AbortError|signal timed out/i.test(e)));
+  forgiveLaptopErrors(/Failed to load resource|AbortError|signal timed out/i);
   await second.getByRole("button", { name: "Sign out" }).click();
   await heading(second, "Sign in");
   await first.close();
@@ -286,7 +293,7 @@ test("whoever signs in after a session ended in another tab never sees the accou
   await two.unrouteAll();
   await two.getByRole("button", { name: "Sign out" }).click();
   await heading(two, "Sign in");
-  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)));
+  forgiveLaptopErrors(/ERR_CONNECTION_REFUSED|Failed to load resource/);
   await one.close();
   await two.close();
 });
@@ -350,7 +357,7 @@ test("every error code of the contract reads as a sentence a person can act on",
   await page.goto(`${service.pages}/no-such-page`);
   await heading(page, "Page not found");
   // Chromium reports the aborted request above as a failed load; that one was on purpose.
-  laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)));
+  forgiveLaptopErrors(/ERR_CONNECTION_REFUSED|Failed to load resource/);
   await page.close();
 });
 
