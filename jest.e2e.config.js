@@ -8,7 +8,9 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", { transpilation: true }] },
   globalSetup: "<rootDir>/tests/helpers/global-setup.ts",
   globalTeardown: "<rootDir>/tests/helpers/global-teardown.ts",
-  // One browser at a time: two cores, and the journeys wait on real token lifetimes.
-  maxWorkers: 1,
+  // Two files at a time, each with its own service and browser: the journeys mostly wait on
+  // real token lifetimes (5 s access tokens, an 8 s refresh timeout), so two overlap their
+  // waits (~97 s → ~70 s here) and still passed with a third process holding one core busy.
+  maxWorkers: 2,
   testTimeout: 120_000,
 };
