@@ -63,8 +63,20 @@ function variableOf(error: unknown): string | undefined {
 export function isInternalFault(error: unknown): boolean {
   const original = unwrapResolverError(error);
   if (original instanceof AppError) return false;
+  if (isUncodedRefusal(error)) return false;
   const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
   return !(typeof code === "string" && CLIENT_ERROR_CODES.has(code) && original === error);
+}
+
+/**
+ * A refusal Apollo raises before any resolver with a 4xx status but no code: an automatic
+ * persisted query whose version it does not know or whose hash is not the query's. The
+ * client's mistake, answered as BAD_REQUEST (it was an anonymous INTERNAL_SERVER_ERROR).
+ */
+function isUncodedRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.path || error.originalError || error.extensions?.code !== undefined) return false;
+  const status = (error.extensions?.http as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 400 && status < 500;
 }
 
 /**
@@ -83,7 +95,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
   if (!isInternalFault(error)) {
-    const code = String(formatted.extensions?.code);
+    const code = isUncodedRefusal(error) ? "BAD_REQUEST" : String(formatted.extensions?.code);
     const field = code === "BAD_USER_INPUT" ? variableOf(error) : undefined;
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: field ? { code, field } : { code } };
   }

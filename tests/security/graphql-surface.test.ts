@@ -35,6 +35,20 @@ test("a syntax error is a 400 with GRAPHQL_PARSE_FAILED, not a server error", as
   }
 });
 
+// Apollo refuses these with a 400 but no code; unclassified, they were anonymous INTERNAL_SERVER_ERRORs.
+test("an automatic persisted query of an unknown version or with the wrong hash is a 400 with BAD_REQUEST", async () => {
+  const refusals = [
+    [{ version: 2, sha256Hash: "0".repeat(64) }, "Unsupported persisted query version"],
+    [{}, "Unsupported persisted query version"],
+    [{ version: 1, sha256Hash: "abc" }, "provided sha does not match query"],
+  ] as const;
+  for (const [persistedQuery, message] of refusals) {
+    const res = await post(closed, JSON.stringify({ query: "{ __typename }", extensions: { persistedQuery } }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ errors: [{ message, extensions: { code: "BAD_REQUEST" } }] });
+  }
+});
+
 test("more than 15 aliases are refused", async () => {
   const aliases = Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(" ");
   const res = await t.gql(`{ ${aliases} }`);
