@@ -31,9 +31,9 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
     const date = new Date(createdAt);
-    // As encodeCursor writes it: a year of four digits, from 1 (PostgreSQL reads neither
-    // "+100000-01-01" nor year 0, which JavaScript does).
-    if (!/^\d{4}-\d\d-\d\dT/.test(createdAt) || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1) throw new Error("bad date");
+    // Exactly as encodeCursor writes it, from year 1 to 9999: PostgreSQL reads neither year 0
+    // nor "+010000-01-01", which an offset or hour 24 on 9999-12-31 would have made of it.
+    if (typeof createdAt !== "string" || Number.isNaN(date.getTime()) || date.toISOString() !== createdAt || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) throw new Error("bad date");
     return { createdAt: date, id: checkId(id, "after") };
   } catch {
     throw badInput("after", "Not a valid cursor");

@@ -70,6 +70,10 @@ describe("users", () => {
     // A date JavaScript reads and PostgreSQL does not.
     const farFuture = Buffer.from(JSON.stringify(["+100000-01-01T00:00:00.000Z", "00000000-0000-4000-8000-000000000000"])).toString("base64url");
     expect((await asAdmin(USERS, { after: farFuture })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+    for (const lastDay of ["9999-12-31T24:00:00Z", "9999-12-31T23:30:00-00:30"]) {
+      const pastYear9999 = Buffer.from(JSON.stringify([lastDay, "00000000-0000-4000-8000-000000000000"])).toString("base64url");
+      expect((await asAdmin(USERS, { after: pastYear9999 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+    }
     const yearZero = Buffer.from(JSON.stringify(["0000-01-01T00:00:00.000Z", "00000000-0000-4000-8000-000000000000"])).toString("base64url");
     expect((await asAdmin(USERS, { after: yearZero })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
     expect((await asAdmin(USERS, { search: "ada\u0000" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "search" });
