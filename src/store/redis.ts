@@ -3,7 +3,9 @@ import type { Logger } from "../logger";
 import { GuardedConnector, GuardedSentinelConnector } from "./redis-connectors";
 import { assertTtl, type TokenStore } from "./token-store";
 
-// INCR, then the TTL in the same step, so no caller sees a count without its window.
+// INCR, then the TTL in the same step, so no caller sees a count without its window; the
+// seconds left are rounded up (TTL would round 2.4 s down to 2, and a client told to wait
+// 2 s would be refused again).
 // A key found without an expiry (created first, or left by hand) gets one: a counter
 // that never expires would lock its subject out for good. A count given back to zero is
 // deleted, so calls that were all given back leave no key behind.
@@ -16,12 +18,12 @@ if count <= 0 then
   redis.call('DEL', KEYS[1])
   return {0, 0}
 end
-local ttl = redis.call('TTL', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+  return {count, tonumber(ARGV[1])}
 end
-return {count, ttl}
+return {count, math.ceil(ttl / 1000)}
 `;
 
 // GET, the checks and DEL in one step: no other caller can spend the record in between.

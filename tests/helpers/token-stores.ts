@@ -107,6 +107,15 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
       expect(second.ttlSeconds).toBeLessThanOrEqual(60);
     });
 
+    // The seconds left become a rate limit's retryAfter: rounded down, a client that waits
+    // them is refused again (Redis's TTL rounds to the nearest second).
+    test("the seconds left on a counter's window are rounded up", async () => {
+      const k = key("counter");
+      await s.store.increment(k, 3);
+      await s.elapse(0.6);
+      await expect(s.store.increment(k, 3)).resolves.toEqual({ count: 2, ttlSeconds: 3 });
+    });
+
     test("30 concurrent increments return each count from 1 to 30 once", async () => {
       const k = key("counter");
       const results = await Promise.all(Array.from({ length: 30 }, () => s.store.increment(k, 60)));
