@@ -38,6 +38,8 @@ const wrongCredentials = () => unauthenticated("Invalid email or password");
 // zero-width spaces and the BOM show nothing. Joiners stay: Persian and Indic names need them.
 const HIDDEN = /[\u202A-\u202E\u2066-\u2069\u200B\uFEFF]/u;
 const VISIBLE = /[^\p{White_Space}\p{Cf}]/u;
+// Half of a surrogate pair on its own, which would be stored as U+FFFD.
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
 function checkName(name: string | null | undefined): string | null {
   const trimmed = name?.trim();
@@ -46,6 +48,7 @@ function checkName(name: string | null | undefined): string | null {
   if ([...trimmed].length > MAX_NAME_LENGTH) throw badInput("name", `Name must be at most ${MAX_NAME_LENGTH} characters`);
   // Control characters have no place in a name, and PostgreSQL refuses a NUL.
   if (/\p{Cc}/u.test(trimmed)) throw badInput("name", "Name must not contain control characters");
+  if (UNPAIRED_SURROGATE.test(trimmed)) throw badInput("name", "Name must be valid Unicode text");
   if (HIDDEN.test(trimmed) || !VISIBLE.test(trimmed)) throw badInput("name", "Name must not contain invisible or text-direction characters");
   return trimmed;
 }

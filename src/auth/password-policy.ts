@@ -29,6 +29,9 @@ export interface PasswordPolicy {
   maxLength: number;
 }
 
+/** Half of a surrogate pair on its own: no character, and not what a keyboard types. */
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
 /** NIST SP 800-63B asks for Unicode normalisation before length checks and hashing. */
 export function normalizePassword(password: string): string {
   return password.normalize("NFKC");
@@ -60,6 +63,9 @@ function baseWords(lower: string): string[] {
  * Returns the normalised password that is to be hashed.
  */
 export function checkPassword(policy: PasswordPolicy, password: string, field: string, email?: string): string {
+  // Half of a surrogate pair is no character: argon2 would get U+FFFD for it, so "\uD800" and
+  // "\uDC00" would be one password, and the length below would count what is not there.
+  if (UNPAIRED_SURROGATE.test(password)) throw badInput(field, "Password must be valid Unicode text");
   const normalized = normalizePassword(password);
   const length = [...normalized].length;
   if (length < policy.minLength) {

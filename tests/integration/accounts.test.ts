@@ -70,6 +70,8 @@ describe("register", () => {
     ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "\u202Eevil" }],
     ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "\u200B" }],
     ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "\u2060\u200D" }],
+    // Half a surrogate pair would be kept as U+FFFD: not the name given.
+    ["name", { email: uniqueEmail(), password: STRONG_PASSWORD, name: "Ada\uD800" }],
   ])("invalid %s is BAD_USER_INPUT naming the field", async (field, input) => {
     const res = await t.gql(REGISTER, { input });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });

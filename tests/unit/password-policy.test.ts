@@ -24,6 +24,13 @@ describe("password policy (NIST SP 800-63B)", () => {
     expect(refusal("😀😀😀😀😀😀😀😀")).toBeUndefined();
   });
 
+  test("refuses half a surrogate pair: argon2 would hash any of them as U+FFFD", () => {
+    for (const password of ["\uD800\uD800\uD800\uD800zz-kettle", "zz-kettle-lamp\uDC00"]) {
+      expect(refusal(password)).toMatchObject({ code: "BAD_USER_INPUT", extensions: { field: "password" }, message: "Password must be valid Unicode text" });
+    }
+    expect(refusal("\u{1F600}zz-kettle-lamp")).toBeUndefined();
+  });
+
   test("refuses passwords shorter than the minimum or longer than 128 characters", () => {
     expect(refusal("short1!")).toMatchObject({ code: "BAD_USER_INPUT", extensions: { field: "password" } });
     expect(refusal("kettle-".repeat(18).slice(0, 128))).toBeUndefined();
