@@ -12,9 +12,13 @@ const LABEL = `[${LETTER_OR_DIGIT}]+(?:-+[${LETTER_OR_DIGIT}]+)*`;
 const EMAIL_SHAPE = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})+$`, "u");
 const MAX_EMAIL_LENGTH = 254;
 
-/** Addresses are compared case-insensitively and stored trimmed and lower-cased. */
+/**
+ * Addresses are compared case-insensitively and stored trimmed, lower-cased and in Unicode
+ * NFC: "café" with a combining accent is the address with "é" (drizzle/0002 rewrote those
+ * stored before).
+ */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().toLowerCase().normalize("NFC");
 }
 
 /** Normalises an address and refuses one that is not a plain addr-spec. */

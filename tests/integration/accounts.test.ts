@@ -56,6 +56,17 @@ describe("register", () => {
     expect(res.data).toBeNull();
   });
 
+  // The same letters, typed precomposed ("é") or with a combining accent ("e" + U+0301).
+  test("an address that differs only in its Unicode form is EMAIL_TAKEN, and signs in to the one account", async () => {
+    const email = uniqueEmail("café");
+    const first = await register(t, { email: email.normalize("NFD") });
+    expect(first.user.email).toBe(email.normalize("NFC"));
+    const res = await t.gql(REGISTER, { input: { email, password: STRONG_PASSWORD } });
+    expect(errorCode(res)).toBe("EMAIL_TAKEN");
+    const login = await t.gql(LOGIN, { input: { email: email.normalize("NFD"), password: STRONG_PASSWORD } });
+    expect(login.data?.login.user.id).toBe(first.user.id);
+  });
+
   test.each([
     ["email", { email: "not-an-email", password: STRONG_PASSWORD }],
     ["email", { email: `${"a".repeat(250)}@example.com`, password: STRONG_PASSWORD }],
