@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import { DrizzleQueryError } from "drizzle-orm";
 import pino, { type DestinationStream, type Logger } from "pino";
 
@@ -26,8 +27,15 @@ const carriesQueryParams = (error: unknown): boolean =>
  * driver's causes only (pino's own serializer would copy the parameters into the message).
  */
 function serializeError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  if (!carriesQueryParams(error)) return pino.stdSerializers.err(error);
+  // Node's own errors (its HTTP parser's) are of another realm under jest's module sandbox.
+  if (!(error instanceof Error || types.isNativeError(error))) return error;
+  if (!carriesQueryParams(error)) {
+    // Node's HTTP parser gives a request it could not parse (a 400, a 431) its bytes, as
+    // `rawPacket`: the request line and headers, tokens and Authorization included. Its code
+    // says what was wrong.
+    const { rawPacket: _bytes, ...serialized } = pino.stdSerializers.err(error) as Record<string, unknown>;
+    return serialized;
+  }
   const message = error instanceof DrizzleQueryError ? `Failed query: ${error.query}` : error.message;
   return { type: error.constructor.name, message, cause: serializeError(error.cause) };
 }
