@@ -7,7 +7,10 @@ import { z } from "zod";
 /** Thrown for any invalid setting; its message is one line that names the variable. */
 export class ConfigError extends Error {}
 
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+// Every duration fits a GraphQL Int (expiresIn), a JavaScript Date and PostgreSQL's timestamps
+// once added to now: larger ones started, then failed every sign-in with a 500.
+const MAX_SECONDS = 365 * 86_400;
+const seconds = (fallback: number) => z.coerce.number().int().positive().max(MAX_SECONDS).default(fallback);
 const flag = (fallback: boolean) => z.stringbool().default(fallback);
 // Blank values never reach these schemas (parseEnv refuses or drops them): a text setting is set or unset.
 const optionalText = z.string().optional();
@@ -19,11 +22,12 @@ const rateLimit = (fallback: string) =>
     .default(fallback)
     .transform((value, ctx) => {
       const match = /^\s*(\d+)\s*\/\s*(\d+)\s*([smh])\s*$/.exec(value);
-      if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
-        ctx.addIssue({ code: "custom", message: 'expected "max/window" such as "5/15m"' });
+      const windowSeconds = match ? Number(match[2]) * { s: 1, m: 60, h: 3600 }[match[3] as "s" | "m" | "h"] : 0;
+      if (!match || Number(match[1]) < 1 || !Number.isSafeInteger(Number(match[1])) || windowSeconds < 1 || windowSeconds > MAX_SECONDS) {
+        ctx.addIssue({ code: "custom", message: 'expected "max/window" such as "5/15m", a window of at most a year' });
         return z.NEVER;
       }
-      return { max: Number(match[1]), windowSeconds: Number(match[2]) * { s: 1, m: 60, h: 3600 }[match[3] as "s" | "m" | "h"] };
+      return { max: Number(match[1]), windowSeconds };
     });
 
 // Env files often carry PEM (keys, certificates) on one line with literal "\n".
@@ -89,8 +93,15 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default("0.0.0.0"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  // A scraper's bearer token for /metrics; long enough not to be guessed.
-  METRICS_TOKEN: optionalText.pipe(z.string().min(16).optional()),
+  // A scraper's bearer token for /metrics; long enough not to be guessed, and of the characters
+  // a header carries as they are (Node reads header bytes as latin1 and trims spaces).
+  METRICS_TOKEN: optionalText.pipe(
+    z
+      .string()
+      .min(16)
+      .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+      .optional(),
+  ),
   // Below Docker's 10 s between SIGTERM and SIGKILL, with time left to close the back ends.
   SHUTDOWN_TIMEOUT: seconds(5),
   TRUST_PROXY: trustProxy,
@@ -116,7 +127,7 @@ const Env = z.object({
   JWT_AUDIENCE: z.string().min(1).default("api"),
   ACCESS_TOKEN_TTL: seconds(900),
   REFRESH_TOKEN_TTL: seconds(2_592_000),
-  REFRESH_TOKEN_REUSE_INTERVAL: z.coerce.number().int().min(0).default(10),
+  REFRESH_TOKEN_REUSE_INTERVAL: z.coerce.number().int().min(0).max(MAX_SECONDS).default(10),
 
   PASSWORD_RESET_TTL: seconds(1800),
   EMAIL_VERIFICATION_TTL: seconds(86_400),

@@ -74,9 +74,13 @@ export function createMetrics() {
   return metrics;
 }
 
-/** Compares in constant time, so the answer's timing tells nothing of the token. */
+/**
+ * Compares the credentials in constant time, so the answer's timing tells nothing of the
+ * token; the scheme is case-insensitive (RFC 9110 §11.1).
+ */
 function isBearer(authorization: string | undefined, token: string): boolean {
-  const [given, expected] = [Buffer.from(authorization ?? ""), Buffer.from(`Bearer ${token}`)];
+  const match = /^bearer +(\S+)$/i.exec(authorization ?? "");
+  const [given, expected] = [Buffer.from(match?.[1] ?? ""), Buffer.from(token)];
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 

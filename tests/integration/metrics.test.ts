@@ -89,14 +89,17 @@ test("with METRICS_TOKEN, /metrics answers only a scraper that sends it", async 
   const guarded = await startTestApp({ METRICS_TOKEN: token });
   try {
     const scrape = (authorization?: string) => fetch(`${guarded.url}/metrics`, { headers: authorization ? { authorization } : {} });
-    for (const authorization of [undefined, "Bearer wrong-token-0123456789abcdef", `Basic ${token}`]) {
+    for (const authorization of [undefined, "Bearer wrong-token-0123456789abcdef", `Basic ${token}`, `Bearer ${token}x`, `Bearer ${token.slice(1)}`]) {
       const res = await scrape(authorization);
       expect(res.status).toBe(401);
       expect(await res.text()).not.toMatch(/auth_/);
     }
-    const res = await scrape(`Bearer ${token}`);
-    expect(res.status).toBe(200);
-    expect(await res.text()).toMatch(/^# HELP auth_graphql_requests_total /m);
+    // The scheme is case-insensitive (RFC 9110).
+    for (const scheme of ["Bearer", "bearer", "BEARER"]) {
+      const res = await scrape(`${scheme} ${token}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^# HELP auth_graphql_requests_total /m);
+    }
   } finally {
     await guarded.close();
   }

@@ -51,6 +51,11 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PASSWORD_MIN_LENGTH: "6" })).toThrow(/PASSWORD_MIN_LENGTH/);
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ TRUST_PROXY: "perhaps" })).toThrow(/TRUST_PROXY/);
+    // Larger would not fit expiresIn (a GraphQL Int) or a date once added to now: every sign-in failed.
+    for (const name of ["ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "REFRESH_TOKEN_REUSE_INTERVAL", "PASSWORD_RESET_TTL", "ONE_TIME_TOKEN_MAX_TTL"]) {
+      expect(() => loadConfig({ [name]: "2147483648" })).toThrow(new RegExp(`^Invalid configuration: ${name}: `));
+    }
+    expect(loadConfig({ REFRESH_TOKEN_TTL: String(365 * 86_400) }).sessions.refreshTokenTtl).toBe(365 * 86_400);
     try {
       loadConfig({ PORT: "eighty" });
     } catch (error) {
@@ -163,12 +168,17 @@ describe("loadConfig", () => {
     expect(loadConfig({ RATE_LIMIT_REGISTER_IP: "3/2h" }).rateLimits.register).toEqual([{ by: "ip", max: 3, windowSeconds: 7200 }]);
     expect(() => loadConfig({ RATE_LIMIT_LOGIN_IP: "lots" })).toThrow(/RATE_LIMIT_LOGIN_IP: expected "max\/window"/);
     expect(() => loadConfig({ RATE_LIMIT_LOGIN_IP: "0/1m" })).toThrow(/RATE_LIMIT_LOGIN_IP/);
+    expect(() => loadConfig({ RATE_LIMIT_LOGIN_IP: "5/9000h" })).toThrow(/RATE_LIMIT_LOGIN_IP: .*at most a year/);
   });
 
   test("METRICS_TOKEN: unset leaves /metrics open; a short one is refused", () => {
     expect(loadConfig({}).metrics.token).toBeUndefined();
     expect(loadConfig({ METRICS_TOKEN: "scraper-token-0123456789" }).metrics.token).toBe("scraper-token-0123456789");
     expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN/);
+    // A scraper could never send these as they are: /metrics would answer 401 for good.
+    for (const token of ["scraper-tøken-0123456789", "scraper-token-0123456789 ", "scraper token 0123456789"]) {
+      expect(() => loadConfig({ METRICS_TOKEN: token })).toThrow(/METRICS_TOKEN: .*printable ASCII/);
+    }
   });
 
   test("ARGON2_MAX_QUEUE: 64 waiting calls per concurrent hash unless set, any whole number from 0", () => {
