@@ -77,6 +77,19 @@ describe("REFRESH_TOKEN_COOKIE=true", () => {
     expect(errorCode(await t.gql(ME, {}, { token: auth.accessToken }))).toBe("UNAUTHENTICATED");
   });
 
+  test("logout of another token ends that session and keeps the cookie, whose session lives on", async () => {
+    const mine = await register(t);
+    const other = await register(t);
+    const res = await t.gql(`mutation($r: String) { logout(refreshToken: $r) }`, { r: other.refreshToken }, withCookie(mine.refreshToken));
+    expect(res.data).toEqual({ logout: true });
+    expect(refreshCookieOf(res.headers)).toBeUndefined();
+    expect(errorCode(await t.gql(ME, {}, { token: other.accessToken }))).toBe("UNAUTHENTICATED");
+    expect((await t.gql(REFRESH_FROM_COOKIE, {}, withCookie(mine.refreshToken))).data?.refreshToken.user.id).toBe(mine.user.id);
+    // Naming the cookie's own token clears it, as logout without an argument does.
+    const own = await t.gql(`mutation($r: String) { logout(refreshToken: $r) }`, { r: other.refreshToken }, withCookie(other.refreshToken));
+    expect(refreshCookieOf(own.headers)?.value).toBe("");
+  });
+
   test("logoutAll clears the cookie", async () => {
     const auth = await register(t);
     const res = await t.gql(`mutation { logoutAll }`, {}, { token: auth.accessToken, ...withCookie(auth.refreshToken) });

@@ -41,7 +41,9 @@ export class AuthResolver {
   @Mutation(() => Boolean, { description: "Ends the session that this refresh token belongs to." })
   async logout(@Arg("refreshToken", () => String, REFRESH_TOKEN_ARG) refreshToken: string | null, @Ctx() ctx: Context) {
     const token = presentedRefreshToken(ctx.refreshCookie, refreshToken);
-    ctx.refreshCookie.clear();
+    // The cookie goes with the session it holds: ending another token leaves this browser's own
+    // session, and the only copy of its token, alone.
+    if (refreshToken == null || refreshToken === ctx.refreshCookie.read()) ctx.refreshCookie.clear();
     // Nothing presented ends nothing; anything presented, an empty string too, is a token to check.
     return token === undefined ? false : ctx.services.accounts.logout(token, ctx.client);
   }
