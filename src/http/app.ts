@@ -105,10 +105,11 @@ export function registerRoutes(http: HttpServer, deps: HttpDeps): void {
   http.route({
     url: "/graphql",
     method: ["GET", "POST", "OPTIONS"],
-    // Tokens and account data must not be kept by a browser or a proxy (RFC 6749 §5.1).
-    onRequest: (_request, reply, done) => {
+    // Tokens and account data must not be kept by a browser or a proxy (RFC 6749 §5.1). Set
+    // last, over the Cache-Control Apollo gives some answers of its own (an unknown persisted query).
+    onSend: (_request, reply, payload, done) => {
       reply.header("cache-control", "no-store");
-      done();
+      done(null, payload);
     },
     handler: fastifyApolloHandler(apollo, {
       context: async (request, reply) =>

@@ -86,6 +86,11 @@ test("no GraphQL answer may be stored: tokens and account data carry Cache-Contr
   const get = await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers: { "apollo-require-preflight": "1" } });
   expect(get.status).toBe(200);
   expect(get.headers.get("cache-control")).toBe("no-store");
+  // Apollo's own answer to a persisted query it does not hold sets a Cache-Control of its own.
+  const persisted = new URLSearchParams({ extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: "a".repeat(64) } }) });
+  const unknown = await fetch(`${t.url}/graphql?${persisted}`, { headers: { "apollo-require-preflight": "1" } });
+  expect((await unknown.json()).errors[0].extensions.code).toBe("PERSISTED_QUERY_NOT_FOUND");
+  expect(unknown.headers.get("cache-control")).toBe("no-store");
 });
 
 describe("errors reveal nothing internal", () => {
