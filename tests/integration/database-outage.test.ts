@@ -58,6 +58,8 @@ describeWithPostgres("PostgreSQL outage", () => {
     expect(refused.status).toBe(503);
     // What needs no database still answers: a gateway can compose the supergraph meanwhile.
     expect((await t.gql(`{ __typename }`)).data).toEqual({ __typename: "Query" });
+    expect((await t.gql(`{ ...Root } fragment Root on Query { __typename }`)).data).toEqual({ __typename: "Query" });
+    expect((await t.gql(`{ ... on Query { __typename } }`)).data).toEqual({ __typename: "Query" });
   });
 
   test("the database comes back: the migrations are applied in the background and the service is ready", async () => {

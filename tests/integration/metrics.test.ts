@@ -43,11 +43,13 @@ test("the operation label is the root field, never the client's operation name",
   await t.gql(`query Anything_8d1e { me { id } }`);
   await t.gql(`query { a: me { id } b: __typename }`);
   await t.gql(`{ notAField }`);
+  // Through fragments, and once however many aliases select it.
+  await t.gql(`{ ...Caller } fragment Caller on Query { one: me { id } ... on Query { two: me { id } } }`);
   const res = await fetch(`${t.url}/metrics`);
   const text = await res.text();
   expect(text).not.toContain("Anything_8d1e");
   const samples = await fetchMetrics(t.url);
-  expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "me", outcome: "ok" })).toBe(1);
+  expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "me", outcome: "ok" })).toBe(2);
   expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "multiple", outcome: "ok" })).toBe(1);
   expect(sampleValue(samples, "auth_graphql_requests_total", { operation: "none", outcome: "GRAPHQL_VALIDATION_FAILED" })).toBe(1);
 });

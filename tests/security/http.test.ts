@@ -89,7 +89,7 @@ test("no GraphQL answer may be stored: tokens and account data carry Cache-Contr
   // Apollo's own answer to a persisted query it does not hold sets a Cache-Control of its own.
   const persisted = new URLSearchParams({ extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: "a".repeat(64) } }) });
   const unknown = await fetch(`${t.url}/graphql?${persisted}`, { headers: { "apollo-require-preflight": "1" } });
-  expect((await unknown.json()).errors[0].extensions.code).toBe("PERSISTED_QUERY_NOT_FOUND");
+  expect(((await unknown.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe("PERSISTED_QUERY_NOT_FOUND");
   expect(unknown.headers.get("cache-control")).toBe("no-store");
 });
 

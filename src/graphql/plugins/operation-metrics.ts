@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin, GraphQLResponse } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { DrizzleQueryError } from "drizzle-orm";
-import { Kind, type OperationDefinitionNode } from "graphql";
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from "graphql";
 import postgres from "postgres";
 import type { Metrics } from "../../http/metrics";
 import type { Context } from "../context";
@@ -18,14 +18,26 @@ export interface OperationSummary {
 
 const MAX_LOGGED_NAME = 100;
 
-/** The root fields an operation selects, or null when it selects through fragments. */
-export function rootFields(operation: OperationDefinitionNode): string[] | null {
-  const names: string[] = [];
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD) return null;
-    names.push(selection.name.value);
-  }
-  return names;
+/**
+ * The root fields an operation selects, each once, through its fragments too (validation has
+ * ruled out fragment cycles and unknown fragments by the time an operation is resolved).
+ */
+export function rootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+  const names = new Set<string>();
+  let fragments: Map<string, FragmentDefinitionNode> | undefined;
+  const collect = (selections: readonly SelectionNode[]) => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet.selections);
+      else {
+        fragments ??= new Map(document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION).map((definition) => [definition.name.value, definition]));
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) collect(fragment.selectionSet.selections);
+      }
+    }
+  };
+  collect(operation.selectionSet.selections);
+  return [...names];
 }
 
 /**
@@ -33,10 +45,10 @@ export function rootFields(operation: OperationDefinitionNode): string[] | null 
  * or validation errors). Root fields come from the schema, so the label has a bounded set
  * of values; operation names are the client's choice, and each new one would be a new series.
  */
-function operationLabel(operation: OperationDefinitionNode | undefined): string {
-  if (!operation) return "none";
-  const fields = rootFields(operation);
-  return fields?.length === 1 ? fields[0]! : "multiple";
+function operationLabel(operation: OperationDefinitionNode | undefined, document: DocumentNode | undefined): string {
+  if (!operation || !document) return "none";
+  const fields = rootFields(operation, document);
+  return fields.length === 1 ? fields[0]! : "multiple";
 }
 
 function errorCodesOf(response: GraphQLResponse): string[] {
@@ -65,8 +77,8 @@ export function operationMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Con
         async didEncounterErrors({ errors }) {
           if (errors.some((error) => isDatabaseError(unwrapResolverError(error)))) metrics.databaseErrors.inc();
         },
-        async willSendResponse({ request, response, operation: resolved, operationName: resolvedName }) {
-          const operation = operationLabel(resolved);
+        async willSendResponse({ request, response, document, operation: resolved, operationName: resolvedName }) {
+          const operation = operationLabel(resolved, document);
           const errorCodes = errorCodesOf(response);
           metrics.graphqlRequests.inc({ operation, outcome: errorCodes[0] ?? "ok" });
           metrics.graphqlDuration.observe({ operation }, (performance.now() - started) / 1000);

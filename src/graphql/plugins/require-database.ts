@@ -23,9 +23,8 @@ export function requireDatabasePlugin(deps: { database: Pick<Database, "isMigrat
       // Once the migrations are applied (for nearly every request) there is nothing to guard.
       if (database.isMigrated) return;
       return {
-        async responseForOperation({ operation }) {
-          const fields = rootFields(operation);
-          if (database.isMigrated || fields?.every((field) => WITHOUT_DATABASE.has(field))) return null;
+        async responseForOperation({ operation, document }) {
+          if (database.isMigrated || rootFields(operation, document).every((field) => WITHOUT_DATABASE.has(field))) return null;
           metrics.databaseErrors.inc();
           return {
             http: { status: 503, headers: new HeaderMap([["retry-after", RETRY_AFTER_SECONDS]]) },
