@@ -137,7 +137,12 @@ export function registerAccountUi(http: HttpServer, deps: { config: Config; logg
   const assets = readAssets(root);
   const csp = accountUiCsp(config.captcha);
 
-  http.get(PREFIX, async (request, reply) => reply.redirect(`${PREFIX}/${request.url.slice(PREFIX.length)}`, 308));
+  // The query only: the path may have been written otherwise ("/%61ccount"). no-store, as the
+  // pages: a redirect may be cached, and the query may carry a link's token.
+  http.get(PREFIX, async (request, reply) => {
+    const query = request.url.indexOf("?");
+    return reply.header("cache-control", "no-store").redirect(`${PREFIX}/${query < 0 ? "" : request.url.slice(query)}`, 308);
+  });
 
   http.get(`${PREFIX}/*`, async (request, reply) => {
     setSecurityHeaders(reply, csp);
