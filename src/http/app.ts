@@ -47,9 +47,14 @@ export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
 /** The Fastify app with its request ids and logs, CORS, security headers and HTTP error answers. */
 export async function createHttpServer(config: Config, logger: Logger) {
+  // A URL Fastify cannot decode ("/%ZZ") is refused before any hook runs: the answer gets the
+  // headers and the shape every other error has here (Fastify's own echoed the URL and its code).
+  let answerFrameworkError = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => answerHttpError(error, request, reply);
+  const requestLog = new RequestLog(logger);
   const http = Fastify({
+    frameworkErrors: (error, request, reply) => answerFrameworkError(error, request, reply),
     loggerInstance: logger,
-    logController: new RequestLog(logger),
+    logController: requestLog,
     genReqId: requestIdOf,
     // Only behind a proxy may X-Forwarded-For name the client: anyone else could pick an address.
     trustProxy: trustProxyOption(config.http.trustProxy),
@@ -60,7 +65,12 @@ export async function createHttpServer(config: Config, logger: Logger) {
   // Browsers on other origins get nothing unless listed in CORS_ORIGINS.
   await http.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, credentials: true, methods: ["GET", "POST"] });
   // The API answers JSON; the Sandbox page outside production loads Apollo's scripts, so no CSP here.
-  registerSecurityHeaders(http, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, strictTransportSecurity: config.isProduction });
+  const headers = registerSecurityHeaders(http, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, strictTransportSecurity: config.isProduction });
+  answerFrameworkError = (error, request, reply) => {
+    // Nor does Fastify write its request line: its duration reads 0.
+    reply.raw.once("finish", () => requestLog.requestCompleted(null, request, reply));
+    return answerHttpError(error, request, reply.headers(headers).header("x-request-id", request.id));
+  };
   http.setErrorHandler(answerHttpError);
   return http;
 }

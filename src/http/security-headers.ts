@@ -25,10 +25,12 @@ function securityHeaders(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
-export function registerSecurityHeaders(http: HttpServer, options: HelmetOptions): void {
+/** Sets them on every reply; returns them for the replies no hook sees (http/app.ts). */
+export function registerSecurityHeaders(http: HttpServer, options: HelmetOptions): Readonly<Record<string, string>> {
   const headers = securityHeaders(options);
   http.addHook("onRequest", (_request, reply, done) => {
     reply.headers(headers);
     done();
   });
+  return headers;
 }

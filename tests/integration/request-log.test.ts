@@ -68,6 +68,8 @@ beforeAll(async () => {
   await t.gql(`{ me { id } }`, {}, { headers: { authorization: `Bearer ${planted} extra`, cookie: `session=${planted}` } });
   await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ me { id } }")}&token=${planted}`, { headers: { "apollo-require-preflight": "1" } });
   await fetch(`${t.url}/account/reset-password?token=${planted}`);
+  // A URL Fastify cannot decode, refused before any hook.
+  expect((await fetch(`${t.url}/account/%ZZ?token=${planted}`)).status).toBe(400);
   // Requests Node's parser refuses (too large a header: 431; a space in a header name: 400),
   // whose bytes it hands over with the error.
   const unparsed = "unparsed-secret-5be21d04";
@@ -133,6 +135,7 @@ describe("request log", () => {
     const lines = requestLines().filter((line) => line.path === "/account/reset-password");
     expect(lines.length).toBeGreaterThan(0);
     expect(lines[0]).not.toHaveProperty("operation");
+    expect(requestLines().filter((line) => line.path === "/account/%ZZ")).toEqual([expect.objectContaining({ statusCode: 400, requestId: expect.any(String) })]);
   });
 });
 

@@ -94,6 +94,15 @@ test("no GraphQL answer may be stored: tokens and account data carry Cache-Contr
 });
 
 describe("errors reveal nothing internal", () => {
+  test("a URL that cannot be decoded is a 400 of the usual shape, with the usual headers", async () => {
+    const res = await fetch(`${t.url}/account/%ZZ?token=planted-4411`, { headers: { "x-request-id": "bad-url-1" } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ errors: [{ message: "Malformed request", extensions: { code: "BAD_REQUEST" } }] });
+    expect(res.headers.get("x-request-id")).toBe("bad-url-1");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+  });
+
   test("malformed JSON is a 400 without the parser's message", async () => {
     const res = await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query": "{ me { id } }"' });
     expect(res.status).toBe(400);
