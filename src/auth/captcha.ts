@@ -5,10 +5,18 @@ export type Captcha = ReturnType<typeof createCaptcha>;
 
 const TIMEOUT_MS = 5_000;
 const FIELD = "captchaToken";
+// The providers' tokens are a few hundred to a few thousand characters (Turnstile's at most 2,048).
+const MAX_TOKEN_LENGTH = 8_192;
 
-/** A captcha missing or not accepted: the caller proved nothing (a provider out of reach is not this). */
-export function isCaptchaRefusal(error: unknown): boolean {
-  return error instanceof AppError && error.code === "BAD_USER_INPUT" && error.extensions.field === FIELD;
+/** The provider could not be asked, or gave no answer to read. Not an AppError: a fault, logged. */
+class CaptchaUnavailable extends Error {}
+
+/**
+ * The call stopped at its captcha, before it did anything: the token was missing or not
+ * accepted, or the provider could not be asked. Either way the caller proved nothing.
+ */
+export function isStoppedByCaptcha(error: unknown): boolean {
+  return (error instanceof AppError && error.code === "BAD_USER_INPUT" && error.extensions.field === FIELD) || error instanceof CaptchaUnavailable;
 }
 
 /**
@@ -24,6 +32,7 @@ export function createCaptcha(deps: { config: Config["captcha"]; fetch?: typeof 
     async verify(token: string | null | undefined, ip: string | null): Promise<void> {
       if (!config) return;
       if (!token) throw badInput(FIELD, "Complete the captcha");
+      if (token.length > MAX_TOKEN_LENGTH) throw badInput(FIELD, "The captcha was not accepted; try again");
       const form = new URLSearchParams({ secret: config.secret, response: token, ...(ip ? { remoteip: ip } : {}) });
       let success: unknown;
       try {
@@ -32,7 +41,7 @@ export function createCaptcha(deps: { config: Config["captcha"]; fetch?: typeof 
         ({ success } = (await response.json()) as { success?: unknown });
       } catch (error) {
         // Not an AppError: it is logged with its cause (graphql/plugins/fault-log.ts) and answered with the fixed internal message.
-        throw new Error("Captcha verification is unavailable; try again later", { cause: error });
+        throw new CaptchaUnavailable("Captcha verification is unavailable; try again later", { cause: error });
       }
       if (success !== true) throw badInput(FIELD, "The captcha was not accepted; try again");
     },

@@ -7,9 +7,11 @@ import { errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type T
 const SECRET = "siteverify-secret";
 const received: URLSearchParams[] = [];
 
-// A stand-in for the provider's siteverify API: accepts the token "human" for our secret.
+// A stand-in for the provider's siteverify API: accepts the token "human" for our secret, unless
+// it is told to be down (it then answers 500).
 let siteverify: Server;
 let verifyUrl: string;
+let providerDown = false;
 beforeAll(async () => {
   siteverify = createServer((req, res) => {
     let body = "";
@@ -17,6 +19,7 @@ beforeAll(async () => {
     req.on("end", () => {
       const form = new URLSearchParams(body);
       received.push(form);
+      if (providerDown) return res.writeHead(500).end();
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify({ success: form.get("secret") === SECRET && form.get("response") === "human" }));
     });
@@ -84,6 +87,38 @@ test("calls without an accepted captcha cost the address they name nothing: no l
     expect(errorCode(await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } }))).toBe("RATE_LIMITED");
     await t.gql(RESET, { e: email, c: "human" });
     expect(errorCode(await t.gql(RESET, { e: email, c: "human" }))).toBe("RATE_LIMITED");
+  } finally {
+    await t.close();
+  }
+});
+
+test("calls made while the provider is down cost the address they name nothing: no lockout, no spent reset emails", async () => {
+  const limits = { RATE_LIMIT_LOGIN_ACCOUNT: "3/15m", RATE_LIMIT_PASSWORD_RESET_EMAIL: "2/1h" };
+  const t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl, ...limits });
+  try {
+    const email = uniqueEmail("victim");
+    await t.gql(REGISTER, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } });
+    providerDown = true;
+    for (let i = 0; i < 4; i++) {
+      expect(errorCode(await t.gql(LOGIN, { input: { email, password: "guessed-wrong-again", captchaToken: "anything" } }))).toBe("INTERNAL_SERVER_ERROR");
+      expect(errorCode(await t.gql(RESET, { e: email, c: "anything" }))).toBe("INTERNAL_SERVER_ERROR");
+    }
+    providerDown = false;
+    expect((await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } })).data?.login.user.id).toBeDefined();
+    expect((await t.gql(RESET, { e: email, c: "human" })).data).toEqual({ requestPasswordReset: true });
+  } finally {
+    providerDown = false;
+    await t.close();
+  }
+});
+
+test("a token longer than any provider's is refused without asking the provider", async () => {
+  const t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl });
+  try {
+    const asked = received.length;
+    const res = await t.gql(LOGIN, { input: { email: uniqueEmail(), password: STRONG_PASSWORD, captchaToken: "h".repeat(9_000) } });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "captchaToken" });
+    expect(received.length).toBe(asked);
   } finally {
     await t.close();
   }

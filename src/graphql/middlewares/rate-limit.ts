@@ -2,7 +2,7 @@ import { getGraphQLRateLimiter, type Store } from "graphql-rate-limit";
 import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
 import { addressBucket, emailSubject, type Hit } from "../../auth/rate-limits";
-import { isCaptchaRefusal } from "../../auth/captcha";
+import { isStoppedByCaptcha } from "../../auth/captcha";
 import { isBusy } from "../../auth/passwords";
 import type { RateLimitedOperation, RateLimitRule } from "../../config";
 import { AppError } from "../../errors";
@@ -90,7 +90,7 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
     } catch (error) {
       // Refused before it did anything too: so without a captcha solved per attempt nobody can
       // lock an account out or spend its emails, and a flood that is shed counts for no account.
-      if (isCaptchaRefusal(error) || isBusy(error)) await giveBackUnspent();
+      if (isStoppedByCaptcha(error) || isBusy(error)) await giveBackUnspent();
       throw error;
     }
     await giveBack((rule) => rule.failuresOnly === true);
