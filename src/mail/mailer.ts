@@ -10,7 +10,8 @@ export interface MailContext {
   requestId?: string | null;
 }
 
-const ADDRESS = /[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g;
+// A local part may hold an apostrophe (o'brien@…); a domain may not, so a quote after it ends it.
+const ADDRESS = /[^\s<>"(),;:]+@[^\s<>"'(),;:]+/g;
 
 /**
  * A failed send as the log may keep it: nodemailer's error lists the refused recipients, and

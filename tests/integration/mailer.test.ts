@@ -112,6 +112,11 @@ test("a recipient the mail server refuses is logged without the address it names
     expect(lines).toEqual([expect.objectContaining({ level: 50, kind: "password_reset", err: expect.objectContaining({ code: "EENVELOPE", responseCode: 550 }) })]);
     expect(lines[0]!.err.message).toContain("Recipient address rejected");
     expect(JSON.stringify(lines)).not.toContain(to);
+    // An apostrophe is as good as any other letter of a local part (O'Brien).
+    const apostrophe = `john.o'brien-${newToken().slice(0, 6)}@example.com`;
+    await expect(mailer.sendPasswordReset(apostrophe, token, 1800)).rejects.toThrow(/Recipient address rejected/);
+    expect(lines[1]!.err.message).toContain("[address]");
+    expect(JSON.stringify(lines[1])).not.toContain("john.o");
   } finally {
     transport.close();
     await smtp.close();
