@@ -153,11 +153,12 @@ export function createUserAdmin(deps: {
     },
 
     /**
-     * For operators (npm run create-admin): creates an active ADMIN, or promotes and reactivates
-     * an existing account whose address is verified. An unverified one may have been registered
-     * by anyone, with a password of their choosing, before the operator came. One that is
-     * already an ADMIN (the admin this made last time, say) is left as it is, so running it
-     * again succeeds without undoing a deactivation an admin decided.
+     * For operators (npm run create-admin): creates an active ADMIN, or promotes an existing
+     * active account whose address is verified. An unverified one may have been registered by
+     * anyone, with a password of their choosing, before the operator came; a deactivated one was
+     * stopped by an admin, perhaps because someone else holds it. One that is already an ADMIN
+     * (the admin this made last time, say) is left as it is, so running it again succeeds
+     * without undoing a deactivation an admin decided.
      */
     async provisionAdmin(email: string, password: string): Promise<{ user: UserRow; outcome: "created" | "promoted" | "already-admin" }> {
       const address = checkEmail(email);
@@ -166,7 +167,10 @@ export function createUserAdmin(deps: {
         throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
       }
       if (existing?.role === "ADMIN") return { user: existing, outcome: "already-admin" };
-      const promoted = existing && (await update(existing.id, { ...roleChange("ADMIN"), active: true }));
+      if (existing && !existing.active) {
+        throw badInput("email", "This account was deactivated by an admin. An admin reactivates it (setUserActive) first, then run this again");
+      }
+      const promoted = existing && (await update(existing.id, roleChange("ADMIN")));
       if (promoted) return { user: promoted, outcome: "promoted" };
       const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
       const user = await accounts.create({ email: address, passwordHash, role: "ADMIN" });

@@ -12,7 +12,13 @@ const USAGE = "usage: npm run create-admin -- --email E --password P";
 
 /** Creates an ADMIN account, or promotes an existing one, in DATABASE_URL or the embedded database. */
 async function main(): Promise<string> {
-  const { values } = parseArgs({ options: { email: { type: "string" }, password: { type: "string" } } });
+  let values: { email?: string; password?: string };
+  try {
+    ({ values } = parseArgs({ options: { email: { type: "string" }, password: { type: "string" } } }));
+  } catch {
+    // Node's message quotes the argument it could not place: a word of an unquoted password.
+    throw new Error(USAGE);
+  }
   if (!values.email || !values.password) throw new Error(USAGE);
   const config = loadConfig(process.env);
   const database = openDatabase({ ...config.database, maxConnections: 1 });

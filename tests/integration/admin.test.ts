@@ -183,6 +183,14 @@ async function expectOneAdminOf(...admins: { id: string }[]) {
   expect(after.filter((user) => user?.role === "ADMIN" && user.active)).toHaveLength(1);
 }
 
+test("an account an admin deactivated is not made an admin: it stays deactivated", async () => {
+  const user = await register(t);
+  await t.app.services.users.markEmailVerified(user.user.id);
+  expect((await asAdmin(`mutation($id: ID!) { setUserActive(id: $id, active: false) { active } }`, { id: user.user.id })).data?.setUserActive.active).toBe(false);
+  await expect(t.app.services.userAdmin.provisionAdmin(user.user.email, STRONG_PASSWORD)).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/deactivated/) });
+  expect(await t.app.services.users.findById(user.user.id)).toMatchObject({ role: "USER", active: false });
+});
+
 test("provisioning an admin again leaves the account as it is, a deactivation included", async () => {
   const email = uniqueEmail("ops");
   const { userAdmin } = t.app.services;
@@ -234,6 +242,10 @@ test("npm run create-admin creates, then promotes, an admin in the configured da
         stderr: expect.stringMatching(/not verified/),
       });
       await expect(run(["--email", uniqueEmail(), "--password", "short"])).rejects.toMatchObject({ stderr: expect.stringMatching(/at least 8/) });
+      // A mistyped command line gets the usage line: no stack, and no word of the password.
+      for (const args of [["--email", uniqueEmail(), "--password", "my", "secret", "phrase"], ["--email"], ["--email", uniqueEmail(), "--pasword", "x"]]) {
+        await expect(run(args)).rejects.toMatchObject({ stderr: "usage: npm run create-admin -- --email E --password P\n" });
+      }
     } finally {
       await app.close().catch(() => {});
     }
