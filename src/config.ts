@@ -136,7 +136,14 @@ const Env = z.object({
 
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAIL_FROM: z.string().min(3).default("Auth Service <no-reply@localhost>"),
-  FRONTEND_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  // The base the links append "/reset-password?token=…" to: a query would swallow the path. A
+  // fragment may stay, for an app that routes on it (https://app.example.com/#).
+  FRONTEND_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/ })
+      .refine((url) => !url.split("#")[0]!.includes("?"), "a base URL without a query")
+      .optional(),
+  ),
   ACCOUNT_UI: z.stringbool().optional(),
   REFRESH_TOKEN_COOKIE: flag(false),
 

@@ -51,6 +51,9 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PASSWORD_MIN_LENGTH: "6" })).toThrow(/PASSWORD_MIN_LENGTH/);
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ TRUST_PROXY: "perhaps" })).toThrow(/TRUST_PROXY/);
+    // The links append /reset-password?token=… to it.
+    expect(() => loadConfig({ FRONTEND_URL: "https://app.example.com/app?lang=en" })).toThrow(/FRONTEND_URL: .*without a query/);
+    expect(loadConfig({ FRONTEND_URL: "https://app.example.com/#" }).mail.frontendUrl).toBe("https://app.example.com/#");
     // Larger would not fit expiresIn (a GraphQL Int) or a date once added to now: every sign-in failed.
     for (const name of ["ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "REFRESH_TOKEN_REUSE_INTERVAL", "PASSWORD_RESET_TTL", "ONE_TIME_TOKEN_MAX_TTL"]) {
       expect(() => loadConfig({ [name]: "2147483648" })).toThrow(new RegExp(`^Invalid configuration: ${name}: `));
