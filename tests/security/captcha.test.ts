@@ -29,6 +29,10 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => siteverify.close(resolve)));
 
+/** The service with Turnstile configured against the stand-in above. */
+const withTurnstile = (env: Record<string, string> = {}) =>
+  startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl, ...env });
+
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { user { id } } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { user { id } } }`;
 const RESET = `mutation($e: String!, $c: String) { requestPasswordReset(email: $e, captchaToken: $c) }`;
@@ -36,7 +40,7 @@ const RESET = `mutation($e: String!, $c: String) { requestPasswordReset(email: $
 describe("with a captcha provider", () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl });
+    t = await withTurnstile();
   });
   afterAll(() => t.close());
 
@@ -71,7 +75,7 @@ describe("with a captcha provider", () => {
 
 test("calls without an accepted captcha cost the address they name nothing: no lockout, no spent reset emails", async () => {
   const limits = { RATE_LIMIT_LOGIN_ACCOUNT: "3/15m", RATE_LIMIT_PASSWORD_RESET_EMAIL: "2/1h" };
-  const t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl, ...limits });
+  const t = await withTurnstile(limits);
   try {
     const email = uniqueEmail("victim");
     await t.gql(REGISTER, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } });
@@ -94,7 +98,7 @@ test("calls without an accepted captcha cost the address they name nothing: no l
 
 test("calls made while the provider is down cost the address they name nothing: no lockout, no spent reset emails", async () => {
   const limits = { RATE_LIMIT_LOGIN_ACCOUNT: "3/15m", RATE_LIMIT_PASSWORD_RESET_EMAIL: "2/1h" };
-  const t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl, ...limits });
+  const t = await withTurnstile(limits);
   try {
     const email = uniqueEmail("victim");
     await t.gql(REGISTER, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } });
@@ -113,7 +117,7 @@ test("calls made while the provider is down cost the address they name nothing: 
 });
 
 test("a token longer than any provider's is refused without asking the provider", async () => {
-  const t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl });
+  const t = await withTurnstile();
   try {
     const asked = received.length;
     const res = await t.gql(LOGIN, { input: { email: uniqueEmail(), password: STRONG_PASSWORD, captchaToken: "h".repeat(9_000) } });
@@ -126,7 +130,7 @@ test("a token longer than any provider's is refused without asking the provider"
 
 test("calls refused by their client's own limit cost the address they name nothing either", async () => {
   const limits = { RATE_LIMIT_PASSWORD_RESET_IP: "2/1h", RATE_LIMIT_PASSWORD_RESET_EMAIL: "2/1h", TRUST_PROXY: "true" };
-  const t = await startTestApp({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: SECRET, CAPTCHA_SITE_KEY: "site-key", CAPTCHA_VERIFY_URL: verifyUrl, ...limits });
+  const t = await withTurnstile(limits);
   try {
     const email = uniqueEmail("victim");
     const from = (ip: string, c: string | null) => t.gql(RESET, { e: email, c }, { headers: { "x-forwarded-for": ip } });
