@@ -116,6 +116,17 @@ function setSecurityHeaders(reply: FastifyReply, csp: string): FastifyReply {
   return reply.header("content-security-policy", csp).header("x-frame-options", "DENY");
 }
 
+/** Whether a client takes gzip: named, or covered by "*", with a weight above 0 (RFC 9110 §12.5.3). */
+function acceptsGzip(header: string | undefined): boolean {
+  const weights = new Map<string, number>();
+  for (const part of (header ?? "").split(",")) {
+    const [coding = "", ...params] = part.split(";").map((piece) => piece.trim().toLowerCase());
+    const weight = params.find((param) => param.startsWith("q="));
+    weights.set(coding, weight ? Number(weight.slice(2)) : 1);
+  }
+  return (weights.get("gzip") ?? weights.get("*") ?? 0) > 0;
+}
+
 /**
  * The account pages at /account/ (ACCOUNT_UI): the built files, and index.html for every other
  * path below /account/, where the single-page app routes (/account/reset-password?token=…).
@@ -150,8 +161,7 @@ export function registerAccountUi(http: HttpServer, deps: { config: Config; logg
     const asset = assets.get(pathname);
     if (asset) {
       reply.type(asset.type).header("cache-control", asset.cacheControl).header("vary", "accept-encoding");
-      const acceptsGzip = /\bgzip\b/.test(String(request.headers["accept-encoding"] ?? ""));
-      return asset.gzipped && acceptsGzip ? reply.header("content-encoding", "gzip").send(asset.gzipped) : reply.send(asset.body);
+      return asset.gzipped && acceptsGzip(request.headers["accept-encoding"]) ? reply.header("content-encoding", "gzip").send(asset.gzipped) : reply.send(asset.body);
     }
     // A missing asset is a 404, not the app: a stale script tag must not get HTML.
     if (pathname.startsWith(`${PREFIX}/assets/`)) return reply.code(404).type("text/plain; charset=utf-8").send("Not found\n");

@@ -19,7 +19,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 interface Served {
-  get(url: string): Promise<{ status: number; headers: Headers; body: string }>;
+  get(url: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: string }>;
   close(): Promise<void>;
 }
 
@@ -32,8 +32,8 @@ async function serve(env: Record<string, string> = {}, from = root): Promise<Ser
   registerAccountUi(http, { config, logger }, from);
   const base = await http.listen({ port: 0, host: "127.0.0.1" });
   return {
-    async get(url) {
-      const res = await fetch(`${base}${url}`, { redirect: "manual" });
+    async get(url, headers) {
+      const res = await fetch(`${base}${url}`, { redirect: "manual", headers });
       return { status: res.status, headers: res.headers, body: await res.text() };
     },
     close: () => http.close(),
@@ -98,6 +98,12 @@ describe("account pages", () => {
     expect(asset.headers.get("content-type")).toMatch(/javascript/);
     expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect(asset.headers.get("content-encoding")).toBe("gzip");
+    // gzip refused (q=0), or not named at all: the file as it is.
+    for (const acceptEncoding of ["gzip;q=0, br", "identity", "br;q=1, *;q=0"]) {
+      const plain = await http.get("/account/assets/index-abc123.js", { "accept-encoding": acceptEncoding });
+      expect({ acceptEncoding, encoding: plain.headers.get("content-encoding"), body: plain.body }).toEqual({ acceptEncoding, encoding: null, body: "console.log('app');" });
+    }
+    expect((await http.get("/account/assets/index-abc123.js", { "accept-encoding": "*" })).headers.get("content-encoding")).toBe("gzip");
     const icon = await http.get("/account/favicon.svg");
     expect(icon.status).toBe(200);
     expect(icon.headers.get("cache-control")).toBe("no-cache");
