@@ -11,7 +11,7 @@ import type { Services } from "../services";
 import type { TokenStore } from "../store/token-store";
 import { registerAccountUi } from "./account-ui";
 import { refreshCookieFor, registerRefreshCookie } from "./refresh-cookie";
-import { registerSecurityHeaders } from "./security-headers";
+import { registerSecurityHeaders, securityHeaders } from "./security-headers";
 import { operationReporter, registerRequestIds, RequestLog, requestIdOf } from "./request-log";
 
 export interface HttpDeps {
@@ -47,12 +47,17 @@ export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
 /** The Fastify app with its request ids and logs, CORS, security headers and HTTP error answers. */
 export async function createHttpServer(config: Config, logger: Logger) {
-  // A URL Fastify cannot decode ("/%ZZ") is refused before any hook runs: the answer gets the
-  // headers and the shape every other error has here (Fastify's own echoed the URL and its code).
-  let answerFrameworkError = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => answerHttpError(error, request, reply);
+  // The API answers JSON; the Sandbox page outside production loads Apollo's scripts, so no CSP here.
+  const headers = securityHeaders({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, strictTransportSecurity: config.isProduction });
   const requestLog = new RequestLog(logger);
   const http = Fastify({
-    frameworkErrors: (error, request, reply) => answerFrameworkError(error, request, reply),
+    // A URL Fastify cannot decode ("/%ZZ") is refused before any hook runs: the answer gets the
+    // headers and the shape every other error has here (Fastify's own echoed the URL and its
+    // code), and its request line, which Fastify does not write for it (its duration reads 0).
+    frameworkErrors: (error, request, reply) => {
+      reply.raw.once("finish", () => requestLog.requestCompleted(null, request, reply));
+      return answerHttpError(error, request, reply.headers(headers).header("x-request-id", request.id));
+    },
     loggerInstance: logger,
     logController: requestLog,
     genReqId: requestIdOf,
@@ -64,13 +69,7 @@ export async function createHttpServer(config: Config, logger: Logger) {
   registerRequestIds(http);
   // Browsers on other origins get nothing unless listed in CORS_ORIGINS.
   await http.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, credentials: true, methods: ["GET", "POST"] });
-  // The API answers JSON; the Sandbox page outside production loads Apollo's scripts, so no CSP here.
-  const headers = registerSecurityHeaders(http, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, strictTransportSecurity: config.isProduction });
-  answerFrameworkError = (error, request, reply) => {
-    // Nor does Fastify write its request line: its duration reads 0.
-    reply.raw.once("finish", () => requestLog.requestCompleted(null, request, reply));
-    return answerHttpError(error, request, reply.headers(headers).header("x-request-id", request.id));
-  };
+  registerSecurityHeaders(http, headers);
   http.setErrorHandler(answerHttpError);
   return http;
 }

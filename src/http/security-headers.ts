@@ -7,7 +7,7 @@ import type { HttpServer } from "./app";
  * and running helmet's middleware chain for every response cost ~3 % of the CPU of a `me`
  * (bench/, issue 7): the same headers are now copied onto each reply in one step.
  */
-function securityHeaders(options: HelmetOptions): Record<string, string> {
+export function securityHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
@@ -25,12 +25,10 @@ function securityHeaders(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
-/** Sets them on every reply; returns them for the replies no hook sees (http/app.ts). */
-export function registerSecurityHeaders(http: HttpServer, options: HelmetOptions): Readonly<Record<string, string>> {
-  const headers = securityHeaders(options);
+/** Sets them on every reply a hook sees (http/app.ts sets them on the others). */
+export function registerSecurityHeaders(http: HttpServer, headers: Readonly<Record<string, string>>): void {
   http.addHook("onRequest", (_request, reply, done) => {
     reply.headers(headers);
     done();
   });
-  return headers;
 }
