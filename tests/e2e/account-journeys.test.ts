@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { AUTH_FIELDS, STRONG_PASSWORD } from "../helpers/test-app";
-import { focused, launchBrowser, screenshot, type Browser } from "./helpers/browser";
+import { focused, launchBrowser, screenshot, signIn as signInAt, type Browser } from "./helpers/browser";
 import { startService, type Service } from "./helpers/service";
 
 // The hosted pages as people use them: a real Chromium against the real service, links taken
@@ -49,13 +49,7 @@ function forgiveLaptopErrors(pattern: RegExp) {
   laptop.errors.splice(0, laptop.errors.length, ...laptop.errors.filter((e) => !pattern.test(e)));
 }
 
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(`${service.pages}/sign-in`);
-  await heading(page, "Sign in");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
+const signIn = (page: Page, email: string, password: string) => signInAt(page, service.pages, email, password);
 
 test("sign up, confirm the address from the email, sign in elsewhere, see profile and sessions, change the password, sign out", async () => {
   const email = "ada@example.com";

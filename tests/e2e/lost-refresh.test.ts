@@ -1,4 +1,4 @@
-import { launchBrowser, type Browser } from "./helpers/browser";
+import { launchBrowser, signIn, type Browser } from "./helpers/browser";
 import { startService, type Service } from "./helpers/service";
 import { STRONG_PASSWORD } from "../helpers/test-app";
 
@@ -25,10 +25,7 @@ test("a refresh whose answer was lost is retried within the reuse interval, and 
   const email = "lost-answer@example.com";
   await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
   const page = await browser.newPage();
-  await page.goto(`${service.pages}/sign-in`);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, service.pages, email, STRONG_PASSWORD);
   await page.getByRole("heading", { level: 1, name: "Your profile" }).waitFor();
 
   // The first scheduled refresh reaches the service, which rotates the token; its answer never

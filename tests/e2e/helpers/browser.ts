@@ -82,3 +82,12 @@ export async function focused(page: Page): Promise<string> {
   const label = (await active.getAttribute("name")) ?? (await active.textContent()) ?? "";
   return `${tag}:${label.trim()}`;
 }
+
+/** Fills in and sends the sign-in form of the account pages at `pages` (…/account). */
+export async function signIn(page: Page, pages: string, email: string, password: string): Promise<void> {
+  await page.goto(`${pages}/sign-in`);
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
