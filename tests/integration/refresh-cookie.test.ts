@@ -53,11 +53,21 @@ describe("REFRESH_TOKEN_COOKIE=true", () => {
     expect((await t.gql(ME, {}, { token: second.data?.refreshToken.accessToken })).data?.me.id).toBe(auth.user.id);
   });
 
-  test("an argument wins over the cookie", async () => {
+  test("an argument wins over the cookie, and another session's rotation leaves the cookie alone", async () => {
     const mine = await register(t);
     const other = await register(t);
     const res = await t.gql(REFRESH, { r: mine.refreshToken }, withCookie(other.refreshToken));
     expect((await t.gql(ME, {}, { token: res.data?.refreshToken.accessToken })).data?.me.id).toBe(mine.user.id);
+    expect(refreshCookieOf(res.headers)).toBeUndefined();
+    expect((await t.gql(REFRESH_FROM_COOKIE, {}, withCookie(other.refreshToken))).data?.refreshToken.user.id).toBe(other.user.id);
+  });
+
+  test("an argument naming the cookie's own token, or sent without a cookie, sets the successor", async () => {
+    const auth = await register(t);
+    const own = await t.gql(REFRESH, { r: auth.refreshToken }, withCookie(auth.refreshToken));
+    expect(refreshCookieOf(own.headers)?.value).toBe(own.data?.refreshToken.refreshToken);
+    const bare = await t.gql(REFRESH, { r: own.data?.refreshToken.refreshToken });
+    expect(refreshCookieOf(bare.headers)?.value).toBe(bare.data?.refreshToken.refreshToken);
   });
 
   test("without an argument or a cookie, refreshToken is UNAUTHENTICATED and logout ends nothing", async () => {

@@ -9,11 +9,21 @@ import { presentedRefreshToken, requireRefreshToken } from "../refresh-cookie";
 import { AuthPayload } from "../types/auth-payload.type";
 
 /** The caller just proved it owns the returned account, so it may read all of it (and a browser gets the cookie). */
-async function toOwner(ctx: Context, result: Promise<AuthResult>): Promise<AuthResult> {
+async function toOwner(ctx: Context, result: Promise<AuthResult>, { setCookie = true } = {}): Promise<AuthResult> {
   const payload = await result;
   ctx.provenOwnerOf.add(payload.user.id);
-  ctx.refreshCookie.write(payload.refreshToken);
+  if (setCookie) ctx.refreshCookie.write(payload.refreshToken);
   return payload;
+}
+
+/**
+ * Whether a refresh gives this browser its successor: the cookie's own token, or any token when
+ * there is no cookie. Rotating another session's token leaves the cookie, the only copy of its
+ * own session's token, alone.
+ */
+function rotatesOwnCookie(ctx: Context, argument: string | null): boolean {
+  const cookie = ctx.refreshCookie.read();
+  return argument == null || cookie === undefined || argument === cookie;
 }
 
 const REFRESH_TOKEN_ARG = { nullable: true, description: "Omitted: the refresh-token cookie (REFRESH_TOKEN_COOKIE)." } as const;
@@ -35,7 +45,8 @@ export class AuthResolver {
   @UseMiddleware(RateLimit("refreshToken"))
   @Mutation(() => AuthPayload, { description: "Rotates: returns a new pair and retires the token passed in." })
   refreshToken(@Arg("refreshToken", () => String, REFRESH_TOKEN_ARG) refreshToken: string | null, @Ctx() ctx: Context) {
-    return toOwner(ctx, ctx.services.accounts.refresh(requireRefreshToken(ctx.refreshCookie, refreshToken), ctx.client));
+    const rotation = ctx.services.accounts.refresh(requireRefreshToken(ctx.refreshCookie, refreshToken), ctx.client);
+    return toOwner(ctx, rotation, { setCookie: rotatesOwnCookie(ctx, refreshToken) });
   }
 
   @Mutation(() => Boolean, { description: "Ends the session that this refresh token belongs to." })
