@@ -64,7 +64,8 @@ export async function createHttpServer(config: Config, logger: Logger) {
     // Only behind a proxy may X-Forwarded-For name the client: anyone else could pick an address.
     trustProxy: trustProxyOption(config.http.trustProxy),
     bodyLimit: MAX_BODY_BYTES,
-    return503OnClosing: true,
+    // Requests that arrive while draining get the service's own 503 (http/drain.ts).
+    return503OnClosing: false,
   });
   registerRequestIds(http);
   // Browsers on other origins get nothing unless listed in CORS_ORIGINS.

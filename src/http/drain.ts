@@ -18,6 +18,18 @@ export function drainPlugin(http: HttpServer, options: { timeoutMs: number; logg
     if (draining) reply.header("connection", "close");
     done(null, payload);
   });
+  // A request that reaches routing once draining began (its headers completed on a connection
+  // that was not idle) is turned away here rather than by Fastify's return503OnClosing, whose
+  // fixed answer skipped every hook: it gets the request id, the security headers, the shape of
+  // every other error, its request line and its count in the HTTP metrics.
+  http.addHook("onRequest", (_request, reply, done) => {
+    if (!draining) return done();
+    void reply
+      .code(503)
+      .header("retry-after", "1")
+      // The contract's code for a failure that is not the client's, as for a database not yet migrated.
+      .send({ errors: [{ message: "Service unavailable: shutting down", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+  });
   return {
     async serverWillStart() {
       return {

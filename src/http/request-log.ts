@@ -77,7 +77,10 @@ export class RequestLog extends LogController {
         errorCodes: graphql.errorCodes,
       }),
     };
-    if (error || reply.statusCode >= 500) reply.log.error({ ...line, err: error ?? undefined }, "request failed");
+    // A 503 without an error is a known state (draining, a back end down, migrations pending)
+    // that other lines already explain: a warning, not a failure of its own.
+    if (error || (reply.statusCode >= 500 && reply.statusCode !== 503)) reply.log.error({ ...line, err: error ?? undefined }, "request failed");
+    else if (reply.statusCode === 503) this.lines.warn({ requestId: request.id, ...line }, "request completed");
     else this.lines.info({ requestId: request.id, ...line }, "request completed");
   }
 }

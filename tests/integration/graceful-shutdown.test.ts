@@ -136,3 +136,30 @@ test("a second signal ends a shutdown that is still draining: the process exits 
   await stuck;
   expect(logLines(server).map((line) => line.msg)).toContain("second signal: exiting without finishing the shutdown");
 }, 60_000);
+
+test("SIGTERM: a request whose headers complete while draining gets the service's 503, with its headers, request id and request line", async () => {
+  const server = await startServerProcess({ SHUTDOWN_TIMEOUT: "30" }, database);
+  const { hostname, port } = new URL(server.url);
+  // Headers begun before the signal: the connection is not idle, so closing the server leaves it open.
+  const socket = net.connect(Number(port), hostname);
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n");
+  const received: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => received.push(chunk));
+  const closed = new Promise((resolve) => socket.once("close", resolve));
+  await sleep(100);
+  server.child.kill("SIGTERM");
+  await sleep(300);
+  socket.write("X-Request-Id: late-1\r\n\r\n");
+  await closed;
+
+  const [head = "", body = ""] = Buffer.concat(received).toString().split("\r\n\r\n");
+  const [statusLine, ...headerLines] = head.split("\r\n");
+  const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]));
+  expect(statusLine).toBe("HTTP/1.1 503 Service Unavailable");
+  expect(headers).toMatchObject({ "x-request-id": "late-1", "x-content-type-options": "nosniff", connection: "close", "retry-after": "1" });
+  expect(JSON.parse(body)).toEqual({ errors: [{ message: "Service unavailable: shutting down", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+  // The connection it held closed with that answer: the process is done well before SHUTDOWN_TIMEOUT.
+  expect(await server.exited).toEqual({ code: 0, signal: null });
+  expect(logLines(server)).toContainEqual(expect.objectContaining({ msg: "request completed", path: "/healthz", statusCode: 503 }));
+}, 60_000);
