@@ -24,6 +24,41 @@ const LOOKALIKES = /[0134@$57!]/g;
 const AS_I: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "@": "a", $: "s", "5": "s", "7": "t", "!": "i" };
 const AS_L: Record<string, string> = { ...AS_I, "1": "l" };
 
+// NIST SP 800-63B also names repetitive and sequential characters ("aaaaaa", "1234abcd"), which
+// the list above leaves out: zxcvbn scores those with matchers of its own, not used here.
+const REPEATED_UNIT = /^(.{1,4})\1+$/u;
+// Keyboard rows (QWERTY, QWERTZ, AZERTY, the digits and their shifted symbols) and a column walk,
+// read in either direction.
+const KEYBOARD_ROWS = ["qwertyuiopasdfghjklzxcvbnm", "qwertzuiopasdfghjklyxcvbnm", "azertyuiopqsdfghjklmwxcvbn", "1234567890", "!@#$%^&*()", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p"];
+const KEYBOARD_RUNS = [...KEYBOARD_ROWS, ...KEYBOARD_ROWS.map((row) => [...row].reverse().join(""))];
+const MIN_SEQUENCE_RUN = 3;
+
+/**
+ * Whether a word is a repeat ("aaaaaaaa", "123123123"), a keyboard run ("qwertyuiopasdfg"), or
+ * at most two runs of at least three characters that each repeat one character or step by one
+ * code point ("abcdefgh", "87654321", "1234abcd", "aaaa1111").
+ */
+function isTrivialPattern(word: string): boolean {
+  if (REPEATED_UNIT.test(word) || KEYBOARD_RUNS.some((row) => row.includes(word))) return true;
+  const codes = Array.from(word, (char) => char.codePointAt(0)!);
+  const runs: number[] = [];
+  let length = 1;
+  let step: number | undefined;
+  for (let i = 1; i < codes.length; i++) {
+    const difference = codes[i]! - codes[i - 1]!;
+    if (step === undefined && Math.abs(difference) <= 1) step = difference;
+    if (difference === step) {
+      length++;
+      continue;
+    }
+    runs.push(length);
+    length = 1;
+    step = undefined;
+  }
+  runs.push(length);
+  return runs.length <= 2 && runs.every((run) => run >= MIN_SEQUENCE_RUN);
+}
+
 export interface PasswordPolicy {
   minLength: number;
   maxLength: number;
@@ -58,8 +93,8 @@ function baseWords(lower: string): string[] {
 
 /**
  * Applies NIST SP 800-63B: a length range counted in characters, no composition rules,
- * and a refusal of common passwords and of the account's own address, also behind
- * look-alike characters and a few digits or symbols on either side.
+ * and a refusal of common passwords, repeats and sequences, and of the account's own
+ * address, also behind look-alike characters and a few digits or symbols on either side.
  * Returns the normalised password that is to be hashed.
  */
 export function checkPassword(policy: PasswordPolicy, password: string, field: string, email?: string): string {
@@ -67,7 +102,9 @@ export function checkPassword(policy: PasswordPolicy, password: string, field: s
   // "\uDC00" would be one password, and the length below would count what is not there.
   if (UNPAIRED_SURROGATE.test(password)) throw badInput(field, "Password must be valid Unicode text");
   const normalized = normalizePassword(password);
-  const length = [...normalized].length;
+  // Characters as typed, or as normalised when that is fewer ("e" + U+0301 is one "é"): NFKC can
+  // also make one typed character many (U+FDFA is 18), which must not fill the minimum.
+  const length = Math.min([...password].length, [...normalized].length);
   if (length < policy.minLength) {
     throw badInput(field, `Password must be at least ${policy.minLength} characters`);
   }
@@ -78,6 +115,9 @@ export function checkPassword(policy: PasswordPolicy, password: string, field: s
   const bases = baseWords(lower);
   if (COMMON_PASSWORDS.has(lower) || bases.some((base) => base.length >= MIN_COMMON_BASE_LENGTH && COMMON_PASSWORDS.has(base))) {
     throw badInput(field, "This password is too common; choose another");
+  }
+  if (isTrivialPattern(lower) || bases.some((base) => base.length >= MIN_COMMON_BASE_LENGTH && isTrivialPattern(base))) {
+    throw badInput(field, "This password is a repeat, a sequence or a keyboard run; choose another");
   }
   if (email) {
     // The address is what a targeted guess starts from, so a short local part counts too.

@@ -20,8 +20,8 @@ describe("password policy (NIST SP 800-63B)", () => {
   });
 
   test("counts characters, not bytes or UTF-16 units", () => {
-    expect(refusal("😀😀😀😀😀😀😀")).toMatchObject({ code: "BAD_USER_INPUT" });
-    expect(refusal("😀😀😀😀😀😀😀😀")).toBeUndefined();
+    expect(refusal("🐙🌵🎻🧲🚲🍋🦉")).toMatchObject({ code: "BAD_USER_INPUT" });
+    expect(refusal("🐙🌵🎻🧲🚲🍋🦉🔑")).toBeUndefined();
   });
 
   test("refuses half a surrogate pair: argon2 would hash any of them as U+FFFD", () => {
@@ -88,6 +88,32 @@ describe("password policy (NIST SP 800-63B)", () => {
     expect(refusal("Z0rbl4x!!", "zorblax@example.com")?.message).toMatch(/email/);
     expect(refusal("Zorblax2024!", "zorblax77@example.com")?.message).toMatch(/email/);
     expect(refusal("Zorblax Quim 1985", "zorblax.quim@example.com")).toBeUndefined();
+  });
+
+  // Near the top of every breach list, and left out of the common-password list because zxcvbn
+  // scores them with matchers of its own.
+  test.each(["aaaaaaaa", "00000000", "99999999", "123123123", "12121212", "abcabcabc", "abcdefgh", "87654321", "0987654321", "1234abcd", "aaaa1111", "qwertyuiopasdfg", "lkjhgfdsa", "!@#$%^&*", "1qaz2wsx3edc", "Abcdefgh2024!", "zxcvbnm!!"])(
+    "refuses %s: a repeat, a sequence or a keyboard run",
+    (password) => {
+      expect(refusal(password)).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/too common|repeat, a sequence or a keyboard run/), extensions: { field: "password" } });
+    },
+  );
+
+  test("accepts passwords that only contain a short run or repeat", () => {
+    for (const password of ["abc-kettle-orbit", "aaa plum kettle", "1234 plum kettle lamp", "kettle-".repeat(4), "xkcd-abcd-plum-9876"]) {
+      expect(refusal(password)).toBeUndefined();
+    }
+  });
+
+  test("counts the minimum in characters as typed: NFKC must not turn one character into many", () => {
+    const raised = { minLength: 15, maxLength: 128 };
+    // U+FDFA is one character that NFKC spells in 18; U+337F is one that becomes four.
+    expect(() => checkPassword(raised, "\uFDFA", "password")).toThrow(/at least 15/);
+    expect(() => checkPassword(raised, "\u337F".repeat(4), "password")).toThrow(/at least 15/);
+    // Nor past the maximum: eight typed characters are not 144.
+    expect(refusal("\uFDFA".repeat(8) + "kettle")).toBeUndefined();
+    // A letter typed with its combining accent is one character, as NFKC writes it.
+    expect(() => checkPassword(policy, "e\u0301".repeat(4) + "xyz", "password")).toThrow(/at least 8/);
   });
 
   test("normalises Unicode (NFKC) so equivalent spellings hash alike", () => {
