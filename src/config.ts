@@ -168,9 +168,10 @@ const Env = z.object({
 
   PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
   // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
-  ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
-  ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
-  ARGON2_PARALLELISM: z.coerce.number().int().min(1).default(1),
+  // Bounds a hash can run within (argon2 wants 8 KiB a lane: 64 lanes fit in the least memory).
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(19_456),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).max(64).default(2),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(64).default(1),
   // Hashes computed at once; more than the cores only share them, each hash holding its memory the longer.
   ARGON2_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
   // Calls that may wait for a hash, past which they are refused: 64 per hash at once, 1.5 to 3 s of argon2 work.
@@ -332,13 +333,29 @@ function checkVerificationKeys(e: Env): void {
   }
 }
 
+// Words of a value written to be replaced, the default this repository's compose file once
+// published among them: anyone can sign tokens with such a secret.
+const PLACEHOLDER_SECRET = /change.?(me|it|this)|placeholder|example|replace.?(me|this)|dev.?only|insecure|your.?(jwt.?)?secret|override.?in.?production/i;
+
 function checkSecret(e: Env): void {
   if (e.JWT_SECRET === undefined || e.JWT_PRIVATE_KEY) return;
   if (Buffer.byteLength(e.JWT_SECRET) < 32) {
     throw new ConfigError("Invalid configuration: JWT_SECRET must be at least 32 bytes");
   }
-  if (e.NODE_ENV === "production" && new Set(e.JWT_SECRET).size < 8) {
+  if (e.NODE_ENV === "production" && (new Set(e.JWT_SECRET).size < 8 || PLACEHOLDER_SECRET.test(e.JWT_SECRET))) {
     throw new ConfigError("Invalid configuration: JWT_SECRET looks like a placeholder; use a random value");
+  }
+}
+
+// OWASP's argon2id configurations run from 46 MiB × 1 pass to 7 MiB × 5 passes: below the
+// last one's memory × passes, a guess costs an attacker less than any of them.
+const MIN_ARGON2_WORK_KIB = 7 * 1024 * 5;
+
+function checkArgon2(e: Env): void {
+  if (e.NODE_ENV === "production" && e.ARGON2_MEMORY_KIB * e.ARGON2_TIME_COST < MIN_ARGON2_WORK_KIB) {
+    throw new ConfigError(
+      `Invalid configuration: ARGON2_MEMORY_KIB × ARGON2_TIME_COST is ${e.ARGON2_MEMORY_KIB * e.ARGON2_TIME_COST}, under OWASP's least argon2id cost (${MIN_ARGON2_WORK_KIB}: 7168 KiB × 5); production refuses it`,
+    );
   }
 }
 
@@ -347,6 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   const e = parseEnv(env);
   checkProduction(e);
   checkSecret(e);
+  checkArgon2(e);
   checkVerificationKeys(e);
   const tls = redisTls(e);
   checkRedis(e, tls);

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, randomBytes, type JsonWebKey, type KeyObject } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config";
 import { ConfigError } from "../config";
@@ -69,8 +69,10 @@ function asymmetricKey(pem: string, verificationPems: string | undefined): Signi
 
 /** `setting` names the key in a configuration error. */
 function published(publicKey: KeyObject, setting: string): PublishedKey {
+  // First: an RSA-PSS or DSA key has no JWK form, and exporting it would throw.
+  const algorithm = algorithmFor(publicKey, setting);
   const jwk = publicKey.export({ format: "jwk" });
-  return { algorithm: algorithmFor(publicKey, setting), key: publicKey, kid: thumbprint(jwk), jwk };
+  return { algorithm, key: publicKey, kid: thumbprint(jwk), jwk };
 }
 
 /** The PEM blocks of JWT_VERIFICATION_KEYS: public keys, or private ones of which only the public half is kept. */
@@ -112,10 +114,26 @@ function thumbprint(jwk: JsonWebKey): string {
 function developmentSecret(dataDir: string): string {
   if (dataDir.startsWith("memory://")) return randomBytes(32).toString("base64url");
   const file = path.join(dataDir, "jwt-secret");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  if (existsSync(file)) {
+    const stored = readFileSync(file, "utf8").trim();
+    // An empty or cut file would sign with a key anyone can guess; the config would refuse it as JWT_SECRET.
+    if (Buffer.byteLength(stored) < 32) throw new ConfigError(`Invalid configuration: ${file} holds less than 32 bytes; delete it to have a new secret generated`);
+    return stored;
+  }
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString("base64url");
-  writeFileSync(file, secret, { mode: 0o600, flag: "wx" });
-  chmodSync(file, 0o600);
+  // Written whole under another name, then renamed: a crash mid-write leaves no short file behind.
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, secret, { mode: 0o600 });
+  chmodSync(partial, 0o600);
+  try {
+    linkSync(partial, file);
+  } catch (error) {
+    // Another process sharing DATA_DIR made it first, whole: theirs stands.
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return readFileSync(file, "utf8").trim();
+  } finally {
+    unlinkSync(partial);
+  }
   return secret;
 }

@@ -1,4 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import jwt from "jsonwebtoken";
 import { createAccessTokens } from "../../src/auth/access-tokens";
 import { loadSigningKey } from "../../src/auth/signing-key";
@@ -94,6 +97,41 @@ describe("access tokens", () => {
   test("a weak RSA key is refused at start", () => {
     const weak = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     expect(() => setup({ JWT_PRIVATE_KEY: weak })).toThrow(/at least 2048 bits/);
+  });
+
+  test("an RSA-PSS or DSA key is refused at start with the configuration's message, not a crypto error", () => {
+    const pss = generateKeyPairSync("rsa-pss", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const dsa = generateKeyPairSync("dsa", { modulusLength: 2048, divisorLength: 256 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    for (const pem of [pss, dsa]) {
+      expect(() => setup({ JWT_PRIVATE_KEY: pem })).toThrow(/^Invalid configuration: JWT_PRIVATE_KEY must be an RSA or P-256 EC key$/);
+      expect(() => setup({ JWT_PRIVATE_KEY: rsaPem(), JWT_VERIFICATION_KEYS: pem })).toThrow(/^Invalid configuration: each key of JWT_VERIFICATION_KEYS must be an RSA or P-256 EC key$/);
+    }
+  });
+});
+
+describe("the development secret kept under DATA_DIR", () => {
+  const development = loadConfig({}).jwt;
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "jwt-secret-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("is made once, readable by its owner only, and used again at the next start", () => {
+    const first = loadSigningKey(development, dir);
+    const file = path.join(dir, "jwt-secret");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, "utf8")).toHaveLength(64);
+    expect(readdirSync(dir)).toEqual(["jwt-secret"]);
+    const second = loadSigningKey(development, dir);
+    expect(second.signKey.export().equals(first.signKey.export())).toBe(true);
+  });
+
+  test("an empty or cut file is refused rather than signing with a key anyone can guess", () => {
+    for (const content of ["", "a", "x".repeat(31)]) {
+      writeFileSync(path.join(dir, "jwt-secret"), content);
+      expect(() => loadSigningKey(development, dir)).toThrow(/^Invalid configuration: .*jwt-secret holds less than 32 bytes; delete it/);
+    }
   });
 });
 

@@ -91,6 +91,18 @@ describe("loadConfig", () => {
     },
   );
 
+  test("argon2 costs stay within what a hash can run at, and production refuses one under OWASP's least", () => {
+    expect(() => loadConfig({ ARGON2_PARALLELISM: "16777216" })).toThrow(/^Invalid configuration: ARGON2_PARALLELISM/);
+    expect(() => loadConfig({ ARGON2_TIME_COST: "4294967296" })).toThrow(/^Invalid configuration: ARGON2_TIME_COST/);
+    expect(() => loadConfig({ ARGON2_MEMORY_KIB: "4294967296" })).toThrow(/^Invalid configuration: ARGON2_MEMORY_KIB/);
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" };
+    expect(() => loadConfig({ ...production, ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1" })).toThrow(/under OWASP's least argon2id cost/);
+    expect(() => loadConfig({ ...production, ARGON2_MEMORY_KIB: "7168", ARGON2_TIME_COST: "5" })).not.toThrow();
+    expect(() => loadConfig({ ...production, ARGON2_MEMORY_KIB: "47104", ARGON2_TIME_COST: "1" })).not.toThrow();
+    // Outside production a cheap hash is allowed: the tests and a laptop use one.
+    expect(loadConfig({ ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1" }).passwords.argon2).toMatchObject({ memoryCost: 1024, timeCost: 1 });
+  });
+
   test("refuses a JWT_SECRET shorter than 32 bytes", () => {
     expect(() => loadConfig({ JWT_SECRET: "too-short" })).toThrow(/JWT_SECRET must be at least 32 bytes/);
   });
@@ -101,6 +113,11 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...production, DATABASE_URL: "" })).toThrow(/DATABASE_URL is required/);
     expect(() => loadConfig({ ...production, JWT_SECRET: undefined })).toThrow(/JWT_SECRET or JWT_PRIVATE_KEY is required/);
     expect(() => loadConfig({ ...production, JWT_SECRET: "a".repeat(40) })).toThrow(/placeholder/);
+    // What this repository's compose file once set, and values written to be replaced.
+    for (const placeholder of ["dev-only-jwt-secret-override-in-production-0123456789", "change-me-change-me-change-me-change-me", "your-jwt-secret-goes-here-at-least-32-bytes", "an-example-secret-for-the-readme-1234567"]) {
+      expect(() => loadConfig({ ...production, JWT_SECRET: placeholder })).toThrow(/JWT_SECRET looks like a placeholder/);
+      expect(() => loadConfig({ JWT_SECRET: placeholder })).not.toThrow();
+    }
     expect(() => loadConfig({ ...production, SMTP_URL: undefined })).toThrow(/SMTP_URL is required/);
     expect(() => loadConfig({ ...production, FRONTEND_URL: undefined })).toThrow(/FRONTEND_URL is required/);
     expect(() => loadConfig({ ...production, FRONTEND_URL: undefined, ACCOUNT_UI: "true" })).toThrow(/FRONTEND_URL is required/);
