@@ -57,6 +57,10 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics })
       logger.warn({ event: "account_deactivated", userId, adminId, ...origin(client) }, "account deactivated");
     },
 
+    accountReactivated(userId: string, adminId: string, client: ClientInfo): void {
+      logger.warn({ event: "account_reactivated", userId, adminId, ...origin(client) }, "account reactivated");
+    },
+
     roleChanged(userId: string, role: Role, adminId: string, client: ClientInfo): void {
       logger.warn({ event: "role_changed", userId, role, adminId, ...origin(client) }, "role changed");
     },

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, ilike, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { users, type Role, type UserRow } from "../db/schema";
 import { badInput, forbidden, invalidAccessToken } from "../errors";
@@ -51,6 +51,8 @@ function searchFilter(search: string | null | undefined): SQL | undefined {
   return or(ilike(users.email, pattern), ilike(users.name, pattern));
 }
 
+const unverifiedAdmin = () => badInput("id", "Only an account whose address is verified can be made an admin");
+
 /** What admins do to other accounts: list, search, deactivate, change role. */
 export function createUserAdmin(deps: {
   db: Db;
@@ -58,7 +60,7 @@ export function createUserAdmin(deps: {
   sessions: Sessions;
   passwords: PasswordHasher;
   policy: Config["passwords"];
-  events?: Pick<SecurityEvents, "accountDeactivated" | "roleChanged">;
+  events?: Pick<SecurityEvents, "accountDeactivated" | "accountReactivated" | "roleChanged">;
   now?: () => Date;
 }) {
   const { db, users: accounts, sessions, passwords, policy } = deps;
@@ -102,15 +104,37 @@ export function createUserAdmin(deps: {
    * (an EXISTS) is pushed below the lock by the planner, which then locks only the admin's row,
    * and two such changes deadlock on each other's target.
    */
-  async function updateAsAdmin(adminId: string, target: string, values: Change): Promise<UserRow> {
+  async function updateAsAdmin(adminId: string, target: string, values: Change, onlyIf?: SQL): Promise<UserRow | undefined> {
     const stillAdmin = sql`(
       select coalesce(bool_or(locked.id = ${adminId}::uuid and locked.role = 'ADMIN' and locked.active), false)
       from (select id, role, active from ${users} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
     )`;
-    const row = await update(target, values, stillAdmin);
-    if (row) return row;
-    await existingUser(target);
-    throw invalidAccessToken();
+    return update(target, values, and(stillAdmin, onlyIf));
+  }
+
+  /**
+   * An admin's change that may already hold (a role the account has, say): `changed` says
+   * whether this call made it, for the audit log. The change is written only where it differs;
+   * where nothing was written, the account is read as it is under the same locks, and should
+   * another change have landed in between, this one is tried again.
+   */
+  async function changeAsAdmin(
+    adminId: string,
+    target: string,
+    change: { values: Change; differs: SQL; holds: (user: UserRow) => boolean; allowed?: { where: SQL; otherwise: (user: UserRow) => Error | undefined } },
+  ): Promise<{ user: UserRow; changed: boolean }> {
+    for (;;) {
+      const changed = await updateAsAdmin(adminId, target, change.values, and(change.differs, change.allowed?.where));
+      if (changed) return { user: changed, changed: true };
+      const user = await updateAsAdmin(adminId, target, {});
+      if (!user) {
+        await existingUser(target);
+        throw invalidAccessToken();
+      }
+      if (change.holds(user)) return { user, changed: false };
+      const refusal = change.allowed?.otherwise(user);
+      if (refusal) throw refusal;
+    }
   }
 
   return {
@@ -120,7 +144,8 @@ export function createUserAdmin(deps: {
         throw badInput("first", `first must be between 1 and ${MAX_PAGE}`);
       }
       const filter = searchFilter(options.search);
-      const after = options.after ? decodeCursor(options.after) : undefined;
+      // An empty cursor is no cursor either: read as none, it would start again from the first page.
+      const after = options.after != null ? decodeCursor(options.after) : undefined;
       const position = after
         ? or(lt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), lt(users.id, after.id)))
         : undefined;
@@ -144,11 +169,10 @@ export function createUserAdmin(deps: {
     async setActive(adminId: string, id: string, active: boolean, client: ClientInfo): Promise<UserRow> {
       const target = checkId(id);
       if (!active && target === adminId) throw forbidden("You cannot deactivate your own account");
-      const user = await updateAsAdmin(adminId, target, active ? { active } : { active, tokenVersion: sql`${users.tokenVersion} + 1` });
-      if (!active) {
-        await sessions.endAll(user.id, "deactivated");
-        deps.events?.accountDeactivated(user.id, adminId, client);
-      }
+      const change = active ? { active } : { active, tokenVersion: sql`${users.tokenVersion} + 1` };
+      const { user, changed } = await changeAsAdmin(adminId, target, { values: change, differs: ne(users.active, active), holds: (user) => user.active === active });
+      if (!active) await sessions.endAll(user.id, "deactivated");
+      if (changed) deps.events?.[active ? "accountReactivated" : "accountDeactivated"](user.id, adminId, client);
       return user;
     },
 
@@ -186,8 +210,14 @@ export function createUserAdmin(deps: {
       const target = checkId(id);
       // An admin demoting themselves could leave the service without any admin.
       if (role !== "ADMIN" && target === adminId) throw forbidden("You cannot change your own role");
-      const user = await updateAsAdmin(adminId, target, roleChange(role));
-      deps.events?.roleChanged(user.id, role, adminId, client);
+      const { user, changed } = await changeAsAdmin(adminId, target, {
+        values: roleChange(role),
+        differs: ne(users.role, role),
+        holds: (user) => user.role === role,
+        // As create-admin: an unverified address may have been registered by anyone, password and all.
+        allowed: role === "ADMIN" ? { where: eq(users.emailVerified, true), otherwise: (user) => (user.emailVerified ? undefined : unverifiedAdmin()) } : undefined,
+      });
+      if (changed) deps.events?.roleChanged(user.id, role, adminId, client);
       return user;
     },
   };

@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import jwt from "jsonwebtoken";
 import postgres from "postgres";
 import { createTestDatabase } from "../helpers/databases";
+import { captureLogs } from "../helpers/log-capture";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
@@ -14,8 +15,9 @@ const USERS = `query($first: Int, $after: String, $search: String) {
 
 let t: TestApp;
 let admin: AuthPayload;
+const logs = captureLogs("warn");
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({}, { logger: logs.logger });
   const email = uniqueEmail("admin");
   await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
   admin = (await t.gql(LOGIN, { email, password: STRONG_PASSWORD })).data?.login;
@@ -67,6 +69,9 @@ describe("users", () => {
     expect((await asAdmin(USERS, { first: 0 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
     expect((await asAdmin(USERS, { first: 101 })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
     expect((await asAdmin(USERS, { after: "garbage" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+    // Read as no cursor, an empty one would start again from the first page: a client passing
+    // `endCursor ?? ""` after the last page would loop for ever.
+    expect((await asAdmin(USERS, { after: "" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
     // A date JavaScript reads and PostgreSQL does not.
     const farFuture = Buffer.from(JSON.stringify(["+100000-01-01T00:00:00.000Z", "00000000-0000-4000-8000-000000000000"])).toString("base64url");
     expect((await asAdmin(USERS, { after: farFuture })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
@@ -116,6 +121,7 @@ describe("setUserActive and setUserRole", () => {
 
   test("a promoted user can administer once refreshed; an admin cannot deactivate or demote themselves", async () => {
     const user = await register(t);
+    await t.app.services.users.markEmailVerified(user.user.id);
     const res = await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id role } }`, { id: user.user.id });
     expect(res.data?.setUserRole).toEqual({ id: user.user.id, role: "ADMIN" });
     // Its access tokens carried the old role: retired, as after a password change. The session stays.
@@ -129,6 +135,30 @@ describe("setUserActive and setUserRole", () => {
     expect((await t.gql(`{ me { id } }`, {}, { token: accessToken })).data?.me.id).toBe(user.user.id);
     expect(errorCode(await asAdmin(SET_ACTIVE, { id: admin.user.id, active: false }))).toBe("FORBIDDEN");
     expect(errorCode(await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: USER) { id } }`, { id: admin.user.id }))).toBe("FORBIDDEN");
+  });
+
+  test("an account whose address is unverified is not made an admin: anyone may have registered it", async () => {
+    const user = await register(t);
+    const res = await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id role } }`, { id: user.user.id });
+    expect(res.errors?.[0]).toMatchObject({ message: "Only an account whose address is verified can be made an admin", extensions: { code: "BAD_USER_INPUT", field: "id" } });
+    expect((await t.gql(`{ me { role } }`, {}, { token: user.accessToken })).data?.me.role).toBe("USER");
+  });
+
+  test("the audit log has each change an admin made, a reactivation too, and no change that was already so", async () => {
+    const user = await register(t);
+    await t.app.services.users.markEmailVerified(user.user.id);
+    const id = user.user.id;
+    const events = () => logs.records().filter((record) => record.userId === id && record.adminId === admin.user.id).map((record) => [record.event, record.role]);
+    for (const active of [false, false, true, true]) expect((await asAdmin(SET_ACTIVE, { id, active })).errors).toBeUndefined();
+    for (const role of ["USER", "ADMIN", "ADMIN", "USER"]) {
+      expect((await asAdmin(`mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) { id } }`, { id, role })).errors).toBeUndefined();
+    }
+    expect(events()).toEqual([
+      ["account_deactivated", undefined],
+      ["account_reactivated", undefined],
+      ["role_changed", "ADMIN"],
+      ["role_changed", "USER"],
+    ]);
   });
 
   test("an unknown or malformed id is BAD_USER_INPUT", async () => {
