@@ -51,8 +51,6 @@ function searchFilter(search: string | null | undefined): SQL | undefined {
   return or(ilike(users.email, pattern), ilike(users.name, pattern));
 }
 
-const unverifiedAdmin = () => badInput("id", "Only an account whose address is verified can be made an admin");
-
 /** What admins do to other accounts: list, search, deactivate, change role. */
 export function createUserAdmin(deps: {
   db: Db;
@@ -118,13 +116,9 @@ export function createUserAdmin(deps: {
    * where nothing was written, the account is read as it is under the same locks, and should
    * another change have landed in between, this one is tried again.
    */
-  async function changeAsAdmin(
-    adminId: string,
-    target: string,
-    change: { values: Change; differs: SQL; holds: (user: UserRow) => boolean; allowed?: { where: SQL; otherwise: (user: UserRow) => Error | undefined } },
-  ): Promise<{ user: UserRow; changed: boolean }> {
+  async function changeAsAdmin(adminId: string, target: string, change: { values: Change; differs: SQL; holds: (user: UserRow) => boolean }): Promise<{ user: UserRow; changed: boolean }> {
     for (;;) {
-      const changed = await updateAsAdmin(adminId, target, change.values, and(change.differs, change.allowed?.where));
+      const changed = await updateAsAdmin(adminId, target, change.values, change.differs);
       if (changed) return { user: changed, changed: true };
       const user = await updateAsAdmin(adminId, target, {});
       if (!user) {
@@ -132,8 +126,6 @@ export function createUserAdmin(deps: {
         throw invalidAccessToken();
       }
       if (change.holds(user)) return { user, changed: false };
-      const refusal = change.allowed?.otherwise(user);
-      if (refusal) throw refusal;
     }
   }
 
@@ -214,8 +206,6 @@ export function createUserAdmin(deps: {
         values: roleChange(role),
         differs: ne(users.role, role),
         holds: (user) => user.role === role,
-        // As create-admin: an unverified address may have been registered by anyone, password and all.
-        allowed: role === "ADMIN" ? { where: eq(users.emailVerified, true), otherwise: (user) => (user.emailVerified ? undefined : unverifiedAdmin()) } : undefined,
       });
       if (changed) deps.events?.roleChanged(user.id, role, adminId, client);
       return user;
