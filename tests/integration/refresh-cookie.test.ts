@@ -100,6 +100,27 @@ describe("REFRESH_TOKEN_COOKIE=true", () => {
     expect(refreshCookieOf(own.headers)?.value).toBe("");
   });
 
+  test("a logout that fails on the service keeps the cookie: its session still runs, and the cookie holds its only token", async () => {
+    const auth = await register(t);
+    const { accounts } = t.app.services;
+    const logout = accounts.logout;
+    accounts.logout = async () => {
+      throw new Error("connection terminated");
+    };
+    try {
+      const res = await t.gql(LOGOUT_FROM_COOKIE, {}, withCookie(auth.refreshToken));
+      expect(errorCode(res)).toBe("INTERNAL_SERVER_ERROR");
+      expect(refreshCookieOf(res.headers)).toBeUndefined();
+    } finally {
+      accounts.logout = logout;
+    }
+    // A session that had already ended does take its cookie with it.
+    expect((await t.gql(LOGOUT_FROM_COOKIE, {}, withCookie(auth.refreshToken))).data).toEqual({ logout: true });
+    const again = await t.gql(LOGOUT_FROM_COOKIE, {}, withCookie(auth.refreshToken));
+    expect(errorCode(again)).toBe("UNAUTHENTICATED");
+    expect(refreshCookieOf(again.headers)?.value).toBe("");
+  });
+
   test("logoutAll clears the cookie", async () => {
     const auth = await register(t);
     const res = await t.gql(`mutation { logoutAll }`, {}, { token: auth.accessToken, ...withCookie(auth.refreshToken) });

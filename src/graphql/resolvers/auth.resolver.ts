@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
 import type { AuthResult } from "../../auth/accounts";
+import { AppError } from "../../errors";
 import type { Context } from "../context";
 import { RequireCaptcha } from "../middlewares/captcha";
 import { RateLimit } from "../middlewares/rate-limit";
@@ -54,9 +55,22 @@ export class AuthResolver {
     const token = presentedRefreshToken(ctx.refreshCookie, refreshToken);
     // The cookie goes with the session it holds: ending another token leaves this browser's own
     // session, and the only copy of its token, alone.
-    if (refreshToken == null || refreshToken === ctx.refreshCookie.read()) ctx.refreshCookie.clear();
+    const clearsCookie = refreshToken == null || refreshToken === ctx.refreshCookie.read();
     // Nothing presented ends nothing; anything presented, an empty string too, is a token to check.
-    return token === undefined ? false : ctx.services.accounts.logout(token, ctx.client);
+    if (token === undefined) {
+      if (clearsCookie) ctx.refreshCookie.clear();
+      return false;
+    }
+    try {
+      const ended = await ctx.services.accounts.logout(token, ctx.client);
+      if (clearsCookie) ctx.refreshCookie.clear();
+      return ended;
+    } catch (error) {
+      // A session already over takes its cookie with it; a failure to end it (the database, say)
+      // leaves the cookie, the browser's only copy of a token whose session still runs.
+      if (clearsCookie && error instanceof AppError && error.code === "UNAUTHENTICATED") ctx.refreshCookie.clear();
+      throw error;
+    }
   }
 
   @Authorized()
