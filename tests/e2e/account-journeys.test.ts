@@ -185,6 +185,9 @@ test("forgot password: the emailed link resets it once, and the new password sig
   expect(link.startsWith(`${service.pages}/reset-password?token=`)).toBe(true);
   await page.goto(link);
   await heading(page, "Choose a new password");
+  // The token leaves the address bar, and so the tab's history, as soon as the page has read it:
+  // Back on a shared computer must not bring back a form that still works.
+  expect(new URL(page.url()).search).toBe("");
   await screenshot(page, "reset-password");
   await page.getByLabel("New password", { exact: true }).fill("password1");
   await page.getByRole("button", { name: "Set the new password" }).click();
@@ -192,8 +195,6 @@ test("forgot password: the emailed link resets it once, and the new password sig
   await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole("button", { name: "Set the new password" }).click();
   await heading(page, "Your password is reset");
-  // The spent token leaves the address bar (and so the history).
-  expect(new URL(page.url()).search).toBe("");
 
   await page.goto(link);
   await page.getByLabel("New password", { exact: true }).fill("another-lantern-meadow-8");
@@ -226,6 +227,58 @@ test("a sign-out that cannot reach the service says so and stays signed in, then
   await heading(page, "Sign in");
   // Chromium reports the aborted request as a failed load; that one was on purpose.
   forgiveLaptopErrors(/ERR_CONNECTION_REFUSED|Failed to load resource/);
+  await page.close();
+});
+
+test("a sign-out the service fails to complete says so, and the session and its cookie stay", async () => {
+  const page = await signedInTab("logout-fails@example.com");
+  const { accounts } = service.t.app.services;
+  const logout = accounts.logout;
+  accounts.logout = async () => {
+    throw new Error("connection terminated");
+  };
+  try {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByText("Signing out did not work on our side, so you are still signed in. Please try again in a moment.").waitFor();
+  } finally {
+    accounts.logout = logout;
+  }
+  await page.reload();
+  await heading(page, "Your profile");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page, "Sign in");
+  await page.close();
+});
+
+test("a reset link opened while signed in to another account resets that one and leaves this one signed in", async () => {
+  const page = await signedInTab("stays-signed-in@example.com");
+  const other = "resets-elsewhere@example.com";
+  await registerAccount(other);
+  await service.t.gql(`mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: other });
+  await page.goto(await service.linkFromMail(other, "reset-password"));
+  await heading(page, "Choose a new password");
+  await page.getByLabel("New password", { exact: true }).fill("copper-lantern-meadow-9");
+  await page.getByRole("button", { name: "Set the new password" }).click();
+  await heading(page, "Your password is reset");
+  await page.goto(`${service.pages}/profile`);
+  await heading(page, "Your profile");
+  await page.getByText("stays-signed-in@example.com").waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page, "Sign in");
+  await page.close();
+});
+
+test("with site data blocked (localStorage throws) the pages still start", async () => {
+  const page = await laptop.newPage();
+  await page.addInitScript(() => {
+    Object.defineProperty(globalThis, "localStorage", {
+      get() {
+        throw new DOMException("Access is denied for this document.", "SecurityError");
+      },
+    });
+  });
+  await page.goto(`${service.pages}/forgot-password`);
+  await heading(page, "Reset your password");
   await page.close();
 });
 

@@ -57,3 +57,52 @@ test("a refresh whose answer was lost is retried within the reuse interval, and 
   expect(browser.errors).toEqual([]);
   await page.close();
 }, 60_000);
+
+test("with storage blocked, a sign-in keeps its token in the tab: no session is left that nobody can end", async () => {
+  const email = "no-storage@example.com";
+  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  const user = await service.t.app.services.users.findByEmail(email);
+  const page = await browser.newPage();
+  await page.addInitScript(() => {
+    Object.defineProperty(globalThis, "localStorage", {
+      get() {
+        throw new DOMException("Access is denied for this document.", "SecurityError");
+      },
+    });
+  });
+  await signIn(page, service.pages, email, STRONG_PASSWORD);
+  await page.getByRole("heading", { level: 1, name: "Your profile" }).waitFor();
+  expect(await service.t.app.services.sessions.listLive(user!.id)).toHaveLength(2);
+  // Signing out presents the token the tab kept: the session it opened ends.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  expect(await service.t.app.services.sessions.listLive(user!.id)).toHaveLength(1);
+  expect(browser.errors).toEqual([]);
+  await page.close();
+});
+
+test("a refresh refused for a passing reason at page load is tried again, and the session resumes", async () => {
+  const email = "resumes@example.com";
+  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  // A device of its own: the other tests' browser is signed in to their accounts.
+  const device = await launchBrowser();
+  const page = await device.newPage();
+  await signIn(page, service.pages, email, STRONG_PASSWORD);
+  await page.getByRole("heading", { level: 1, name: "Your profile" }).waitFor();
+
+  // The reload's refresh meets a rate limit that asks for 2 s; the next one gets through.
+  const refreshes: number[] = [];
+  await page.route("**/graphql", async (route) => {
+    if (!/mutation Refresh\(/.test(route.request().postData() ?? "")) return route.fallback();
+    refreshes.push(Date.now());
+    if (refreshes.length > 1) return route.fallback();
+    return route.fulfill({ json: { data: null, errors: [{ message: "Too many requests", extensions: { code: "RATE_LIMITED", retryAfter: 2 } }] } });
+  });
+  await page.reload();
+  await page.getByRole("heading", { level: 1, name: "Your profile" }).waitFor({ timeout: 10_000 });
+  expect(refreshes).toHaveLength(2);
+  expect(refreshes[1]! - refreshes[0]!).toBeGreaterThanOrEqual(1_900);
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  expect(device.errors).toEqual([]);
+  await device.close();
+}, 30_000);

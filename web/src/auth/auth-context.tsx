@@ -42,9 +42,14 @@ export function useSignOut() {
         const variables = settings.refreshTokenCookie ? {} : { refreshToken: tokens.storedRefreshToken() };
         await client.mutate({ mutation: LOGOUT, variables });
       } catch (error) {
-        // An answer (the session had already ended elsewhere, say) leaves only this side to end.
-        if (!CombinedGraphQLErrors.is(error)) {
-          navigate(path, { replace: true, notice: "We could not reach the service, so you are still signed in. Please try again." });
+        // UNAUTHENTICATED: the session had already ended (elsewhere, say), so only this side is left
+        // to end. Any other failure left the session running, there and here.
+        const hasEnded = CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
+        if (!hasEnded) {
+          const notice = CombinedGraphQLErrors.is(error)
+            ? "Signing out did not work on our side, so you are still signed in. Please try again in a moment."
+            : "We could not reach the service, so you are still signed in. Please try again.";
+          navigate(path, { replace: true, notice });
           return;
         }
       }

@@ -27,7 +27,15 @@ export interface Tokens {
 }
 
 /** A refresh that failed for a passing reason (network, rate limit): the session may still be alive. */
-export class RefreshFailed extends Error {}
+export class RefreshFailed extends Error {
+  /** Seconds the service asked to wait (RATE_LIMITED's retryAfter), when it did. */
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, retryAfter?: number) {
+    super(message);
+    this.retryAfter = retryAfter;
+  }
+}
 
 const LOCK_NAME = "graphql-auth:refresh";
 const CHANNEL_NAME = "graphql-auth:session";
@@ -42,13 +50,15 @@ const REFRESH_TIMEOUT_MS = 8_000;
 const FIRST_RETRY_MS = 1_000;
 /** Later retries, while the service stays out of reach. */
 const RETRY_MS = 5_000;
+/** setTimeout fires at once past this (2^31 - 1 ms, ~24.8 days): an ACCESS_TOKEN_TTL above it would refresh in a loop. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const REFRESH_FROM_COOKIE = `mutation RefreshFromCookie { refreshToken { accessToken expiresIn } }`;
 const REFRESH = `mutation Refresh($refreshToken: String!) { refreshToken(refreshToken: $refreshToken) { accessToken refreshToken expiresIn } }`;
 
 interface RefreshResponse {
   data?: { refreshToken?: IssuedTokens | null } | null;
-  errors?: { extensions?: { code?: string } }[];
+  errors?: { extensions?: { code?: string; retryAfter?: number } }[];
 }
 
 type Message = { type: "signed-in" } | { type: "signed-out" };
@@ -80,16 +90,38 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
   const listeners = new Set<() => void>();
   const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
 
+  // A browser that blocks site data throws on any use of localStorage. The token then lives in
+  // this tab only (in memory), rather than the pages failing to start, or a sign-in failing after
+  // the service opened its session.
+  let unstored: string | null = null;
+  const storage = {
+    get(): string | null {
+      try {
+        return localStorage.getItem(STORAGE_KEY);
+      } catch {
+        return unstored;
+      }
+    },
+    set(token: string | null) {
+      unstored = token;
+      try {
+        if (token === null) localStorage.removeItem(STORAGE_KEY);
+        else localStorage.setItem(STORAGE_KEY, token);
+      } catch {
+        // Kept in memory above.
+      }
+    },
+  };
   // A token an earlier setting (REFRESH_TOKEN_COOKIE off) left in storage: unused with the cookie,
   // but still valid and readable by any script on the page until it expires.
-  if (useCookie) localStorage.removeItem(STORAGE_KEY);
+  if (useCookie) storage.set(null);
   const stored = {
-    get: () => (useCookie ? null : localStorage.getItem(STORAGE_KEY)),
+    get: () => (useCookie ? null : storage.get()),
     set: (token: string | null | undefined) => {
-      if (!useCookie && token) localStorage.setItem(STORAGE_KEY, token);
+      if (!useCookie && token) storage.set(token);
     },
     clear: () => {
-      if (!useCookie) localStorage.removeItem(STORAGE_KEY);
+      if (!useCookie) storage.set(null);
     },
   };
 
@@ -101,8 +133,15 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
 
   function schedule(delayMs: number, failures = 0) {
     window.clearTimeout(timer);
-    const retry = () => schedule(failures === 0 ? FIRST_RETRY_MS : RETRY_MS, failures + 1);
-    timer = window.setTimeout(() => refresh().catch(retry), Math.max(delayMs, 1000));
+    timer = window.setTimeout(() => refresh().catch(retryAfter(failures)), Math.min(Math.max(delayMs, 1000), MAX_TIMER_MS));
+  }
+
+  /** Tries a failed refresh again: soon the first time, then every RETRY_MS, or as late as the service asked. */
+  function retryAfter(failures: number) {
+    return (error: unknown) => {
+      const asked = error instanceof RefreshFailed && error.retryAfter ? error.retryAfter * 1000 : 0;
+      schedule(Math.max(failures === 0 ? FIRST_RETRY_MS : RETRY_MS, asked), failures + 1);
+    };
   }
 
   function accept(issued: IssuedTokens) {
@@ -142,9 +181,9 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
     const body = (await response.json().catch(() => null)) as RefreshResponse | null;
     if (body?.data?.refreshToken) return body.data.refreshToken;
     if (signal.aborted) throw new RefreshFailed("The service did not answer in time");
-    const code = body?.errors?.[0]?.extensions?.code;
-    if (code === "UNAUTHENTICATED") return null;
-    throw new RefreshFailed(code ?? `HTTP ${response.status}`);
+    const extensions = body?.errors?.[0]?.extensions;
+    if (extensions?.code === "UNAUTHENTICATED") return null;
+    throw new RefreshFailed(extensions?.code ?? `HTTP ${response.status}`, typeof extensions?.retryAfter === "number" ? extensions.retryAfter : undefined);
   }
 
   function refresh(): Promise<string | null> {
@@ -183,9 +222,11 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
     async start() {
       try {
         await refresh();
-      } catch {
-        // Unreachable for now: show the sign-in page rather than a spinner forever.
+      } catch (error) {
+        // Unreachable for now: show the sign-in page rather than a spinner forever, and keep
+        // trying, since the session may well be alive: once a refresh gets through, it resumes.
         if (state === "unknown") setState("signed-out");
+        retryAfter(0)(error);
       }
     },
     signIn(issued) {

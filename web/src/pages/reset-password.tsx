@@ -1,5 +1,5 @@
 import { useApolloClient } from "@apollo/client/react";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useAuthState, useTokens } from "../auth/auth-context";
 import { Alert, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
 import { Page } from "../components/page";
@@ -16,14 +16,20 @@ export function ResetPasswordPage() {
   const state = useAuthState();
   const { query } = useRoute();
   const [token] = useState(() => query.get("token"));
+  // Out of the address bar and the tab's history once read: Back on a shared computer must not
+  // bring the form back with a live token (a reload then asks for the emailed link again). The
+  // verification page keeps its token until spent: one confirms an address, nothing more.
+  useEffect(() => {
+    if (token) history.replaceState(null, "", location.pathname);
+  }, [token]);
   const [isDone, setDone] = useState(false);
   const form = useSubmit(
     async (element) => {
       if (!token) return;
       await client.mutate({ mutation: RESET_PASSWORD, variables: { token, newPassword: valueOf(element, "newPassword") } });
-      // A reset ends every session, this browser's too; and the spent token leaves the address bar.
-      if (state === "signed-in") tokens.signOut();
-      history.replaceState(null, "", location.pathname);
+      // A reset ends every session of its account. Whether that was this browser's account, a
+      // refresh tells: it ends this side too if so, and leaves another account signed in.
+      if (state === "signed-in") await tokens.refresh().catch(() => {});
       setDone(true);
     },
     { INVALID_TOKEN: invalidLink },
