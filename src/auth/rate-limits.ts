@@ -71,19 +71,22 @@ export function createRateLimits(deps: { store: TokenStore; config: Config["rate
      */
     async hit(operation: RateLimitedOperation, rule: RateLimitRule, subject: string, client: Pick<ClientInfo, "requestId">): Promise<Hit> {
       const key = counterKey(operation, subject);
-      let counted: { count: number; ttlSeconds: number };
+      let counted: { count: number; ttlSeconds: number; window: number };
       try {
         counted = await store.increment(key, rule.windowSeconds);
       } catch (error) {
         logger.error({ err: error, operation, requestId: client.requestId }, "rate limit store unavailable; call not counted");
         return { count: 0, retryAfter: 0, release: async () => {} };
       }
-      const { count, ttlSeconds } = counted;
+      const { count, ttlSeconds, window } = counted;
       return {
         count,
         retryAfter: Math.max(1, ttlSeconds),
+        // Only within the window it was counted in: given back to the next one, calls refused at
+        // the end of a window would each make room for one more in the next (a flood kept in
+        // flight across the boundary got twice the limit through).
         release: async () => {
-          await store.increment(key, rule.windowSeconds, -1).catch(() => {});
+          await store.increment(key, rule.windowSeconds, -1, window).catch(() => {});
         },
       };
     },

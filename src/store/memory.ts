@@ -85,11 +85,12 @@ export function createMemoryStore(deps: { now?: () => Date; maxEntries?: number 
       return { value: entry.value, consumed };
     },
 
-    async increment(key, ttlSeconds, by = 1) {
+    async increment(key, ttlSeconds, by = 1, window) {
       assertTtl(ttlSeconds);
       const at = now().getTime();
       const existing = live(key, at);
-      if (!existing && by < 0) return { count: 0, ttlSeconds: 0 };
+      // A count given back to a window that has closed is not taken off the next one's.
+      if (by < 0 && (!existing || (window !== undefined && existing.expiresAt !== window))) return { count: 0, ttlSeconds: 0, window: 0 };
       const entry = existing ?? { value: "0", expiresAt: at + ttlSeconds * 1000 };
       const count = Number(entry.value) + by;
       // Redis's INCR refuses a value that is not a counter; so does this store.
@@ -97,10 +98,10 @@ export function createMemoryStore(deps: { now?: () => Date; maxEntries?: number 
       // Given back to zero: no key left behind, as in Redis.
       if (count <= 0) {
         entries.delete(key);
-        return { count: 0, ttlSeconds: 0 };
+        return { count: 0, ttlSeconds: 0, window: 0 };
       }
       put(key, { value: String(count), expiresAt: entry.expiresAt });
-      return { count, ttlSeconds: Math.ceil((entry.expiresAt - at) / 1000) };
+      return { count, ttlSeconds: Math.ceil((entry.expiresAt - at) / 1000), window: entry.expiresAt };
     },
 
     async delete(key) {

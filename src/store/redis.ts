@@ -5,25 +5,33 @@ import { assertTtl, type TokenStore } from "./token-store";
 
 // INCR, then the TTL in the same step, so no caller sees a count without its window; the
 // seconds left are rounded up (TTL would round 2.4 s down to 2, and a client told to wait
-// 2 s would be refused again).
+// 2 s would be refused again). The window is named by its key's expiry (PEXPIRETIME, set
+// once when the key is made): a count given back (a negative ARGV[2]) names the window it
+// was counted in, ARGV[3], and is dropped when that window has closed, rather than taken off
+// the next one's count.
 // A key found without an expiry (created first, or left by hand) gets one: a counter
 // that never expires would lock its subject out for good. A count given back to zero is
 // deleted, so calls that were all given back leave no key behind.
 const INCREMENT = `
-if tonumber(ARGV[2]) < 0 and redis.call('EXISTS', KEYS[1]) == 0 then
-  return {0, 0}
+if tonumber(ARGV[2]) < 0 then
+  if redis.call('EXISTS', KEYS[1]) == 0 then
+    return {0, 0, 0}
+  end
+  if ARGV[3] ~= '' and redis.call('PEXPIRETIME', KEYS[1]) ~= tonumber(ARGV[3]) then
+    return {0, 0, 0}
+  end
 end
 local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 if count <= 0 then
   redis.call('DEL', KEYS[1])
-  return {0, 0}
+  return {0, 0, 0}
 end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
-  return {count, tonumber(ARGV[1])}
+  ttl = tonumber(ARGV[1]) * 1000
 end
-return {count, math.ceil(ttl / 1000)}
+return {count, math.ceil(ttl / 1000), redis.call('PEXPIRETIME', KEYS[1])}
 `;
 
 // GET, the checks and DEL in one step: no other caller can spend the record in between.
@@ -45,7 +53,7 @@ return {value, 1}
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    authIncrement(key: string, ttlSeconds: number, by: number): Result<[number, number], Context>;
+    authIncrement(key: string, ttlSeconds: number, by: number, window: number | ""): Result<[number, number, number], Context>;
     authConsumeWhere(key: string, ...fieldsAndValues: string[]): Result<[string, 0 | 1] | null, Context>;
   }
 }
@@ -218,10 +226,10 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
       return answer && { value: answer[0], consumed: answer[1] === 1 };
     },
 
-    async increment(key, ttlSeconds, by = 1) {
+    async increment(key, ttlSeconds, by = 1, window) {
       assertTtl(ttlSeconds);
-      const [count, ttl] = await run(redis.authIncrement(key, ttlSeconds, by));
-      return { count, ttlSeconds: ttl };
+      const [count, ttl, expiresAt] = await run(redis.authIncrement(key, ttlSeconds, by, window ?? ""));
+      return { count, ttlSeconds: ttl, window: expiresAt };
     },
 
     async delete(key) {

@@ -18,12 +18,14 @@ export interface TokenStore {
    */
   consumeWhere(key: string, where: Readonly<Record<string, string>>): Promise<{ value: string; consumed: boolean } | null>;
   /**
-   * Atomically adds `by` (default 1) and returns the new count and the seconds left before
-   * the key expires; the TTL is set when the key is created. A negative `by` on a missing
-   * key changes nothing (a count that already expired is not taken below zero), and a count
-   * brought to zero is deleted: calls that all gave their count back leave no key.
+   * Atomically adds `by` (default 1) and returns the new count, the seconds left before
+   * the key expires, and the window it counted in (the key's expiry, in ms since the epoch;
+   * the TTL is set when the key is created). A negative `by` on a missing key changes nothing
+   * (a count that already expired is not taken below zero), nor does one that names another
+   * `window` than the key's (its window closed, and a new one began); a count brought to zero
+   * is deleted: calls that all gave their count back leave no key.
    */
-  increment(key: string, ttlSeconds: number, by?: number): Promise<{ count: number; ttlSeconds: number }>;
+  increment(key: string, ttlSeconds: number, by?: number, window?: number): Promise<{ count: number; ttlSeconds: number; window: number }>;
   delete(key: string): Promise<void>;
   /** Resolves when the store answers; rejects otherwise (used by /readyz). */
   ping(): Promise<void>;

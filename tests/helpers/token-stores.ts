@@ -35,7 +35,7 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
       await s.elapse(1);
       await expect(s.store.get(token)).resolves.toBeNull();
       await expect(s.store.consume(token)).resolves.toBeNull();
-      await expect(s.store.increment(counter, 60)).resolves.toEqual({ count: 1, ttlSeconds: 60 });
+      await expect(s.store.increment(counter, 60)).resolves.toMatchObject({ count: 1, ttlSeconds: 60 });
     });
 
     test("set replaces an earlier value", async () => {
@@ -100,7 +100,7 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
 
     test("increment counts from 1 and keeps the TTL it was created with", async () => {
       const k = key("counter");
-      await expect(s.store.increment(k, 60)).resolves.toEqual({ count: 1, ttlSeconds: 60 });
+      await expect(s.store.increment(k, 60)).resolves.toMatchObject({ count: 1, ttlSeconds: 60 });
       const second = await s.store.increment(k, 5);
       expect(second.count).toBe(2);
       expect(second.ttlSeconds).toBeGreaterThan(55);
@@ -113,7 +113,7 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
       const k = key("counter");
       await s.store.increment(k, 3);
       await s.elapse(0.6);
-      await expect(s.store.increment(k, 3)).resolves.toEqual({ count: 2, ttlSeconds: 3 });
+      await expect(s.store.increment(k, 3)).resolves.toMatchObject({ count: 2, ttlSeconds: 3 });
     });
 
     test("30 concurrent increments return each count from 1 to 30 once", async () => {
@@ -127,12 +127,28 @@ export function describeTokenStore(name: string, make: () => StoreUnderTest) {
       await s.store.increment(k, 60);
       await s.store.increment(k, 60);
       await expect(s.store.increment(k, 60, -1)).resolves.toMatchObject({ count: 1 });
-      await expect(s.store.increment(key("missing"), 60, -1)).resolves.toEqual({ count: 0, ttlSeconds: 0 });
+      await expect(s.store.increment(key("missing"), 60, -1)).resolves.toMatchObject({ count: 0, ttlSeconds: 0 });
       await expect(s.store.get(key("missing"))).resolves.toBeNull();
       // Given back to zero, the counter is gone, and the next count starts a new window.
-      await expect(s.store.increment(k, 60, -1)).resolves.toEqual({ count: 0, ttlSeconds: 0 });
+      await expect(s.store.increment(k, 60, -1)).resolves.toMatchObject({ count: 0, ttlSeconds: 0 });
       await expect(s.store.get(k)).resolves.toBeNull();
-      await expect(s.store.increment(k, 30)).resolves.toEqual({ count: 1, ttlSeconds: 30 });
+      await expect(s.store.increment(k, 30)).resolves.toMatchObject({ count: 1, ttlSeconds: 30 });
+    });
+
+    test("a count given back names its window: once that window closed, the next one's count is left alone", async () => {
+      const k = key("counter");
+      const first = await s.store.increment(k, 1);
+      const refused = await s.store.increment(k, 1);
+      expect(refused.window).toBe(first.window);
+      await expect(s.store.increment(k, 1, -1, refused.window)).resolves.toMatchObject({ count: 1 });
+      await s.store.increment(k, 1);
+      await s.elapse(1.1);
+      const next = await s.store.increment(k, 1);
+      expect(next).toMatchObject({ count: 1 });
+      expect(next.window).toBeGreaterThan(first.window);
+      // The call counted in the closed window gives its count back: nothing is taken off this one.
+      await expect(s.store.increment(k, 1, -1, refused.window)).resolves.toMatchObject({ count: 0 });
+      await expect(s.store.increment(k, 1)).resolves.toMatchObject({ count: 2 });
     });
 
     test("delete removes a key, and deleting a missing key is no error", async () => {
