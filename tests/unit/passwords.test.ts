@@ -1,3 +1,4 @@
+import argon2 from "argon2";
 import { createPasswordHasher } from "../../src/auth/passwords";
 
 const config = { argon2: { memoryCost: 4096, timeCost: 1, parallelism: 1 }, hashConcurrency: 1, maxQueue: 10 };
@@ -15,4 +16,17 @@ test("a hash whose parameters another argon2 release wrote in another order veri
 
   expect(await passwords.verify(reordered, "plum-kettle-orbit-42")).toEqual({ ok: true, needsRehash: false });
   expect(await passwords.verify(reordered, "wrong-password-guess")).toEqual({ ok: false, needsRehash: false });
+});
+
+test("an imported hash of another argon2 kind or length verifies, and is replaced at the next login", async () => {
+  const passwords = await createPasswordHasher(config);
+  const { memoryCost, timeCost, parallelism } = config.argon2;
+  for (const imported of [
+    await argon2.hash("plum-kettle-orbit-42", { type: argon2.argon2i, memoryCost, timeCost, parallelism }),
+    await argon2.hash("plum-kettle-orbit-42", { type: argon2.argon2d, memoryCost, timeCost, parallelism }),
+    await argon2.hash("plum-kettle-orbit-42", { type: argon2.argon2id, memoryCost, timeCost, parallelism, hashLength: 16 }),
+  ]) {
+    expect(await passwords.verify(imported, "plum-kettle-orbit-42")).toEqual({ ok: true, needsRehash: true });
+  }
+  expect(await passwords.verify(await passwords.hash("plum-kettle-orbit-42"), "plum-kettle-orbit-42")).toEqual({ ok: true, needsRehash: false });
 });
