@@ -86,7 +86,7 @@ export function createAccounts(deps: {
     async register(input: Credentials & { name?: string | null }, client: ClientInfo): Promise<AuthResult> {
       const email = checkEmail(input.email);
       const name = checkName(input.name);
-      const password = checkPassword(config, input.password, "password", email);
+      const password = checkPassword(config, input.password, "password", email, name);
       const user = await users.create({ email, name, passwordHash: await passwords.hash(password) });
       if (!user) throw new AppError("EMAIL_TAKEN", "An account with this email already exists", { field: "email" });
       await emailVerification.sendAfterRegistration(user, client);
@@ -143,7 +143,7 @@ export function createAccounts(deps: {
     async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, client: ClientInfo): Promise<boolean> {
       const check = await passwords.verify(viewer.user.passwordHash, currentPassword);
       if (!check.ok) throw badInput("currentPassword", "Current password is incorrect");
-      const password = checkPassword(config, newPassword, "newPassword", viewer.user.email);
+      const password = checkPassword(config, newPassword, "newPassword", viewer.user.email, viewer.user.name);
       const passwordHash = await passwords.hash(password);
       const { tokenVersion } = viewer.user;
       // A reset, another change or the end of this session landed while the hashes ran: that one stands.

@@ -94,10 +94,10 @@ function baseWords(lower: string): string[] {
 /**
  * Applies NIST SP 800-63B: a length range counted in characters, no composition rules,
  * and a refusal of common passwords, repeats and sequences, and of the account's own
- * address, also behind look-alike characters and a few digits or symbols on either side.
+ * address and name, also behind look-alike characters and a few digits or symbols on either side.
  * Returns the normalised password that is to be hashed.
  */
-export function checkPassword(policy: PasswordPolicy, password: string, field: string, email?: string): string {
+export function checkPassword(policy: PasswordPolicy, password: string, field: string, email?: string, name?: string | null): string {
   // Half of a surrogate pair is no character: argon2 would get U+FFFD for it, so "\uD800" and
   // "\uDC00" would be one password, and the length below would count what is not there.
   if (UNPAIRED_SURROGATE.test(password)) throw badInput(field, "Password must be valid Unicode text");
@@ -126,6 +126,14 @@ export function checkPassword(policy: PasswordPolicy, password: string, field: s
     const own = new Set([address, localPart, ...strippedWords(localPart)]);
     if (own.has(lower) || bases.some((base) => own.has(base))) {
       throw badInput(field, "Password must not be your email address");
+    }
+  }
+  if (name) {
+    // The account's name is as easy a first guess, written with its spaces or without.
+    const written = normalizePassword(name).toLowerCase().trim();
+    const own = new Set([written, ...strippedWords(written)].flatMap((word) => [word, word.replace(/\s+/gu, "")]).filter((word) => word.length >= MIN_COMMON_BASE_LENGTH));
+    if (own.has(lower) || own.has(lower.replace(/\s+/gu, "")) || bases.some((base) => own.has(base))) {
+      throw badInput(field, "Password must not be your name");
     }
   }
   return normalized;

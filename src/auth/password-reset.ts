@@ -74,7 +74,7 @@ export function createPasswordReset(deps: {
       const granted = await store.get(tokenKey(hash));
       const user = granted ? await users.findById(granted.split(":")[0] ?? "") : null;
       if (!user?.active || granted !== grant(user)) throw invalidToken();
-      const password = checkPassword(config.policy, newPassword, "newPassword", user.email);
+      const password = checkPassword(config.policy, newPassword, "newPassword", user.email, user.name);
       // Hashed before the token is spent, so a hasher too busy to take it loses nothing either.
       const passwordHash = await passwords.hash(password);
 

@@ -116,6 +116,15 @@ describe("password policy (NIST SP 800-63B)", () => {
     expect(() => checkPassword(policy, "e\u0301".repeat(4) + "xyz", "password")).toThrow(/at least 8/);
   });
 
+  test("refuses the account's name, with or without its spaces and behind a few digits or symbols", () => {
+    for (const password of ["ada lovelace 1815", "Ada Lovelace", "adalovelace1815!", "AdaLovelace"]) {
+      expect(() => checkPassword(policy, password, "password", "countess@example.com", "Ada Lovelace 1815")).toThrow(/must not be your name/);
+    }
+    expect(() => checkPassword(policy, "ada lovelace 1815", "password", "countess@example.com", "Ada Lovelace")).toThrow(/must not be your name/);
+    expect(checkPassword(policy, "ada lovelace and the engine", "password", "countess@example.com", "Ada Lovelace")).toBe("ada lovelace and the engine");
+    expect(checkPassword(policy, "plum-kettle-orbit-42", "password", "countess@example.com", "Al")).toBe("plum-kettle-orbit-42");
+  });
+
   test("normalises Unicode (NFKC) so equivalent spellings hash alike", () => {
     expect(checkPassword(policy, "ﬁne-kettle-orbit", "password")).toBe("fine-kettle-orbit");
   });
