@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { AUTH_FIELDS, STRONG_PASSWORD } from "../helpers/test-app";
-import { focused, launchBrowser, screenshot, signIn as signInAt, type Browser } from "./helpers/browser";
+import { blockSiteData, focused, launchBrowser, screenshot, signIn as signInAt, type Browser } from "./helpers/browser";
 import { startService, type Service } from "./helpers/service";
 
 // The hosted pages as people use them: a real Chromium against the real service, links taken
@@ -270,13 +270,7 @@ test("a reset link opened while signed in to another account resets that one and
 
 test("with site data blocked (localStorage throws) the pages still start", async () => {
   const page = await laptop.newPage();
-  await page.addInitScript(() => {
-    Object.defineProperty(globalThis, "localStorage", {
-      get() {
-        throw new DOMException("Access is denied for this document.", "SecurityError");
-      },
-    });
-  });
+  await blockSiteData(page);
   await page.goto(`${service.pages}/forgot-password`);
   await heading(page, "Reset your password");
   await page.close();

@@ -1,4 +1,4 @@
-import { launchBrowser, signIn, type Browser } from "./helpers/browser";
+import { blockSiteData, launchBrowser, signIn, type Browser } from "./helpers/browser";
 import { startService, type Service } from "./helpers/service";
 import { STRONG_PASSWORD } from "../helpers/test-app";
 
@@ -63,13 +63,7 @@ test("with storage blocked, a sign-in keeps its token in the tab: no session is 
   await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
   const user = await service.t.app.services.users.findByEmail(email);
   const page = await browser.newPage();
-  await page.addInitScript(() => {
-    Object.defineProperty(globalThis, "localStorage", {
-      get() {
-        throw new DOMException("Access is denied for this document.", "SecurityError");
-      },
-    });
-  });
+  await blockSiteData(page);
   await signIn(page, service.pages, email, STRONG_PASSWORD);
   await page.getByRole("heading", { level: 1, name: "Your profile" }).waitFor();
   expect(await service.t.app.services.sessions.listLive(user!.id)).toHaveLength(2);

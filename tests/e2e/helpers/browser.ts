@@ -91,3 +91,14 @@ export async function signIn(page: Page, pages: string, email: string, password:
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+/** Makes `page` behave as a browser that blocks site data: any use of localStorage throws, as Chromium's does then. */
+export async function blockSiteData(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    Object.defineProperty(globalThis, "localStorage", {
+      get() {
+        throw new DOMException("Access is denied for this document.", "SecurityError");
+      },
+    });
+  });
+}
