@@ -131,7 +131,8 @@ const Env = z.object({
 
   PASSWORD_RESET_TTL: seconds(1800),
   EMAIL_VERIFICATION_TTL: seconds(86_400),
-  ONE_TIME_TOKEN_TTL: seconds(60),
+  // Unset: 60, or the maximum when that is lower (a maximum set alone must not stop the start).
+  ONE_TIME_TOKEN_TTL: z.coerce.number().int().positive().max(MAX_SECONDS).optional(),
   ONE_TIME_TOKEN_MAX_TTL: seconds(3600),
 
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
@@ -264,7 +265,7 @@ function checkMail(e: Env): void {
   if (e.NODE_ENV === "production" && !e.FRONTEND_URL) {
     throw new ConfigError("Invalid configuration: FRONTEND_URL is required when NODE_ENV=production (the base of the links in emails)");
   }
-  if (e.ONE_TIME_TOKEN_TTL > e.ONE_TIME_TOKEN_MAX_TTL) {
+  if (e.ONE_TIME_TOKEN_TTL !== undefined && e.ONE_TIME_TOKEN_TTL > e.ONE_TIME_TOKEN_MAX_TTL) {
     throw new ConfigError("Invalid configuration: ONE_TIME_TOKEN_TTL must not exceed ONE_TIME_TOKEN_MAX_TTL");
   }
 }
@@ -286,7 +287,7 @@ function captchaConfig(e: Env, accountUi: boolean) {
   if (!e.CAPTCHA_PROVIDER) return undefined;
   if (!e.CAPTCHA_SECRET) throw new ConfigError("Invalid configuration: CAPTCHA_SECRET is required when CAPTCHA_PROVIDER is set");
   if (accountUi && !e.CAPTCHA_SITE_KEY) {
-    throw new ConfigError("Invalid configuration: CAPTCHA_SITE_KEY is required when CAPTCHA_PROVIDER is set and the account pages are on (ACCOUNT_UI): their forms show the widget");
+    throw new ConfigError("Invalid configuration: CAPTCHA_SITE_KEY is required when CAPTCHA_PROVIDER is set and ACCOUNT_UI=true: the pages' forms show the widget");
   }
   return Object.freeze({
     provider: e.CAPTCHA_PROVIDER,
@@ -370,7 +371,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   checkRedis(e, tls);
   checkMail(e);
   const isProduction = e.NODE_ENV === "production";
-  const accountUi = e.ACCOUNT_UI ?? !isProduction;
+  // With a captcha but no site key the pages' forms could not show the widget: off unless asked for.
+  const accountUi = e.ACCOUNT_UI ?? (!isProduction && !(e.CAPTCHA_PROVIDER && !e.CAPTCHA_SITE_KEY));
   // An IPv6 address goes in brackets in a URL (http://[::1]:4000).
   const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "localhost" : isIP(e.HOST) === 6 ? `[${e.HOST}]` : e.HOST;
 
@@ -418,7 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     tokens: Object.freeze({
       passwordResetTtl: e.PASSWORD_RESET_TTL,
       emailVerificationTtl: e.EMAIL_VERIFICATION_TTL,
-      oneTimeTokenTtl: e.ONE_TIME_TOKEN_TTL,
+      oneTimeTokenTtl: e.ONE_TIME_TOKEN_TTL ?? Math.min(60, e.ONE_TIME_TOKEN_MAX_TTL),
       oneTimeTokenMaxTtl: e.ONE_TIME_TOKEN_MAX_TTL,
     }),
     mail: Object.freeze({

@@ -59,6 +59,10 @@ describe("loadConfig", () => {
       expect(() => loadConfig({ [name]: "2147483648" })).toThrow(new RegExp(`^Invalid configuration: ${name}: `));
     }
     expect(loadConfig({ REFRESH_TOKEN_TTL: String(365 * 86_400) }).sessions.refreshTokenTtl).toBe(365 * 86_400);
+    // A one-time token's lifetime defaults to 60 s, or to a maximum set lower; set above the maximum, it is refused.
+    expect(loadConfig({}).tokens).toMatchObject({ oneTimeTokenTtl: 60, oneTimeTokenMaxTtl: 3600 });
+    expect(loadConfig({ ONE_TIME_TOKEN_MAX_TTL: "30" }).tokens).toMatchObject({ oneTimeTokenTtl: 30, oneTimeTokenMaxTtl: 30 });
+    expect(() => loadConfig({ ONE_TIME_TOKEN_TTL: "31", ONE_TIME_TOKEN_MAX_TTL: "30" })).toThrow(/ONE_TIME_TOKEN_TTL must not exceed ONE_TIME_TOKEN_MAX_TTL/);
     try {
       loadConfig({ PORT: "eighty" });
     } catch (error) {
@@ -222,8 +226,12 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ CAPTCHA_PROVIDER: "friendly" })).toThrow(/CAPTCHA_PROVIDER/);
   });
 
-  test("with the account pages on, a captcha provider needs the site key their widget shows", () => {
-    expect(() => loadConfig({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: "s" })).toThrow(/CAPTCHA_SITE_KEY is required/);
+  test("a captcha provider without a site key turns the pages off by default, and refuses ACCOUNT_UI=true", () => {
+    // What the contract lists is enough to start: the pages' forms could not show the widget, so they are off.
+    const contractOnly = loadConfig({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: "s" });
+    expect(contractOnly.accountUi).toBe(false);
+    expect(contractOnly.captcha).toMatchObject({ provider: "turnstile", secret: "s" });
+    expect(() => loadConfig({ CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: "s", ACCOUNT_UI: "true" })).toThrow(/CAPTCHA_SITE_KEY is required when CAPTCHA_PROVIDER is set and ACCOUNT_UI=true/);
     const captcha = loadConfig({ CAPTCHA_PROVIDER: "recaptcha", CAPTCHA_SECRET: "s", CAPTCHA_SITE_KEY: "site", CAPTCHA_SCRIPT_URL: "https://www.recaptcha.net/recaptcha/api.js?render=explicit" }).captcha;
     expect(captcha).toMatchObject({ siteKey: "site", scriptUrl: "https://www.recaptcha.net/recaptcha/api.js?render=explicit" });
   });
