@@ -83,6 +83,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       hideSchemaDetailsFromClientErrors: !config.http.introspection,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
+      // The contract's GET /graphql answers queries as a plain GET. Apollo's CSRF prevention
+      // would refuse one without a preflight header, and guards nothing here: a query carries no
+      // ambient credential (the caller is the Authorization header, which a cross-site page cannot
+      // send unpreflighted; the refresh cookie is SameSite=Strict and read by two mutations only),
+      // mutations are refused over GET, and a POST must be JSON, which no simple request is.
+      csrfPrevention: false,
       parseOptions: armor.parseOptions,
       validationRules: armor.validationRules,
       documentStore: createDocumentStore(),

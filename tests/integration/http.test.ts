@@ -42,9 +42,14 @@ describe("HTTP endpoints", () => {
     expect(mutation.status).toBe(405);
   });
 
-  test("a GET without a preflight header is refused (CSRF prevention)", async () => {
+  test("a plain GET query is answered, as the contract's GET /graphql; a plain GET mutation is not", async () => {
     const res = await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ __typename }")}`);
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { __typename: "Query" } });
+    const auth = await register(t);
+    const me = await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ me { id } }")}`, { headers: { authorization: `Bearer ${auth.accessToken}` } });
+    expect(await me.json()).toEqual({ data: { me: { id: auth.user.id } } });
+    expect((await fetch(`${t.url}/graphql?query=${encodeURIComponent("mutation { logoutAll }")}`)).status).toBe(405);
   });
 
   test("malformed JSON is a 400", async () => {
