@@ -18,7 +18,10 @@ export function createBackgroundWork(logger: Logger): BackgroundWork {
 
   return {
     run(task, onError) {
-      const running = Promise.resolve()
+      // Started once the event loop has written what is ready, the request's answer among them:
+      // as a microtask it ran first, and an answer that had work to start (a reset for an address
+      // with an account) left later than one that had none (an unknown address).
+      const running = new Promise<void>((resolve) => setImmediate(resolve))
         .then(task)
         .then(
           () => {},
