@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, Kind, parse, visit, type ArgumentNode, type GraphQLFormattedError, type ObjectFieldNode, type Source } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 
 /** The contract's error vocabulary: every GraphQL error carries one of these as extensions.code. */
@@ -45,14 +45,38 @@ const CLIENT_ERROR_CODES = new Set([
 
 export const INTERNAL_MESSAGE = "Internal server error";
 
+// Where graphql-js says the wrong part of a variable's value sits: `at "input.password"`, or
+// the field it lacks: `Field "password" of required type "String!" was not provided`.
+const VALUE_PATH = / at "[^"]*?(\w+)(?:\[\d+\])*"; /;
+const MISSING_FIELD = /; Field "(\w+)" of required type /;
+
+/** The argument, or the field of an input object, whose value is `$variable` in the document. */
+function usageOf(variable: string, source: Source | undefined): string | undefined {
+  if (!source) return undefined;
+  let usage: string | undefined;
+  const visitor = (node: ArgumentNode | ObjectFieldNode) => {
+    if (usage === undefined && node.value.kind === Kind.VARIABLE && node.value.name.value === variable) usage = node.name.value;
+  };
+  try {
+    visit(parse(source), { Argument: visitor, ObjectField: visitor });
+  } catch {
+    return undefined;
+  }
+  return usage;
+}
+
 /**
- * The variable a value of the wrong type was given for. Apollo refuses it (BAD_USER_INPUT)
- * before any resolver runs, pointing at the variable's definition: its name is the input the
- * contract's `extensions.field` names, as it does on our own errors.
+ * The input a value of the wrong type was given for, as the contract's `extensions.field`
+ * names it on our own errors. Apollo refuses such a variable (BAD_USER_INPUT) before any
+ * resolver runs, pointing at its definition: the field inside its value that is wrong or
+ * missing, else the argument it is passed as (`ttlSeconds` for `$t`), else its own name.
  */
-function variableOf(error: unknown): string | undefined {
+function inputOf(error: unknown): string | undefined {
   const node = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
-  return node?.kind === Kind.VARIABLE_DEFINITION ? node.variable.name.value : undefined;
+  if (node?.kind !== Kind.VARIABLE_DEFINITION) return undefined;
+  const variable = node.variable.name.value;
+  const within = VALUE_PATH.exec((error as GraphQLError).message) ?? MISSING_FIELD.exec((error as GraphQLError).message);
+  return within?.[1] ?? usageOf(variable, node.loc?.source) ?? variable;
 }
 
 /**
@@ -96,7 +120,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (!isInternalFault(error)) {
     const code = isUncodedRefusal(error) ? "BAD_REQUEST" : String(formatted.extensions?.code);
-    const field = code === "BAD_USER_INPUT" ? variableOf(error) : undefined;
+    const field = code === "BAD_USER_INPUT" ? inputOf(error) : undefined;
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: field ? { code, field } : { code } };
   }
   return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };

@@ -63,9 +63,9 @@ describe("issueOneTimeToken", () => {
     expect((await consume(token, "confirm:delete")).data?.consumeOneTimeToken.purpose).toBe("confirm:delete");
   });
 
-  test("a variable of the wrong type is BAD_USER_INPUT naming the variable", async () => {
+  test("a variable of the wrong type is BAD_USER_INPUT naming the argument it is passed as", async () => {
     const res = await t.gql(ISSUE, { purpose: "ok", ttl: "sixty" }, { token: owner.accessToken });
-    expect(res.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "ttl" });
+    expect(res.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "ttlSeconds" });
   });
 
   test("needs authentication", async () => {

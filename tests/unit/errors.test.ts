@@ -16,13 +16,20 @@ describe("formatError", () => {
     });
   });
 
-  test("a variable of the wrong type is BAD_USER_INPUT naming the variable in field", async () => {
-    const schema = buildSchema("type Query { users(first: Int): Int }");
-    const operation = parse("query($first: Int) { users(first: $first) }");
-    const { errors } = await graphql({ schema, source: print(operation), variableValues: { first: "abc" } });
+  // The contract's extensions.field names the input: inside the value when graphql-js says
+  // where, else the argument (or input field) the variable is passed as, else the variable.
+  test.each([
+    ["an argument", "query($n: Int) { users(first: $n) }", { n: "abc" }, "first"],
+    ["a field of an input object literal", "query($m: String) { find(by: { email: $m, name: \"x\" }) }", { m: 5 }, "email"],
+    ["a wrong field inside the value", "query($by: By!) { find(by: $by) }", { by: { email: 5, name: "x" } }, "email"],
+    ["a missing field inside the value", "query($by: By!) { find(by: $by) }", { by: { email: "a@b.c" } }, "name"],
+    ["a variable the document does not use", "query($n: Int) { users }", { n: "abc" }, "n"],
+  ])("a variable of the wrong type is BAD_USER_INPUT naming the input: %s", async (_case, source, variableValues, field) => {
+    const schema = buildSchema("input By { email: String, name: String! } type Query { users(first: Int): Int find(by: By!): Int }");
+    const { errors } = await graphql({ schema, source: print(parse(source)), variableValues });
     // As Apollo passes it on (its UserInputError keeps the nodes).
     const error = new GraphQLError(errors![0]!.message, { nodes: errors![0]!.nodes, extensions: { code: "BAD_USER_INPUT" } });
-    expect(format({ message: error.message, extensions: { code: "BAD_USER_INPUT" } }, error).extensions).toEqual({ code: "BAD_USER_INPUT", field: "first" });
+    expect(format({ message: error.message, extensions: { code: "BAD_USER_INPUT" } }, error).extensions).toEqual({ code: "BAD_USER_INPUT", field });
   });
 
   test("masks anything unexpected, a fault to be logged", () => {
