@@ -104,6 +104,7 @@ const Env = z.object({
   ),
   // Below Docker's 10 s between SIGTERM and SIGKILL, with time left to close the back ends.
   SHUTDOWN_TIMEOUT: seconds(5),
+  REQUEST_TIMEOUT: z.coerce.number().int().positive().max(3600).default(30),
   TRUST_PROXY: trustProxy,
   CORS_ORIGINS: z.string().default(""),
   GRAPHQL_INTROSPECTION: z.stringbool().optional(),
@@ -386,6 +387,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       corsOrigins: e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
       introspection: e.GRAPHQL_INTROSPECTION ?? !isProduction,
       maxEntities: e.FEDERATION_MAX_ENTITIES,
+      requestTimeoutMs: e.REQUEST_TIMEOUT * 1000,
       // Browsers may also carry the refresh token in an HttpOnly cookie, which page scripts cannot read.
       refreshTokenCookie: e.REFRESH_TOKEN_COOKIE,
     }),

@@ -25,6 +25,9 @@ export interface HttpDeps {
 }
 
 const MAX_BODY_BYTES = 100 * 1024;
+const REQUEST_CHECK_INTERVAL_MS = 2_000;
+/** Node's default for receiving a request's headers. */
+const HEADERS_TIMEOUT_MS = 60_000;
 /** As long as Redis commands get (store/redis.ts). */
 const READINESS_CHECK_TIMEOUT_MS = 2_000;
 
@@ -64,6 +67,12 @@ export async function createHttpServer(config: Config, logger: Logger) {
     // Only behind a proxy may X-Forwarded-For name the client: anyone else could pick an address.
     trustProxy: trustProxyOption(config.http.trustProxy),
     bodyLimit: MAX_BODY_BYTES,
+    // A request whose body never ends held its connection and up to MAX_BODY_BYTES for good:
+    // Fastify turns Node's limit off (0). Node cuts one at REQUEST_TIMEOUT (408), looking every
+    // few seconds (its own default looks every 30), but only while its headers' limit is no
+    // longer (Node's constructor lowers that one itself; Fastify sets requestTimeout after it).
+    requestTimeout: config.http.requestTimeoutMs,
+    http: { connectionsCheckingInterval: REQUEST_CHECK_INTERVAL_MS, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs) },
     // Requests that arrive while draining get the service's own 503 (http/drain.ts).
     return503OnClosing: false,
   });

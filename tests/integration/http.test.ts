@@ -1,4 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from "node:crypto";
+import net from "node:net";
 import jwt from "jsonwebtoken";
 import { register, startTestApp, type TestApp } from "../helpers/test-app";
 
@@ -113,3 +114,24 @@ describe("asymmetric signing", () => {
     }
   });
 });
+
+test("a request whose body never ends is cut at REQUEST_TIMEOUT, with a 408, instead of holding its connection", async () => {
+  const slow = await startTestApp({ REQUEST_TIMEOUT: "1" });
+  const { hostname, port } = new URL(slow.url);
+  const socket = net.connect(Number(port), hostname);
+  try {
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const sent = Date.now();
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query":"`);
+    const closedAt = await closed;
+    expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 408 /);
+    // One second, and the server looks every two.
+    expect(closedAt - sent).toBeLessThan(5_000);
+  } finally {
+    socket.destroy();
+    await slow.close();
+  }
+}, 15_000);
