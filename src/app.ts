@@ -6,7 +6,7 @@ import { createBackgroundWork } from "./background";
 import type { Config } from "./config";
 import { openDatabase, type Database } from "./db/client";
 import { migrateAtStartup, type StartupMigration } from "./db/startup-migration";
-import { formatError } from "./errors";
+import { formatError, formatErrorHidingSchema } from "./errors";
 import { createArmor } from "./graphql/armor";
 import type { Context } from "./graphql/context";
 import { faultLogPlugin } from "./graphql/plugins/fault-log";
@@ -75,7 +75,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const services = await createServices({ config, database, store, mailer, background, signingKey, logger, metrics, now: options.now });
     const http = await createHttpServer(config, logger);
     registerMetrics(http, metrics, config.metrics.token);
-    const armor = createArmor({ hideSchema: !config.http.introspection });
+    const armor = createArmor();
     const apollo = new ApolloServer<Context>({
       schema: await buildGraphQLSchema({ maxEntities: config.http.maxEntities }),
       nodeEnv: config.env,
@@ -93,7 +93,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       validationRules: armor.validationRules,
       documentStore: createDocumentStore(),
       cache: createQueryCache(),
-      formatError,
+      formatError: config.http.introspection ? formatError : formatErrorHidingSchema,
       logger,
       // Shutdown is ours (server.ts): Apollo's own signal handlers would race it.
       stopOnTerminationSignals: false,

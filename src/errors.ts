@@ -125,3 +125,18 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
+
+// graphql-js's "Did you mean …?" names fields, arguments, types and enum values near a typo.
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+/**
+ * formatError for a schema kept from callers (GRAPHQL_INTROSPECTION off): the same answers,
+ * less the suggestions that would describe the schema one typo at a time. graphql-armor's own
+ * mask matched `Did you mean "…"` only: not "Did you mean the enum value …?", and it left a
+ * "[Suggestion hidden]?" behind.
+ */
+export function formatErrorHidingSchema(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const answer = formatError(formatted, error);
+  const message = answer.message.replace(SUGGESTION, "");
+  return message === answer.message ? answer : { ...answer, message };
+}

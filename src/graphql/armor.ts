@@ -6,7 +6,7 @@ import type { ParseOptions } from "graphql";
  * resolver runs: a thousand aliases, deep nesting or a huge query cost one cheap refusal.
  * The numbers sit well above what this schema's real operations need (depth 4, no aliases).
  */
-export function createArmor(options: { hideSchema: boolean }) {
+export function createArmor() {
   const armor = new ApolloArmor({
     // The token limit is graphql-js's own (parseOptions below): armor's plugin parses the
     // document a second time and throws from Apollo's parsingDidStart hook, which turns every
@@ -16,8 +16,8 @@ export function createArmor(options: { hideSchema: boolean }) {
     maxDepth: { n: 8, ignoreIntrospection: true },
     maxDirectives: { n: 20 },
     costLimit: { maxCost: 5000, ignoreIntrospection: true },
-    // "Did you mean …?" would describe the schema to a caller who cannot introspect it.
-    blockFieldSuggestion: { enabled: options.hideSchema },
+    // Suggestions are taken out by formatErrorHidingSchema (errors.ts), enum values' too.
+    blockFieldSuggestion: { enabled: false },
   }).protect();
   // A document over the limit is a syntax error like any other: 400, GRAPHQL_PARSE_FAILED.
   const parseOptions: ParseOptions = { maxLexicalTokens: 1000 };
