@@ -81,6 +81,8 @@ export async function createHttpServer(config: Config, logger: Logger) {
   await http.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false, credentials: true, methods: ["GET", "POST"] });
   registerSecurityHeaders(http, headers);
   http.setErrorHandler(answerHttpError);
+  // Fastify's own 404 had another shape and echoed the URL, query string included.
+  http.setNotFoundHandler((_request, reply) => reply.code(404).send({ errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] }));
   return http;
 }
 

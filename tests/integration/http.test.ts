@@ -53,6 +53,16 @@ describe("HTTP endpoints", () => {
     expect((await fetch(`${t.url}/graphql?query=${encodeURIComponent("mutation { logoutAll }")}`)).status).toBe(405);
   });
 
+  test("an unknown path is a 404 in the service's error shape, echoing nothing of the URL", async () => {
+    const res = await fetch(`${t.url}/nope?token=<script>`);
+    expect(res.status).toBe(404);
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({ errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] });
+    expect(body).not.toMatch(/nope|script/);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-request-id")).toEqual(expect.any(String));
+  });
+
   test("malformed JSON is a 400", async () => {
     const res = await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{ not json" });
     expect(res.status).toBe(400);
