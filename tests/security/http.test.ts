@@ -37,8 +37,9 @@ test("without CORS_ORIGINS no origin is allowed", async () => {
   }
 });
 
-/** What a browser opening /graphql gets. */
-const browse = (app: TestApp) => fetch(`${app.url}/graphql`, { headers: { accept: "text/html" } });
+/** What a browser opening /graphql gets (Chromium's Accept for a page). */
+const browse = (app: TestApp) =>
+  fetch(`${app.url}/graphql`, { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8" } });
 
 test("outside production a browser opening /graphql gets Apollo Sandbox", async () => {
   const page = await browse(t);
