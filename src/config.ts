@@ -10,7 +10,8 @@ export class ConfigError extends Error {}
 // Every duration fits a GraphQL Int (expiresIn), a JavaScript Date and PostgreSQL's timestamps
 // once added to now: larger ones started, then failed every sign-in with a 500.
 const MAX_SECONDS = 365 * 86_400;
-const seconds = (fallback: number) => z.coerce.number().int().positive().max(MAX_SECONDS).default(fallback);
+const duration = z.coerce.number().int().positive().max(MAX_SECONDS);
+const seconds = (fallback: number) => duration.default(fallback);
 const flag = (fallback: boolean) => z.stringbool().default(fallback);
 // Blank values never reach these schemas (parseEnv refuses or drops them): a text setting is set or unset.
 const optionalText = z.string().optional();
@@ -133,7 +134,7 @@ const Env = z.object({
   PASSWORD_RESET_TTL: seconds(1800),
   EMAIL_VERIFICATION_TTL: seconds(86_400),
   // Unset: 60, or the maximum when that is lower (a maximum set alone must not stop the start).
-  ONE_TIME_TOKEN_TTL: z.coerce.number().int().positive().max(MAX_SECONDS).optional(),
+  ONE_TIME_TOKEN_TTL: duration.optional(),
   ONE_TIME_TOKEN_MAX_TTL: seconds(3600),
 
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),

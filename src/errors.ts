@@ -72,10 +72,11 @@ function usageOf(variable: string, source: Source | undefined): string | undefin
  * missing, else the argument it is passed as (`ttlSeconds` for `$t`), else its own name.
  */
 function inputOf(error: unknown): string | undefined {
-  const node = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
+  if (!(error instanceof GraphQLError)) return undefined;
+  const node = error.nodes?.[0];
   if (node?.kind !== Kind.VARIABLE_DEFINITION) return undefined;
   const variable = node.variable.name.value;
-  const within = VALUE_PATH.exec((error as GraphQLError).message) ?? MISSING_FIELD.exec((error as GraphQLError).message);
+  const within = VALUE_PATH.exec(error.message) ?? MISSING_FIELD.exec(error.message);
   return within?.[1] ?? usageOf(variable, node.loc?.source) ?? variable;
 }
 

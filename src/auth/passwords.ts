@@ -19,6 +19,16 @@ const busy = () => new AppError("RATE_LIMITED", BUSY, { retryAfter: 1 });
 /** A call the hasher refused because too many were waiting: it checked and hashed nothing. */
 export const isBusy = (error: unknown) => error instanceof AppError && error.code === "RATE_LIMITED" && error.message === BUSY;
 
+/** 32 bytes, in the unpadded base64 of the encoded form. */
+const HASH_CHARACTERS = 43;
+
+/**
+ * argon2id with argon2's own hash length, as this service writes them. argon2.needsRehash
+ * compares the cost parameters only, so an imported argon2i or argon2d hash, or a shorter
+ * one, would otherwise never be replaced.
+ */
+const isCurrentKind = (hash: string) => hash.startsWith("$argon2id$") && hash.length - hash.lastIndexOf("$") - 1 === HASH_CHARACTERS;
+
 /**
  * argon2id with the configured cost. hash() expects a password already normalised by the
  * policy; verify() normalises the one it is given.
@@ -33,16 +43,6 @@ export const isBusy = (error: unknown) => error instanceof AppError && error.cod
  * queue without end: every sign-in waiting minutes behind it, and hashes still computed for
  * clients that gave up long ago.
  */
-/** 32 bytes, in the unpadded base64 of the encoded form. */
-const HASH_CHARACTERS = 43;
-
-/**
- * argon2id with argon2's own hash length, as this service writes them. argon2.needsRehash
- * compares the cost parameters only, so an imported argon2i or argon2d hash, or a shorter
- * one, would otherwise never be replaced.
- */
-const isCurrentKind = (hash: string) => hash.startsWith("$argon2id$") && hash.length - hash.lastIndexOf("$") - 1 === HASH_CHARACTERS;
-
 export async function createPasswordHasher(config: Pick<Config["passwords"], "argon2" | "hashConcurrency" | "maxQueue">) {
   const options = { type: argon2.argon2id, ...config.argon2 } as const;
   const slots = new Sema(config.hashConcurrency);

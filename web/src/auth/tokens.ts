@@ -94,34 +94,32 @@ export function createTokens(options: { graphqlUrl: string; useCookie: boolean }
   // this tab only (in memory), rather than the pages failing to start, or a sign-in failing after
   // the service opened its session.
   let unstored: string | null = null;
-  const storage = {
+  function keep(token: string | null) {
+    unstored = token;
+    try {
+      if (token === null) localStorage.removeItem(STORAGE_KEY);
+      else localStorage.setItem(STORAGE_KEY, token);
+    } catch {
+      // Kept in memory above.
+    }
+  }
+  // A token an earlier setting (REFRESH_TOKEN_COOKIE off) left in storage: unused with the cookie,
+  // but still valid and readable by any script on the page until it expires.
+  if (useCookie) keep(null);
+  const stored = {
     get(): string | null {
+      if (useCookie) return null;
       try {
         return localStorage.getItem(STORAGE_KEY);
       } catch {
         return unstored;
       }
     },
-    set(token: string | null) {
-      unstored = token;
-      try {
-        if (token === null) localStorage.removeItem(STORAGE_KEY);
-        else localStorage.setItem(STORAGE_KEY, token);
-      } catch {
-        // Kept in memory above.
-      }
-    },
-  };
-  // A token an earlier setting (REFRESH_TOKEN_COOKIE off) left in storage: unused with the cookie,
-  // but still valid and readable by any script on the page until it expires.
-  if (useCookie) storage.set(null);
-  const stored = {
-    get: () => (useCookie ? null : storage.get()),
     set: (token: string | null | undefined) => {
-      if (!useCookie && token) storage.set(token);
+      if (!useCookie && token) keep(token);
     },
     clear: () => {
-      if (!useCookie) storage.set(null);
+      if (!useCookie) keep(null);
     },
   };
 
