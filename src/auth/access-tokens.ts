@@ -96,7 +96,9 @@ export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"
       } catch {
         throw invalidAccessToken();
       }
-      if (decoded.header.typ !== TOKEN_TYPE || !isAccessClaims(decoded.payload)) {
+      // RFC 7515 §4.1.11: a header naming critical extensions must be refused by a verifier
+      // that understands none of them, as this one (and the tokens it signs carry none).
+      if (decoded.header.typ !== TOKEN_TYPE || "crit" in decoded.header || !isAccessClaims(decoded.payload)) {
         throw invalidAccessToken();
       }
       // A full cache drops its oldest entry (Maps iterate in insertion order).

@@ -38,6 +38,8 @@ test.each<[string, () => string]>([
   ["an expired token", () => jwt.sign({ ...claims, iat: claims.iat! - 3600, exp: claims.iat! - 1800 }, privateKey, RS256)],
   ["a foreign key", () => jwt.sign(claims, generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey, RS256)],
   ["a foreign secret", () => jwt.sign(claims, "a-secret-that-is-not-the-services-key", { algorithm: "HS256", header: { alg: "HS256", typ: "at+jwt" } })],
+  // RFC 7515: a critical extension the verifier does not know refuses the token, however well signed.
+  ["a critical header extension", () => jwt.sign(claims, privateKey, { algorithm: "RS256", header: { alg: "RS256", typ: "at+jwt", crit: ["exp-only-after"], "exp-only-after": 1 } as jwt.JwtHeader })],
   ["garbage", () => "eyJhbGciOi.garbage.!!!"],
   ["a long token", () => "a".repeat(8_000)],
 ])("%s ends in UNAUTHENTICATED, never a 500", async (_label, forge) => {
