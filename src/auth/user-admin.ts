@@ -29,7 +29,10 @@ export function encodeCursor(user: Pick<UserRow, "createdAt" | "id">): string {
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
+    const bytes = Buffer.from(cursor, "base64url");
+    // Node's decoder skips what is not base64url and stops at padding: only the cursor's own text decodes.
+    if (bytes.toString("base64url") !== cursor) throw new Error("not base64url");
+    const [createdAt, id] = JSON.parse(bytes.toString("utf8")) as [string, string];
     const date = new Date(createdAt);
     // Exactly as encodeCursor writes it, from year 1 to 9999: PostgreSQL reads neither year 0
     // nor "+010000-01-01", which an offset or hour 24 on 9999-12-31 would have made of it.

@@ -81,6 +81,12 @@ describe("users", () => {
     }
     const yearZero = Buffer.from(JSON.stringify(["0000-01-01T00:00:00.000Z", "00000000-0000-4000-8000-000000000000"])).toString("base64url");
     expect((await asAdmin(USERS, { after: yearZero })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+    // A cursor with anything appended is not that cursor, though Node's base64 decoder would skip it.
+    const cursor = (await asAdmin(USERS, { first: 1 })).data?.users.pageInfo.endCursor as string;
+    expect((await asAdmin(USERS, { first: 1, after: cursor })).errors).toBeUndefined();
+    for (const tampered of [`${cursor}!!`, `${cursor}=AAAA`, ` ${cursor}`]) {
+      expect((await asAdmin(USERS, { after: tampered })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+    }
     expect((await asAdmin(USERS, { search: "ada\u0000" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "search" });
   });
 
