@@ -73,7 +73,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const signingKey = loadSigningKey(config.jwt, config.database.dataDir);
     const mailer = createMailer({ transport, from: config.mail.from, frontendUrl: config.mail.frontendUrl, logger });
     const services = await createServices({ config, database, store, mailer, background, signingKey, logger, metrics, now: options.now });
-    const http = await createHttpServer(config, logger);
+    const http = await createHttpServer(config, logger, metrics);
     registerMetrics(http, metrics, config.metrics.token);
     const armor = createArmor();
     const apollo = new ApolloServer<Context>({

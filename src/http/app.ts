@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import cors from "@fastify/cors";
@@ -6,6 +9,7 @@ import type { SigningKey } from "../auth/signing-key";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { Logger } from "../logger";
+import type { Metrics } from "./metrics";
 import { createContext, type Context } from "../graphql/context";
 import type { Services } from "../services";
 import type { TokenStore } from "../store/token-store";
@@ -49,7 +53,7 @@ function trustProxyOption(trust: Config["http"]["trustProxy"]) {
 export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
 /** The Fastify app with its request ids and logs, CORS, security headers and HTTP error answers. */
-export async function createHttpServer(config: Config, logger: Logger) {
+export async function createHttpServer(config: Config, logger: Logger, metrics: Metrics) {
   // The API answers JSON; the Sandbox page outside production loads Apollo's scripts, so no CSP here.
   const headers = securityHeaders({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, strictTransportSecurity: config.isProduction });
   const requestLog = new RequestLog(logger);
@@ -75,6 +79,7 @@ export async function createHttpServer(config: Config, logger: Logger) {
     http: { connectionsCheckingInterval: REQUEST_CHECK_INTERVAL_MS, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs) },
     // Requests that arrive while draining get the service's own 503 (http/drain.ts).
     return503OnClosing: false,
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, { headers, logger, metrics }),
   });
   registerRequestIds(http);
   // Browsers on other origins get nothing unless listed in CORS_ORIGINS.
@@ -96,6 +101,33 @@ function answerHttpError(error: FastifyError, request: FastifyRequest, reply: Fa
   const message = status === 413 ? "Request body too large" : status === 500 ? "Internal server error" : "Malformed request";
   const code = status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST";
   return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
+}
+
+/** What Node's HTTP parser refuses before there is a request for Fastify to answer. */
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; message: string }>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: "Request timed out" },
+  HPE_HEADER_OVERFLOW: { status: 431, message: "Request headers too large" },
+};
+const MALFORMED = { status: 400, message: "Malformed request" };
+
+/**
+ * Answers a request Node's parser refused (too large headers, bytes that are not HTTP, one cut
+ * at REQUEST_TIMEOUT) as every other error here is answered: the same JSON, security headers
+ * and a request id, with a log line and a count. Fastify's default wrote a bare answer and
+ * logged nothing above trace. The error's raw bytes (headers, tokens) are never logged.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, deps: { headers: Readonly<Record<string, string>>; logger: Logger; metrics: Metrics }) {
+  // A connection the client reset has no one left to answer.
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const { status, message } = CLIENT_ERRORS[error.code ?? ""] ?? MALFORMED;
+  const requestId = randomUUID();
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: "BAD_REQUEST" } }] });
+  const fields = { ...deps.headers, "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), "x-request-id": requestId, connection: "close" };
+  deps.metrics.httpClientErrors.inc({ status_code: status });
+  deps.logger.info({ requestId, statusCode: status, errorCode: error.code, peer: socket.remoteAddress }, "request refused by the HTTP parser");
+  // As Node does: the answer goes out in one write, then the connection closes.
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n${body}`);
+  socket.destroy();
 }
 
 /** /graphql, /healthz, /readyz and the JWKS. */

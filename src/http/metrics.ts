@@ -26,6 +26,12 @@ export function createMetrics() {
       buckets: LATENCY_BUCKETS,
       registers,
     }),
+    httpClientErrors: new Counter({
+      name: "auth_http_client_errors_total",
+      help: "Requests Node's HTTP parser refused before the app saw them, by status code (400 malformed, 408 timed out, 431 headers too large)",
+      labelNames: ["status_code"] as const,
+      registers,
+    }),
     graphqlRequests: new Counter({
       name: "auth_graphql_requests_total",
       help: "GraphQL operations by root field and outcome (ok, or the code of the first error)",

@@ -4,6 +4,7 @@ import path from "node:path";
 import { loadConfig } from "../../src/config";
 import { ACCOUNT_UI_CSP, registerAccountUi } from "../../src/http/account-ui";
 import { createHttpServer, type HttpServer } from "../../src/http/app";
+import { createMetrics } from "../../src/http/metrics";
 import { createLogger } from "../../src/logger";
 import { testEnv } from "../helpers/test-app";
 
@@ -28,7 +29,7 @@ async function serve(env: Record<string, string> = {}, from = root): Promise<Ser
   const config = loadConfig(testEnv(env));
   const logger = createLogger({ level: "silent" });
   // awaited: createHttpServer registers its plugins (CORS, security headers) before routes.
-  const http: HttpServer = await createHttpServer(config, logger);
+  const http: HttpServer = await createHttpServer(config, logger, createMetrics());
   registerAccountUi(http, { config, logger }, from);
   const base = await http.listen({ port: 0, host: "127.0.0.1" });
   return {

@@ -137,7 +137,10 @@ test("a request whose body never ends is cut at REQUEST_TIMEOUT, with a 408, ins
     const sent = Date.now();
     socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query":"`);
     const closedAt = await closed;
-    expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 408 /);
+    const answer = Buffer.concat(received).toString();
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/);
+    expect(answer).toMatch(/\r\n\r\n\{"errors":\[\{"message":"Request timed out","extensions":\{"code":"BAD_REQUEST"\}\}\]\}$/);
     // One second, and the server looks every two.
     expect(closedAt - sent).toBeLessThan(5_000);
   } finally {

@@ -1,5 +1,6 @@
 import net from "node:net";
 import { captureLogs, type CapturedLogs } from "../helpers/log-capture";
+import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { waitFor } from "../helpers/wait-for";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
@@ -128,6 +129,32 @@ describe("request log", () => {
       const res = await fetch(`${t.url}/healthz`, { headers: { "x-request-id": forged } });
       expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
       expect(logs.text()).not.toContain(forged);
+    }
+  });
+
+  test("requests Node's parser refuses get the service's answer: JSON, security headers and a request id that their log line and a metric carry", async () => {
+    const refusedBefore = await fetchMetrics(t.url);
+    const head = `GET /healthz HTTP/1.1\r\nHost: localhost\r\n`;
+    for (const [bytes, status, message] of [
+      [`${head}X-Padding: ${"p".repeat(20_000)}\r\n\r\n`, 431, "Request headers too large"],
+      [`${head}Bad Name: x\r\n\r\n`, 400, "Malformed request"],
+    ] as const) {
+      const answer = await rawRequest(t.url, bytes);
+      const [statusLine, ...fields] = answer.slice(0, answer.indexOf("\r\n\r\n")).split("\r\n");
+      expect(statusLine).toBe(`HTTP/1.1 ${status} ${status === 400 ? "Bad Request" : "Request Header Fields Too Large"}`);
+      const headers = new Headers(fields.map((field) => field.split(/: (.*)/s).slice(0, 2) as [string, string]));
+      expect(headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(headers.get("x-content-type-options")).toBe("nosniff");
+      expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toEqual({ errors: [{ message, extensions: { code: "BAD_REQUEST" } }] });
+      const requestId = headers.get("x-request-id");
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(logs.records().filter((record) => record.requestId === requestId)).toEqual([
+        expect.objectContaining({ msg: "request refused by the HTTP parser", statusCode: status, peer: "127.0.0.1", level: 30 }),
+      ]);
+    }
+    const refused = await fetchMetrics(t.url);
+    for (const status_code of ["400", "431"]) {
+      expect(sampleValue(refused, "auth_http_client_errors_total", { status_code }) - sampleValue(refusedBefore, "auth_http_client_errors_total", { status_code })).toBe(1);
     }
   });
 
