@@ -114,6 +114,9 @@ const Env = z.object({
 
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATA_DIR: z.string().min(1).default("./.data"),
+  // A statement stuck behind a lock or on a table grown past its index held a pooled
+  // connection, and the request, for as long as it took: PostgreSQL cancels it after this.
+  DATABASE_STATEMENT_TIMEOUT: seconds(10),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_KEY_PREFIX: z.string().default("auth:"),
   REDIS_SENTINELS: sentinelList,
@@ -395,7 +398,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     log: Object.freeze({ level: e.LOG_LEVEL }),
     metrics: Object.freeze({ token: e.METRICS_TOKEN }),
     shutdown: Object.freeze({ timeoutMs: e.SHUTDOWN_TIMEOUT * 1000 }),
-    database: Object.freeze({ url: e.DATABASE_URL, dataDir: e.DATA_DIR }),
+    database: Object.freeze({ url: e.DATABASE_URL, dataDir: e.DATA_DIR, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT * 1000 }),
     redis: Object.freeze({
       url: e.REDIS_URL,
       keyPrefix: e.REDIS_KEY_PREFIX,

@@ -34,6 +34,12 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Pool size for postgres.js. */
   maxConnections?: number;
+  /**
+   * PostgreSQL cancels a statement that runs longer (statement_timeout, set for each of the
+   * pool's connections as it opens; migrations have a connection of their own and no limit).
+   * The embedded database serves one statement at a time in this process, so it has none.
+   */
+  statementTimeoutMs?: number;
   /** Called with every SQL statement sent (trace logging, query counting in tests). */
   onQuery?: (sql: string) => void;
   /**
@@ -80,7 +86,13 @@ function databaseOf(db: Db, kind: Database["kind"], driver: { migrate(): Promise
 
 function openPostgres(options: DatabaseOptions & { url: string }): Database {
   const { url } = options;
-  const client = postgres(url, { max: options.maxConnections ?? 10, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: { application_name: "auth-service", ...(options.statementTimeoutMs && { statement_timeout: options.statementTimeoutMs }) },
+  });
   const db = drizzlePostgres(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
   return databaseOf(db, "postgres", {
     migrate: () => migratePostgres(url),

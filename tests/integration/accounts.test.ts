@@ -267,6 +267,26 @@ testWithPostgres("a session starting while a change of its account is uncommitte
   }
 });
 
+testWithPostgres("a statement stuck behind a lock is cancelled at DATABASE_STATEMENT_TIMEOUT: the login fails cleanly instead of waiting, and works once the lock is gone", async () => {
+  const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" });
+  const sql = postgres(stuck.app.config.database.url!, { max: 1 });
+  try {
+    const auth = await register(stuck);
+    const login = () => stuck.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } });
+    await sql.begin(async (tx) => {
+      // Held, as a slow admin change or a stuck client would hold it: the session start waits on it.
+      await tx`select 1 from users where id = ${auth.user.id} for update`;
+      const answer = await Promise.race([login(), new Promise((resolve) => setTimeout(resolve, 8_000, "still waiting"))]);
+      expect(answer).not.toBe("still waiting");
+      expect(errorCode(answer as Awaited<ReturnType<typeof login>>)).toBe("INTERNAL_SERVER_ERROR");
+    });
+    expect((await login()).data?.login.user.id).toBe(auth.user.id);
+  } finally {
+    await sql.end();
+    await stuck.close();
+  }
+}, 20_000);
+
 describe("me", () => {
   test("is null without a token", async () => {
     const res = await t.gql(`{ me { id } }`);
