@@ -65,10 +65,9 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics })
       logger.warn({ event: "role_changed", userId, role, adminId, ...origin(client) }, "role changed");
     },
 
-    /** `subject` is what the rule counts by: an address or an email is not logged, only which kind it was. */
-    rateLimited(operation: string, rule: RateLimitRule, subject: string, client: ClientInfo): void {
+    /** The rule says what it counts by; an address or an email is not logged, only the caller's id of a rule by user. */
+    rateLimited(operation: string, rule: RateLimitRule, userId: string | undefined, client: ClientInfo): void {
       metrics.rateLimitHits.inc({ operation });
-      const userId = rule.by === "user" ? subject : undefined;
       logger.warn({ event: "rate_limited", operation, by: rule.by, userId, ...origin(client) }, "rate limit hit");
     },
   };

@@ -123,6 +123,21 @@ test("a refusal is a rate_limited event with the refused request's id, naming wh
   }
 });
 
+test("a refusal by a rule that counts the caller names the caller's id in its event, as every other event does", async () => {
+  const logs = captureLogs();
+  const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_ONE_TIME_TOKEN_USER: "1/1m" }, { logger: logs.logger });
+  try {
+    const auth = await register(app);
+    const issue = () => app.gql(`mutation { issueOneTimeToken(purpose: "export") { token } }`, {}, { token: auth.accessToken });
+    expect((await issue()).errors).toBeUndefined();
+    expect(errorCode(await issue())).toBe("RATE_LIMITED");
+    const events = logs.records().filter((record) => record.event === "rate_limited");
+    expect(events).toEqual([expect.objectContaining({ operation: "issueOneTimeToken", by: "user", userId: auth.user.id })]);
+  } finally {
+    await app.close();
+  }
+});
+
 test("a login refused by the address rule is not a failure against the account", async () => {
   const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_LOGIN_IP: "3/1h", TRUST_PROXY: "true" });
   try {

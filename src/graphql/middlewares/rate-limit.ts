@@ -10,26 +10,29 @@ import type { Context } from "../context";
 
 type Args = { input?: { email?: unknown }; email?: unknown };
 
-/** Who a rule counts: the client address, the email in the arguments, or the caller. */
-async function subjectOf(rule: RateLimitRule, context: Context, args: Args): Promise<string | null> {
+/**
+ * Who a rule counts: the client address, the email in the arguments, or the caller (whose id
+ * the security event of a refusal names).
+ */
+async function subjectOf(rule: RateLimitRule, context: Context, args: Args): Promise<{ subject: string; userId?: string } | null> {
   switch (rule.by) {
     case "ip":
-      return `ip:${addressBucket(context.client.ip)}`;
+      return { subject: `ip:${addressBucket(context.client.ip)}` };
     case "email": {
       const email: unknown = args.input?.email ?? args.email;
       // Hashed, since this runs before the address is checked: a 100 KB "email" made a 100 KB key per call.
-      return typeof email === "string" ? emailSubject(email) : null;
+      return typeof email === "string" ? { subject: emailSubject(email) } : null;
     }
     case "user": {
       const viewer = await context.viewer();
-      return viewer ? `user:${viewer.user.id}` : null;
+      return viewer ? { subject: `user:${viewer.user.id}`, userId: viewer.user.id } : null;
     }
   }
 }
 
 interface Counted {
   rule: RateLimitRule;
-  subject: string;
+  userId?: string;
   hit: Hit;
   limited: boolean;
 }
@@ -42,8 +45,9 @@ interface Counted {
  */
 async function count(operation: RateLimitedOperation, rule: RateLimitRule, resolver: { root: unknown; args: Args; context: Context; info: GraphQLResolveInfo }): Promise<Counted | null> {
   const { context } = resolver;
-  const subject = await subjectOf(rule, context, resolver.args);
-  if (!subject) return null;
+  const counts = await subjectOf(rule, context, resolver.args);
+  if (!counts) return null;
+  const { subject } = counts;
   let hit = undefined as Hit | undefined;
   const store: Store = {
     // The counter is ours, named by operation and subject (the limiter's identity adds nothing to those).
@@ -58,7 +62,7 @@ async function count(operation: RateLimitedOperation, rule: RateLimitRule, resol
   };
   const limiter = getGraphQLRateLimiter({ identifyContext: () => subject, store });
   const limited = await limiter({ parent: resolver.root, args: resolver.args, context, info: resolver.info }, { max: rule.max, window: `${rule.windowSeconds}s` });
-  return { rule, subject, hit: hit!, limited: Boolean(limited) };
+  return { rule, userId: counts.userId, hit: hit!, limited: Boolean(limited) };
 }
 
 /**
@@ -81,7 +85,7 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
     const refused = counted.filter((c) => c.limited);
     if (refused.length > 0) {
       await giveBackUnspent();
-      for (const { rule, subject } of refused) context.services.events.rateLimited(operation, rule, subject, context.client);
+      for (const { rule, userId } of refused) context.services.events.rateLimited(operation, rule, userId, context.client);
       throw new AppError("RATE_LIMITED", "Too many attempts; try again later", { retryAfter: Math.max(...refused.map((c) => c.hit.retryAfter)) });
     }
     let result: unknown;
