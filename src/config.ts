@@ -116,7 +116,8 @@ const Env = z.object({
   DATA_DIR: z.string().min(1).default("./.data"),
   // A statement stuck behind a lock or on a table grown past its index held a pooled
   // connection, and the request, for as long as it took: PostgreSQL cancels it after this.
-  DATABASE_STATEMENT_TIMEOUT: seconds(10),
+  // 0 sends none (a PgBouncer that does not track the parameter refuses connections carrying it).
+  DATABASE_STATEMENT_TIMEOUT: z.coerce.number().int().min(0).max(MAX_SECONDS).default(10),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_KEY_PREFIX: z.string().default("auth:"),
   REDIS_SENTINELS: sentinelList,

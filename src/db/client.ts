@@ -35,8 +35,9 @@ export interface DatabaseOptions {
   /** Pool size for postgres.js. */
   maxConnections?: number;
   /**
-   * PostgreSQL cancels a statement that runs longer (statement_timeout, set for each of the
-   * pool's connections as it opens; migrations have a connection of their own and no limit).
+   * PostgreSQL cancels a statement that runs longer (statement_timeout, sent as a startup
+   * parameter of each of the pool's connections; migrations have a connection of their own
+   * and no limit). 0 or unset sends none.
    * The embedded database serves one statement at a time in this process, so it has none.
    */
   statementTimeoutMs?: number;

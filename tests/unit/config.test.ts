@@ -59,6 +59,9 @@ describe("loadConfig", () => {
       expect(() => loadConfig({ [name]: "2147483648" })).toThrow(new RegExp(`^Invalid configuration: ${name}: `));
     }
     expect(loadConfig({ REFRESH_TOKEN_TTL: String(365 * 86_400) }).sessions.refreshTokenTtl).toBe(365 * 86_400);
+    // 0 sends no statement timeout (for a pooler that refuses the startup parameter); a negative one is refused.
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT: "0" }).database.statementTimeoutMs).toBe(0);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT: "-1" })).toThrow(/DATABASE_STATEMENT_TIMEOUT/);
     // A one-time token's lifetime defaults to 60 s, or to a maximum set lower; set above the maximum, it is refused.
     expect(loadConfig({}).tokens).toMatchObject({ oneTimeTokenTtl: 60, oneTimeTokenMaxTtl: 3600 });
     expect(loadConfig({ ONE_TIME_TOKEN_MAX_TTL: "30" }).tokens).toMatchObject({ oneTimeTokenTtl: 30, oneTimeTokenMaxTtl: 30 });
