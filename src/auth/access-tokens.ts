@@ -11,7 +11,7 @@ export interface AccessClaims {
   sid: string;
   role: Role;
   email_verified: boolean;
-  /** The account's token version: bumped on password change and reset. */
+  /** The account's token version: bumped on a password change or reset, a deactivation and a role change. */
   ver: number;
   iat: number;
   exp: number;
@@ -32,19 +32,20 @@ export type AccessTokens = ReturnType<typeof createAccessTokens>;
 
 const TOKEN_TYPE = "at+jwt";
 
-/**
- * Tokens already verified, with their claims: a client presents the same token on every
- * request until it expires, and checking its signature again would find the same answer.
- * Only what passed verify() goes in, and an entry is used only until its token's exp, so
- * the cache never accepts a token that verify() would refuse. Revocation is not decided
- * here: every request still checks the session (Accounts.authenticate).
- */
+/** Tokens the cache of verified tokens holds at most; a full cache drops its oldest entry. */
 const MAX_VERIFIED = 10_000;
 
 export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"]; now?: () => Date }) {
   const { key, config } = deps;
   const now = deps.now ?? (() => new Date());
   const header = { alg: key.algorithm, typ: TOKEN_TYPE, ...(key.kid ? { kid: key.kid } : {}) };
+  /**
+   * Tokens already verified, with their claims: a client presents the same token on every
+   * request until it expires, and checking its signature again would find the same answer.
+   * Only what passed verify() goes in, and an entry is used only until its token's exp, so
+   * the cache never accepts a token that verify() would refuse. Revocation is not decided
+   * here: every request still checks the session (Accounts.authenticate).
+   */
   const verified = new Map<string, AccessClaims>();
   const checksFor = (verification: VerificationKey) => ({
     key: verification.key,

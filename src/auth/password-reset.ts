@@ -18,7 +18,7 @@ export type PasswordReset = ReturnType<typeof createPasswordReset>;
 
 const tokenKey = (hash: string) => `reset:${hash}`;
 // What a token stands for: the account, at the token version it had when the link was sent.
-// A password change or reset since (either bumps it) retires the link.
+// A password change or reset, a deactivation or a role change since (each bumps it) retires the link.
 const grant = (user: Pick<UserRow, "id" | "tokenVersion">) => `${user.id}:${user.tokenVersion}`;
 // The hash of an account's newest reset token, so that the next request can spend it.
 const latestKey = (userId: string) => `reset-latest:${userId}`;

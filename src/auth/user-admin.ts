@@ -78,10 +78,11 @@ export function createUserAdmin(deps: {
 
   type Change = { active?: boolean; role?: Role; tokenVersion?: SQL };
 
+  /** No values: the row is written as it is, which locks it like a change would and leaves updated_at alone. */
   async function update(id: string, values: Change, onlyIf?: SQL): Promise<UserRow | undefined> {
     const [row] = await db
       .update(users)
-      .set({ ...values, updatedAt: now() })
+      .set(Object.keys(values).length ? { ...values, updatedAt: now() } : { updatedAt: sql`${users.updatedAt}` })
       .where(and(eq(users.id, id), onlyIf))
       .returning();
     return row;
@@ -116,7 +117,8 @@ export function createUserAdmin(deps: {
   /**
    * An admin's change that may already hold (a role the account has, say): `changed` says
    * whether this call made it, for the audit log. The change is written only where it differs;
-   * where nothing was written, the account is read as it is under the same locks, and should
+   * where nothing was written, the account is read as it is under the same locks (written
+   * unchanged, its updated_at kept), and should
    * another change have landed in between, this one is tried again.
    */
   async function changeAsAdmin(adminId: string, target: string, change: { values: Change; differs: SQL; holds: (user: UserRow) => boolean }): Promise<{ user: UserRow; changed: boolean }> {

@@ -16,7 +16,8 @@ export const users = pgTable(
     role: role("role").notNull().default("USER"),
     emailVerified: boolean("email_verified").notNull().default(false),
     active: boolean("active").notNull().default(true),
-    // Bumped on every password change or reset; access tokens carry it, so older ones stop working at once.
+    // Bumped on every password change or reset, deactivation and role change; access tokens carry it,
+    // so older ones stop working at once.
     tokenVersion: integer("token_version").notNull().default(0),
     passwordChangedAt: timestamptz("password_changed_at"),
     // Whole milliseconds, as JavaScript dates and the admin list's cursors hold them: a row

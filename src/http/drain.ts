@@ -4,8 +4,8 @@ import type { HttpServer } from "./app";
 
 /**
  * Apollo's stop() drains the HTTP server first: Fastify stops listening, closes idle
- * keep-alive connections, answers 503 to new requests on busy ones and waits for the
- * requests in flight. That wait is bounded: past `timeoutMs` the remaining connections are
+ * keep-alive connections and waits for the requests in flight, while the hook below answers
+ * 503 to new requests on busy ones. That wait is bounded: past `timeoutMs` the remaining connections are
  * cut, so one stuck request cannot hold the shutdown until the orchestrator's SIGKILL,
  * which would leave the database and Redis connections to time out on the server side.
  */

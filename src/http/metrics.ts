@@ -51,7 +51,7 @@ export function createMetrics() {
       labelNames: ["outcome"] as const,
       registers,
     }),
-    /** Incremented by the rate limiter, one per refused call, labelled with the limited operation. */
+    /** One per refused call, labelled with the limited operation (the rate_limited security event counts it). */
     rateLimitHits: new Counter({
       name: "auth_rate_limit_hits_total",
       help: "Calls refused by a rate limit, by operation",

@@ -146,10 +146,19 @@ describe("setUserActive and setUserRole", () => {
     const user = await register(t);
     const id = user.user.id;
     const events = () => logs.records().filter((record) => record.userId === id && record.adminId === admin.user.id).map((record) => [record.event, record.role]);
-    for (const active of [false, false, true, true]) expect((await asAdmin(SET_ACTIVE, { id, active })).errors).toBeUndefined();
+    const updatedAt = async () => (await t.app.services.users.findById(id))!.updatedAt.getTime();
+    const changes: [number, number][] = [];
+    const timed = async (call: () => Promise<unknown>) => {
+      const before = await updatedAt();
+      await call();
+      changes.push([before, await updatedAt()]);
+    };
+    for (const active of [false, false, true, true]) await timed(async () => expect((await asAdmin(SET_ACTIVE, { id, active })).errors).toBeUndefined());
     for (const role of ["USER", "ADMIN", "ADMIN", "USER"]) {
-      expect((await asAdmin(`mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) { id } }`, { id, role })).errors).toBeUndefined();
+      await timed(async () => expect((await asAdmin(`mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) { id } }`, { id, role })).errors).toBeUndefined());
     }
+    // Nor does a change that was already so move the account's updated_at.
+    expect(changes.map(([before, after]) => after !== before)).toEqual([true, false, true, false, false, true, false, true]);
     expect(events()).toEqual([
       ["account_deactivated", undefined],
       ["account_reactivated", undefined],
