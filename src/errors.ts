@@ -45,6 +45,14 @@ const CLIENT_ERROR_CODES = new Set([
 
 export const INTERNAL_MESSAGE = "Internal server error";
 
+/** Codes of the answers given outside a GraphQL operation: the contract's, Apollo's BAD_REQUEST, and NOT_FOUND for a path. */
+export type HttpErrorCode = ErrorCode | "BAD_REQUEST" | "NOT_FOUND";
+
+/** The body of an error answered outside a GraphQL operation, shaped as GraphQL's errors are. */
+export function errorBody(code: HttpErrorCode, message: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
 // Where graphql-js says the wrong part of a variable's value sits: `at "input.password"`, or
 // the field it lacks: `Field "password" of required type "String!" was not provided`.
 const VALUE_PATH = / at "[^"]*?(\w+)(?:\[\d+\])*"; /;

@@ -8,6 +8,7 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } fr
 import type { SigningKey } from "../auth/signing-key";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
+import { errorBody, INTERNAL_MESSAGE } from "../errors";
 import type { Logger } from "../logger";
 import type { Metrics } from "./metrics";
 import { createContext, type Context } from "../graphql/context";
@@ -87,7 +88,7 @@ export async function createHttpServer(config: Config, logger: Logger, metrics: 
   registerSecurityHeaders(http, headers);
   http.setErrorHandler(answerHttpError);
   // Fastify's own 404 had another shape and echoed the URL, query string included.
-  http.setNotFoundHandler((_request, reply) => reply.code(404).send({ errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] }));
+  http.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody("NOT_FOUND", "Not found")));
   return http;
 }
 
@@ -98,9 +99,9 @@ export async function createHttpServer(config: Config, logger: Logger, metrics: 
 function answerHttpError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) request.log.error({ err: error }, "unexpected HTTP error");
-  const message = status === 413 ? "Request body too large" : status === 500 ? "Internal server error" : "Malformed request";
+  const message = status === 413 ? "Request body too large" : status === 500 ? INTERNAL_MESSAGE : MALFORMED.message;
   const code = status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST";
-  return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
+  return reply.code(status).send(errorBody(code, message));
 }
 
 /** What Node's HTTP parser refuses before there is a request for Fastify to answer. */
@@ -121,7 +122,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, deps: {
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   const { status, message } = CLIENT_ERRORS[error.code ?? ""] ?? MALFORMED;
   const requestId = randomUUID();
-  const body = JSON.stringify({ errors: [{ message, extensions: { code: "BAD_REQUEST" } }] });
+  const body = JSON.stringify(errorBody("BAD_REQUEST", message));
   const fields = { ...deps.headers, "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), "x-request-id": requestId, connection: "close" };
   deps.metrics.httpClientErrors.inc({ status_code: status });
   deps.logger.info({ requestId, statusCode: status, errorCode: error.code, peer: socket.remoteAddress }, "request refused by the HTTP parser");

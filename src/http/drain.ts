@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from "@apollo/server";
+import { errorBody } from "../errors";
 import type { Logger } from "../logger";
 import type { HttpServer } from "./app";
 
@@ -28,7 +29,7 @@ export function drainPlugin(http: HttpServer, options: { timeoutMs: number; logg
       .code(503)
       .header("retry-after", "1")
       // The contract's code for a failure that is not the client's, as for a database not yet migrated.
-      .send({ errors: [{ message: "Service unavailable: shutting down", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      .send(errorBody("INTERNAL_SERVER_ERROR", "Service unavailable: shutting down"));
   });
   return {
     async serverWillStart() {

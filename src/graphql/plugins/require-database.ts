@@ -1,6 +1,6 @@
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import type { Database } from "../../db/client";
-import { INTERNAL_MESSAGE } from "../../errors";
+import { errorBody, INTERNAL_MESSAGE } from "../../errors";
 import type { Metrics } from "../../http/metrics";
 import type { Context } from "../context";
 import { rootFields } from "./operation-metrics";
@@ -28,7 +28,7 @@ export function requireDatabasePlugin(deps: { database: Pick<Database, "isMigrat
           metrics.databaseErrors.inc();
           return {
             http: { status: 503, headers: new HeaderMap([["retry-after", RETRY_AFTER_SECONDS]]) },
-            body: { kind: "single", singleResult: { errors: [{ message: INTERNAL_MESSAGE, extensions: { code: "INTERNAL_SERVER_ERROR" } }] } },
+            body: { kind: "single", singleResult: errorBody("INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE) },
           };
         },
       };
