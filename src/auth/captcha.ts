@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { AppError, badInput } from "../errors";
+import { AppError } from "../errors";
 
 export type Captcha = ReturnType<typeof createCaptcha>;
 
@@ -11,12 +11,19 @@ const MAX_TOKEN_LENGTH = 8_192;
 /** The provider could not be asked, or gave no answer to read. Not an AppError: a fault, logged. */
 class CaptchaUnavailable extends Error {}
 
+/** The token was missing or not accepted: BAD_USER_INPUT on the captcha's field. */
+class CaptchaRefused extends AppError {
+  constructor(message: string) {
+    super("BAD_USER_INPUT", message, { field: FIELD });
+  }
+}
+
 /**
  * The call stopped at its captcha, before it did anything: the token was missing or not
  * accepted, or the provider could not be asked. Either way the caller proved nothing.
  */
 export function isStoppedByCaptcha(error: unknown): boolean {
-  return (error instanceof AppError && error.code === "BAD_USER_INPUT" && error.extensions.field === FIELD) || error instanceof CaptchaUnavailable;
+  return error instanceof CaptchaRefused || error instanceof CaptchaUnavailable;
 }
 
 /**
@@ -31,8 +38,8 @@ export function createCaptcha(deps: { config: Config["captcha"]; fetch?: typeof 
   return {
     async verify(token: string | null | undefined, ip: string | null): Promise<void> {
       if (!config) return;
-      if (!token) throw badInput(FIELD, "Complete the captcha");
-      if (token.length > MAX_TOKEN_LENGTH) throw badInput(FIELD, "The captcha was not accepted; try again");
+      if (!token) throw new CaptchaRefused("Complete the captcha");
+      if (token.length > MAX_TOKEN_LENGTH) throw new CaptchaRefused("The captcha was not accepted; try again");
       const form = new URLSearchParams({ secret: config.secret, response: token, ...(ip ? { remoteip: ip } : {}) });
       let success: unknown;
       try {
@@ -43,7 +50,7 @@ export function createCaptcha(deps: { config: Config["captcha"]; fetch?: typeof 
         // Not an AppError: it is logged with its cause (graphql/plugins/fault-log.ts) and answered with the fixed internal message.
         throw new CaptchaUnavailable("Captcha verification is unavailable; try again later", { cause: error });
       }
-      if (success !== true) throw badInput(FIELD, "The captcha was not accepted; try again");
+      if (success !== true) throw new CaptchaRefused("The captcha was not accepted; try again");
     },
   };
 }

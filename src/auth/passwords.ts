@@ -13,11 +13,14 @@ export interface PasswordCheck {
 
 export type PasswordHasher = Awaited<ReturnType<typeof createPasswordHasher>>;
 
-const BUSY = "The service is busy; try again in a moment";
-const busy = () => new AppError("RATE_LIMITED", BUSY, { retryAfter: 1 });
-
 /** A call the hasher refused because too many were waiting: it checked and hashed nothing. */
-export const isBusy = (error: unknown) => error instanceof AppError && error.code === "RATE_LIMITED" && error.message === BUSY;
+class HasherBusy extends AppError {
+  constructor() {
+    super("RATE_LIMITED", "The service is busy; try again in a moment", { retryAfter: 1 });
+  }
+}
+
+export const isBusy = (error: unknown) => error instanceof HasherBusy;
 
 /** 32 bytes, in the unpadded base64 of the encoded form. */
 const HASH_CHARACTERS = 43;
@@ -49,7 +52,7 @@ export async function createPasswordHasher(config: Pick<Config["passwords"], "ar
   async function limited<T>(work: () => Promise<T>): Promise<T> {
     // A free slot is taken at once; only a call that would have to wait can be refused.
     if (slots.tryAcquire() === undefined) {
-      if (slots.nrWaiting() >= config.maxQueue) throw busy();
+      if (slots.nrWaiting() >= config.maxQueue) throw new HasherBusy();
       await slots.acquire();
     }
     try {
