@@ -9,6 +9,7 @@ import { checkPassword, normalizePassword } from "./password-policy";
 import type { SecurityEvents } from "./security-events";
 import type { ClientInfo, IssuedRefreshToken, Sessions } from "./sessions";
 import type { Users } from "./users";
+import { characterCount, CONTROL_CHARACTER, UNPAIRED_SURROGATE } from "./text";
 
 /** The authenticated caller: an account and the session its access token belongs to. */
 export interface Viewer {
@@ -38,16 +39,12 @@ const wrongCredentials = () => unauthenticated("Invalid email or password");
 // zero-width spaces and the BOM show nothing. Joiners stay: Persian and Indic names need them.
 const HIDDEN = /[\u202A-\u202E\u2066-\u2069\u200B\uFEFF]/u;
 const VISIBLE = /[^\p{White_Space}\p{Cf}]/u;
-// Half of a surrogate pair on its own, which would be stored as U+FFFD.
-const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
 function checkName(name: string | null | undefined): string | null {
   const trimmed = name?.trim();
   if (!trimmed) return null;
-  // Counted in characters, as a person counts them and PostgreSQL does: an emoji is one.
-  if ([...trimmed].length > MAX_NAME_LENGTH) throw badInput("name", `Name must be at most ${MAX_NAME_LENGTH} characters`);
-  // Control characters have no place in a name, and PostgreSQL refuses a NUL.
-  if (/\p{Cc}/u.test(trimmed)) throw badInput("name", "Name must not contain control characters");
+  if (characterCount(trimmed) > MAX_NAME_LENGTH) throw badInput("name", `Name must be at most ${MAX_NAME_LENGTH} characters`);
+  if (CONTROL_CHARACTER.test(trimmed)) throw badInput("name", "Name must not contain control characters");
   if (UNPAIRED_SURROGATE.test(trimmed)) throw badInput("name", "Name must be valid Unicode text");
   if (HIDDEN.test(trimmed) || !VISIBLE.test(trimmed)) throw badInput("name", "Name must not contain invisible or text-direction characters");
   return trimmed;

@@ -4,6 +4,7 @@ import type { TokenStore } from "../store/token-store";
 import type { Viewer } from "./accounts";
 import type { Sessions } from "./sessions";
 import { generateToken, hashToken } from "./opaque-tokens";
+import { characterCount, CONTROL_CHARACTER, UNPAIRED_SURROGATE } from "./text";
 
 export interface IssuedOneTimeToken {
   token: string;
@@ -32,12 +33,11 @@ export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;
 // in the token's record, never in a key. Not control characters or half a surrogate pair, which
 // no client means and a log line would carry.
 const MAX_PURPOSE = 128;
-const NOT_TEXT = /[\p{Cc}\p{Cs}]/u;
 const tokenKey = (hash: string) => `ott:${hash}`;
 
 /** The same rule for issuing and consuming: a purpose no token can have is the caller's mistake, not a spent token. */
 function checkPurpose(purpose: string): void {
-  if (purpose.length < 1 || [...purpose].length > MAX_PURPOSE || NOT_TEXT.test(purpose)) {
+  if (purpose.length < 1 || characterCount(purpose) > MAX_PURPOSE || CONTROL_CHARACTER.test(purpose) || UNPAIRED_SURROGATE.test(purpose)) {
     throw badInput("purpose", `purpose must be 1 to ${MAX_PURPOSE} characters of text`);
   }
 }

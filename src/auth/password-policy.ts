@@ -1,5 +1,6 @@
 import { dictionary } from "@zxcvbn-ts/language-common";
 import { badInput } from "../errors";
+import { characterCount, UNPAIRED_SURROGATE } from "./text";
 
 // ~49k passwords seen most often in breaches, as zxcvbn-ts maintains them (lower-case).
 const COMMON_PASSWORDS: ReadonlySet<string> = new Set(dictionary["passwords-common"] as string[]);
@@ -64,9 +65,6 @@ export interface PasswordPolicy {
   maxLength: number;
 }
 
-/** Half of a surrogate pair on its own: no character, and not what a keyboard types. */
-const UNPAIRED_SURROGATE = /\p{Cs}/u;
-
 /** NIST SP 800-63B asks for Unicode normalisation before length checks and hashing. */
 export function normalizePassword(password: string): string {
   return password.normalize("NFKC");
@@ -104,7 +102,7 @@ export function checkPassword(policy: PasswordPolicy, password: string, field: s
   const normalized = normalizePassword(password);
   // Characters as typed, or as normalised when that is fewer ("e" + U+0301 is one "é"): NFKC can
   // also make one typed character many (U+FDFA is 18), which must not fill the minimum.
-  const length = Math.min([...password].length, [...normalized].length);
+  const length = Math.min(characterCount(password), characterCount(normalized));
   if (length < policy.minLength) {
     throw badInput(field, `Password must be at least ${policy.minLength} characters`);
   }

@@ -10,6 +10,7 @@ import { checkPassword } from "./password-policy";
 import type { SecurityEvents } from "./security-events";
 import type { ClientInfo, Sessions } from "./sessions";
 import type { Users } from "./users";
+import { CONTROL_CHARACTER, UNPAIRED_SURROGATE } from "./text";
 
 export interface UserPage {
   users: UserRow[];
@@ -47,8 +48,9 @@ function searchFilter(search: string | null | undefined): SQL | undefined {
   const term = search?.trim();
   if (!term) return undefined;
   if (term.length > MAX_SEARCH) throw badInput("search", `Search must be at most ${MAX_SEARCH} characters`);
-  // PostgreSQL refuses a NUL, and no address or name holds a control character.
-  if (/\p{Cc}/u.test(term)) throw badInput("search", "Search must not contain control characters");
+  // No address or name holds a control character or half a surrogate pair.
+  if (CONTROL_CHARACTER.test(term)) throw badInput("search", "Search must not contain control characters");
+  if (UNPAIRED_SURROGATE.test(term)) throw badInput("search", "Search must be valid Unicode text");
   // The term is matched literally: LIKE's wildcards in it are escaped.
   const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return or(ilike(users.email, pattern), ilike(users.name, pattern));

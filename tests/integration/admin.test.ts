@@ -88,6 +88,7 @@ describe("users", () => {
       expect((await asAdmin(USERS, { after: tampered })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
     }
     expect((await asAdmin(USERS, { search: "ada\u0000" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "search" });
+    expect((await asAdmin(USERS, { search: "ada\uD800" })).errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "search" });
   });
 
   test("user(id) finds one account, or null", async () => {
