@@ -76,11 +76,12 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     if (!found || found.session.endedAt || found.session.expiresAt <= at || !found.token.rotatedAt) {
       throw invalidRefreshToken();
     }
-    const { token: retired, session } = found;
-    const isPrevious = retired.successorSealed !== null && found.successorRotatedAt === null;
-    const withinInterval = at.getTime() - retired.rotatedAt!.getTime() <= config.reuseInterval * 1000;
+    const { session } = found;
+    const { rotatedAt, successorSealed } = found.token;
+    const isPrevious = successorSealed !== null && found.successorRotatedAt === null;
+    const withinInterval = at.getTime() - rotatedAt.getTime() <= config.reuseInterval * 1000;
     if (isPrevious && withinInterval && config.reuseInterval > 0) {
-      return { sessionId: session.id, userId: session.userId, refreshToken: unsealSuccessor(retired.successorSealed!, token) };
+      return { sessionId: session.id, userId: session.userId, refreshToken: unsealSuccessor(successorSealed, token) };
     }
     // Any other replay of a retired token means two parties hold this family: end it.
     await end(session.userId, session.id, "refresh_token_reuse");

@@ -148,9 +148,10 @@ function openPglite(options: DatabaseOptions): Database {
     unlock();
     throw error;
   }
-  const db = drizzlePglite(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
+  const pglite = drizzlePglite(client, { schema, logger: queryLogger(options.onQuery) });
+  const db = pglite as unknown as Db;
   return databaseOf(db, "pglite", {
-    migrate: () => migratePglite(db),
+    migrate: () => migratePglite(pglite),
     close: async () => {
       try {
         if (!client.closed) await client.close();

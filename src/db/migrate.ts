@@ -4,7 +4,6 @@ import { migrate as migratePostgresDb } from "drizzle-orm/postgres-js/migrator";
 import { migrate as migratePgliteDb } from "drizzle-orm/pglite/migrator";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
 import postgres from "postgres";
-import type { Db } from "./client";
 
 // src/db and dist/db are both two levels below the project root.
 export const MIGRATIONS_FOLDER = path.resolve(__dirname, "../../drizzle");
@@ -27,6 +26,6 @@ export async function migratePostgres(url: string): Promise<void> {
   }
 }
 
-export async function migratePglite(db: Db): Promise<void> {
-  await migratePgliteDb(db as unknown as PgliteDatabase, { migrationsFolder: MIGRATIONS_FOLDER });
+export async function migratePglite(db: PgliteDatabase<Record<string, unknown>>): Promise<void> {
+  await migratePgliteDb(db, { migrationsFolder: MIGRATIONS_FOLDER });
 }

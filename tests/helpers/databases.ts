@@ -5,7 +5,6 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import postgres from "postgres";
-import type { Db } from "../../src/db/client";
 import { migratePglite } from "../../src/db/migrate";
 
 /** Names every database and key prefix of one test run, so concurrent runs never meet. */
@@ -48,7 +47,7 @@ const IMAGE_FILE_ENV = "AUTH_TEST_PGLITE_IMAGE";
 export async function writeEmbeddedImage(): Promise<void> {
   const client = new PGlite();
   try {
-    await migratePglite(drizzle(client) as unknown as Db);
+    await migratePglite(drizzle(client));
     const image = await client.dumpDataDir("none");
     const file = path.join(tmpdir(), `auth-test-${runId()}.pglite.tar`);
     writeFileSync(file, Buffer.from(await image.arrayBuffer()));
