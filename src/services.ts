@@ -60,5 +60,5 @@ export async function createServices(deps: ServiceDeps) {
   const oneTimeTokens = createOneTimeTokens({ store, sessions, config: config.tokens, now });
   const captcha = createCaptcha({ config: config.captcha });
   const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, events, now });
-  return { events, users, sessions, passwords, accessTokens, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
+  return { events, users, sessions, passwords, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
 }
