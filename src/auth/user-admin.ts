@@ -1,6 +1,6 @@
 import { and, count, desc, eq, ilike, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { users, type Role, type UserRow } from "../db/schema";
+import { users as usersTable, type Role, type UserRow } from "../db/schema";
 import { badInput, forbidden, invalidAccessToken } from "../errors";
 import type { Config } from "../config";
 import { checkEmail } from "./emails";
@@ -53,7 +53,7 @@ function searchFilter(search: string | null | undefined): SQL | undefined {
   if (UNPAIRED_SURROGATE.test(term)) throw badInput("search", "Search must be valid Unicode text");
   // The term is matched literally: LIKE's wildcards in it are escaped.
   const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return or(ilike(users.email, pattern), ilike(users.name, pattern));
+  return or(ilike(usersTable.email, pattern), ilike(usersTable.name, pattern));
 }
 
 /** What admins do to other accounts: list, search, deactivate, change role. */
@@ -66,7 +66,7 @@ export function createUserAdmin(deps: {
   events?: Pick<SecurityEvents, "accountDeactivated" | "accountReactivated" | "roleChanged">;
   now?: () => Date;
 }) {
-  const { db, users: accounts, sessions, passwords, policy } = deps;
+  const { db, users, sessions, passwords, policy } = deps;
   const now = deps.now ?? (() => new Date());
 
   /**
@@ -75,7 +75,7 @@ export function createUserAdmin(deps: {
    */
   const roleChange = (role: Role) => ({
     role,
-    tokenVersion: sql`case when ${users.role} = ${role} then ${users.tokenVersion} else ${users.tokenVersion} + 1 end`,
+    tokenVersion: sql`case when ${usersTable.role} = ${role} then ${usersTable.tokenVersion} else ${usersTable.tokenVersion} + 1 end`,
   });
 
   type Change = { active?: boolean; role?: Role; tokenVersion?: SQL };
@@ -83,15 +83,15 @@ export function createUserAdmin(deps: {
   /** No values: the row is written as it is, which locks it like a change would and leaves updated_at alone. */
   async function update(id: string, values: Change, onlyIf?: SQL): Promise<UserRow | undefined> {
     const [row] = await db
-      .update(users)
-      .set(Object.keys(values).length ? { ...values, updatedAt: now() } : { updatedAt: sql`${users.updatedAt}` })
-      .where(and(eq(users.id, id), onlyIf))
+      .update(usersTable)
+      .set(Object.keys(values).length ? { ...values, updatedAt: now() } : { updatedAt: sql`${usersTable.updatedAt}` })
+      .where(and(eq(usersTable.id, id), onlyIf))
       .returning();
     return row;
   }
 
   async function existingUser(id: string): Promise<UserRow> {
-    const user = await accounts.findById(id);
+    const user = await users.findById(id);
     if (!user) throw badInput("id", "No such user");
     return user;
   }
@@ -111,7 +111,7 @@ export function createUserAdmin(deps: {
   async function updateAsAdmin(adminId: string, target: string, values: Change, onlyIf?: SQL): Promise<UserRow | undefined> {
     const stillAdmin = sql`(
       select coalesce(bool_or(locked.id = ${adminId}::uuid and locked.role = 'ADMIN' and locked.active), false)
-      from (select id, role, active from ${users} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
+      from (select id, role, active from ${usersTable} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
     )`;
     return update(target, values, and(stillAdmin, onlyIf));
   }
@@ -146,16 +146,16 @@ export function createUserAdmin(deps: {
       // An empty cursor is no cursor either: read as none, it would start again from the first page.
       const after = options.after != null ? decodeCursor(options.after) : undefined;
       const position = after
-        ? or(lt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), lt(users.id, after.id)))
+        ? or(lt(usersTable.createdAt, after.createdAt), and(eq(usersTable.createdAt, after.createdAt), lt(usersTable.id, after.id)))
         : undefined;
       const [rows, [total]] = await Promise.all([
         db
           .select()
-          .from(users)
+          .from(usersTable)
           .where(and(filter, position))
-          .orderBy(desc(users.createdAt), desc(users.id))
+          .orderBy(desc(usersTable.createdAt), desc(usersTable.id))
           .limit(options.first + 1),
-        db.select({ value: count() }).from(users).where(filter),
+        db.select({ value: count() }).from(usersTable).where(filter),
       ]);
       return { users: rows.slice(0, options.first), hasNextPage: rows.length > options.first, totalCount: total?.value ?? 0 };
     },
@@ -168,8 +168,8 @@ export function createUserAdmin(deps: {
     async setActive(adminId: string, id: string, active: boolean, client: ClientInfo): Promise<UserRow> {
       const target = checkId(id);
       if (!active && target === adminId) throw forbidden("You cannot deactivate your own account");
-      const change = active ? { active } : { active, tokenVersion: sql`${users.tokenVersion} + 1` };
-      const { user, changed } = await changeAsAdmin(adminId, target, { values: change, differs: ne(users.active, active), holds: (user) => user.active === active });
+      const change = active ? { active } : { active, tokenVersion: sql`${usersTable.tokenVersion} + 1` };
+      const { user, changed } = await changeAsAdmin(adminId, target, { values: change, differs: ne(usersTable.active, active), holds: (user) => user.active === active });
       if (!active) await sessions.endAll(user.id, "deactivated");
       if (changed) deps.events?.[active ? "accountReactivated" : "accountDeactivated"](user.id, adminId, client);
       return user;
@@ -185,7 +185,7 @@ export function createUserAdmin(deps: {
      */
     async provisionAdmin(email: string, password: string): Promise<{ user: UserRow; outcome: "created" | "promoted" | "already-admin" }> {
       const address = checkEmail(email);
-      const existing = await accounts.findByEmail(address);
+      const existing = await users.findByEmail(address);
       if (existing && !existing.emailVerified && existing.role !== "ADMIN") {
         throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
       }
@@ -196,7 +196,7 @@ export function createUserAdmin(deps: {
       const promoted = existing && (await update(existing.id, roleChange("ADMIN")));
       if (promoted) return { user: promoted, outcome: "promoted" };
       const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
-      const user = await accounts.create({ email: address, passwordHash, role: "ADMIN" });
+      const user = await users.create({ email: address, passwordHash, role: "ADMIN" });
       if (!user) return this.provisionAdmin(email, password);
       return { user, outcome: "created" };
     },
@@ -211,7 +211,7 @@ export function createUserAdmin(deps: {
       if (role !== "ADMIN" && target === adminId) throw forbidden("You cannot change your own role");
       const { user, changed } = await changeAsAdmin(adminId, target, {
         values: roleChange(role),
-        differs: ne(users.role, role),
+        differs: ne(usersTable.role, role),
         holds: (user) => user.role === role,
       });
       if (changed) deps.events?.roleChanged(user.id, role, adminId, client);
