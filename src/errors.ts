@@ -89,17 +89,24 @@ function inputOf(error: unknown): string | undefined {
 }
 
 /**
- * Whether an error is a fault of ours, which no client may see (it is logged, and masked):
- * anything but an AppError and the client errors Apollo raises before a resolver runs. A
- * resolver's GraphQLError that claims a client code is a fault too.
+ * What an error is, decided once for formatError and the fault log: an AppError, shown as it
+ * is; a client error Apollo or graphql-js raised before any resolver ran, shown with its
+ * code; or a fault of ours, which no client may see (it is logged, and masked). A resolver's
+ * GraphQLError that claims a client code is a fault too.
  */
-export function isInternalFault(error: unknown): boolean {
+type Classified = { kind: "app"; error: AppError } | { kind: "client"; code: string } | { kind: "fault" };
+
+function classify(error: unknown): Classified {
   const original = unwrapResolverError(error);
-  if (original instanceof AppError) return false;
-  if (isUncodedRefusal(error)) return false;
+  if (original instanceof AppError) return { kind: "app", error: original };
+  if (isUncodedRefusal(error)) return { kind: "client", code: "BAD_REQUEST" };
   const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
-  return !(typeof code === "string" && CLIENT_ERROR_CODES.has(code) && original === error);
+  if (typeof code === "string" && CLIENT_ERROR_CODES.has(code) && original === error) return { kind: "client", code };
+  return { kind: "fault" };
 }
+
+/** Whether an error is a fault of ours (graphql/plugins/fault-log.ts logs those). */
+export const isInternalFault = (error: unknown): boolean => classify(error).kind === "fault";
 
 /**
  * A refusal Apollo raises before any resolver with a 4xx status but no code: an automatic
@@ -118,21 +125,21 @@ function isUncodedRefusal(error: unknown): boolean {
  * or library message reaches a client (graphql/plugins/fault-log.ts logs it first).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
-  if (original instanceof AppError) {
-    return {
-      message: original.message,
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { ...original.extensions, code: original.code },
-    };
+  const { locations, path } = formatted;
+  const classified = classify(error);
+  switch (classified.kind) {
+    case "app": {
+      const { message, code, extensions } = classified.error;
+      return { message, locations, path, extensions: { ...extensions, code } };
+    }
+    case "client": {
+      const { code } = classified;
+      const field = code === "BAD_USER_INPUT" ? inputOf(error) : undefined;
+      return { message: formatted.message, locations, path, extensions: field ? { code, field } : { code } };
+    }
+    case "fault":
+      return { message: INTERNAL_MESSAGE, locations, path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
   }
-  if (!isInternalFault(error)) {
-    const code = isUncodedRefusal(error) ? "BAD_REQUEST" : String(formatted.extensions?.code);
-    const field = code === "BAD_USER_INPUT" ? inputOf(error) : undefined;
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: field ? { code, field } : { code } };
-  }
-  return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
 
 // graphql-js's "Did you mean …?" names fields, arguments, types and enum values near a typo.
