@@ -58,6 +58,13 @@ declare module "ioredis" {
   }
 }
 
+/**
+ * Commands this store needs that older servers lack: GETDEL (6.2) and PEXPIRETIME (7.0, the
+ * rate-limit window's name). Without them token calls or every rate-limit count would fail,
+ * and a limit that cannot count lets calls through: the store is not ready instead.
+ */
+const REQUIRED_COMMANDS = ["getdel", "pexpiretime"] as const;
+
 const TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 const ERROR_LOG_INTERVAL_MS = 30_000;
@@ -189,11 +196,20 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
     loggedAt = Date.now();
     logger?.warn({ err: error }, "Redis token store unreachable; reconnecting");
   });
+  /** The required commands this server lacks, asked once per connection (a failover may land on another server). */
+  let lacking: Promise<string[]> | undefined;
+  const askLacking = async () => {
+    const known = (await redis.command("INFO", ...REQUIRED_COMMANDS)) as unknown[];
+    const missing = REQUIRED_COMMANDS.filter((_, i) => !known[i]);
+    if (missing.length) logger?.error({ missing }, "Redis lacks commands the token store needs (Redis 7.0 or later): not ready");
+    return missing;
+  };
   redis.on("ready", () => {
     redis.options.enableOfflineQueue = true;
     if (lastError) logger?.info("Redis token store connected again");
     lastError = undefined;
     loggedAt = 0;
+    lacking = undefined;
   });
 
   /** Names the cause when the connection is down, instead of ioredis's retry-limit message. */
@@ -238,6 +254,12 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
 
     async ping() {
       await run(redis.ping());
+      // A failed question is asked again at the next ping rather than taken for an answer.
+      const missing = await (lacking ??= askLacking().catch((error: unknown) => {
+        lacking = undefined;
+        throw error;
+      }));
+      if (missing.length) throw new Error(`Redis lacks ${missing.join(", ")}: the token store needs Redis 7.0 or later`);
     },
 
     async close() {

@@ -1,3 +1,4 @@
+import { captureLogs } from "../helpers/log-capture";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { hasRedisServer, startRedisServer, type RedisServer } from "../helpers/redis-server";
 import { freePort } from "../helpers/tcp-relay";
@@ -66,5 +67,23 @@ describeWithRedisServer("Redis outage", () => {
     redis = await startRedisServer(port);
     await waitFor(issued, 10_000);
     expect((await readiness()).status).toBe(200);
+  });
+});
+
+describeWithRedisServer("a Redis without the commands the store needs", () => {
+  test("(older than 7.0: no PEXPIRETIME) is not ready, and the log names what it lacks, instead of every rate limit letting calls through", async () => {
+    const port = await freePort();
+    // Redis 6.2 has GETDEL but not PEXPIRETIME, which names a rate-limit window.
+    const old = await startRedisServer(port, ["--rename-command", "PEXPIRETIME", ""]);
+    const logs = captureLogs();
+    const t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}/0` }, { logger: logs.logger });
+    try {
+      const res = await fetch(`${t.url}/readyz`);
+      expect({ status: res.status, body: await res.json() }).toEqual({ status: 503, body: expect.objectContaining({ checks: { database: "ok", redis: "unavailable" } }) });
+      expect(logs.records().filter((record) => record.missing)).toEqual([expect.objectContaining({ level: 50, missing: ["pexpiretime"] })]);
+    } finally {
+      await t.close();
+      await old.kill();
+    }
   });
 });
