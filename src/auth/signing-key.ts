@@ -1,8 +1,9 @@
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, randomBytes, type JsonWebKey, type KeyObject } from "node:crypto";
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config";
 import { ConfigError } from "../config";
+import { ownDataDir } from "../data-dir";
 
 export type SigningAlgorithm = "HS256" | "RS256" | "ES256";
 
@@ -120,7 +121,7 @@ function developmentSecret(dataDir: string): string {
     if (Buffer.byteLength(stored) < 32) throw new ConfigError(`Invalid configuration: ${file} holds less than 32 bytes; delete it to have a new secret generated`);
     return stored;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ownDataDir(dataDir);
   const secret = randomBytes(48).toString("base64url");
   // Written whole under another name, then renamed: a crash mid-write leaves no short file behind.
   const partial = `${file}.${process.pid}.tmp`;

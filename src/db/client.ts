@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
@@ -8,6 +7,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import lockfile from "proper-lockfile";
 import { ConfigError } from "../config";
+import { ownDataDir } from "../data-dir";
 import { migratePglite, migratePostgres } from "./migrate";
 import * as schema from "./schema";
 
@@ -139,7 +139,7 @@ function openPglite(options: DatabaseOptions): Database {
   // "memory://" keeps the database in memory (tests); any other value is a directory.
   const inMemory = dataDir.startsWith("memory://");
   if (options.embeddedImage && !inMemory) throw new Error("an embedded database image is only for DATA_DIR=memory://");
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  if (!inMemory) ownDataDir(dataDir);
   const unlock = inMemory ? () => {} : lockDataDir(dataDir);
   let client: PGlite;
   try {

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -29,6 +29,25 @@ test("a restarted embedded service keeps its accounts, sessions and signing secr
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("DATA_DIR is readable by the service's user only, whether the service made it or found it", async () => {
+  const parent = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
+  try {
+    const made = path.join(parent, "made", "data");
+    const found = path.join(parent, "found");
+    mkdirSync(found);
+    chmodSync(found, 0o755);
+    for (const dataDir of [made, found]) {
+      // The database and the generated secret: the two that write there.
+      const app = await startTestApp({}, { database: { url: undefined, dataDir, drop: async () => {} } });
+      await app.close();
+      expect({ dataDir, mode: statSync(dataDir).mode & 0o777 }).toEqual({ dataDir, mode: 0o700 });
+      expect(statSync(path.join(dataDir, "jwt-secret")).mode & 0o077).toBe(0);
+    }
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
   }
 });
 
