@@ -11,8 +11,16 @@ async function main(): Promise<void> {
   // room beyond the hashes allowed at once (ARGON2_CONCURRENCY). libuv reads this variable when
   // the pool is first used, which nothing has done yet; a value set by the operator is kept.
   process.env.UV_THREADPOOL_SIZE ??= String(config.passwords.hashConcurrency + SPARE_THREADS);
+  // Until it listens there is nothing to drain: a signal then stops the start. As PID 1 in a
+  // container a signal without a handler is dropped, and the orchestrator would wait for its kill.
+  const stopStarting = (signal: string) => {
+    console.error(`${signal} while starting: exiting`);
+    process.exit(1);
+  };
+  process.once("SIGTERM", stopStarting).once("SIGINT", stopStarting);
   const app = await createApp(config);
   const url = await app.listen();
+  process.removeListener("SIGTERM", stopStarting).removeListener("SIGINT", stopStarting);
   app.logger.info({ url, database: app.database.kind }, "auth service listening");
 
   let closing = false;

@@ -20,8 +20,11 @@ export interface Database {
   readonly db: Db;
   /** "postgres" for a server reached through DATABASE_URL, "pglite" for the embedded one. */
   readonly kind: "postgres" | "pglite";
-  /** Applies the migrations in drizzle/. */
-  migrate(): Promise<void>;
+  /**
+   * Applies the migrations in drizzle/. On PostgreSQL, `wait: false` refuses at once
+   * (MigrationLockHeld) while another session applies them, instead of waiting its turn.
+   */
+  migrate(options?: { wait: boolean }): Promise<void>;
   /** True once migrate() has succeeded: until then the tables may be missing or out of date. */
   readonly isMigrated: boolean;
   /** Resolves when the database answers a query and its migrations are applied. */
@@ -65,13 +68,13 @@ export function openDatabase(options: DatabaseOptions): Database {
 }
 
 /** The Database of either driver: they differ only in how they migrate and close. */
-function databaseOf(db: Db, kind: Database["kind"], driver: { migrate(): Promise<void>; close(): Promise<void> }): Database {
+function databaseOf(db: Db, kind: Database["kind"], driver: { migrate(options: { wait: boolean }): Promise<void>; close(): Promise<void> }): Database {
   let isMigrated = false;
   return {
     db,
     kind,
-    async migrate() {
-      await driver.migrate();
+    async migrate(options = { wait: true }) {
+      await driver.migrate(options);
       isMigrated = true;
     },
     get isMigrated() {
@@ -96,7 +99,7 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
   });
   const db = drizzlePostgres(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
   return databaseOf(db, "postgres", {
-    migrate: () => migratePostgres(url),
+    migrate: (options) => migratePostgres(url, options),
     close: () => client.end({ timeout: 5 }),
   });
 }

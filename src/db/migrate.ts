@@ -9,16 +9,27 @@ import postgres from "postgres";
 export const MIGRATIONS_FOLDER = path.resolve(__dirname, "../../drizzle");
 
 // Any fixed number shared by every instance; it names the advisory lock below.
-const MIGRATION_LOCK = 726_912_401;
+export const MIGRATION_LOCK = 726_912_401;
+
+/** Another session holds the migration lock: another instance is applying the migrations, or one that vanished still holds it. */
+export class MigrationLockHeld extends Error {
+  constructor() {
+    super("another instance holds the migration lock (it is applying the migrations)");
+  }
+}
 
 /**
  * Several instances may start at once: one session-level advisory lock on a dedicated
- * connection makes them apply the migrations one after another instead of racing.
+ * connection makes them apply the migrations one after another instead of racing. A one-shot
+ * job waits for the lock; a starting service does not (`wait: false`): it would wait without
+ * a word, before it listens or heeds a signal, for as long as another session held the lock.
+ * It is refused at once instead (MigrationLockHeld) and tries again in the background.
  */
-export async function migratePostgres(url: string): Promise<void> {
+export async function migratePostgres(url: string, options: { wait: boolean }): Promise<void> {
   const client = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
   try {
-    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    if (options.wait) await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    else if (!(await client`select pg_try_advisory_lock(${MIGRATION_LOCK}) as locked`)[0]?.locked) throw new MigrationLockHeld();
     await migratePostgresDb(drizzlePostgres(client), { migrationsFolder: MIGRATIONS_FOLDER });
     await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
   } finally {

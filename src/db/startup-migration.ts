@@ -1,5 +1,6 @@
 import type { Logger } from "../logger";
 import type { Database } from "./client";
+import { MigrationLockHeld } from "./migrate";
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 5_000;
@@ -17,7 +18,8 @@ export interface StartupMigration {
  * is retried in the background, the delay doubling up to MAX_RETRY_MS; until one attempt
  * succeeds /readyz names the database and operations that need it are refused
  * (graphql/plugins/require-database.ts). Several instances retrying at once are harmless:
- * an advisory lock applies the migrations once (db/migrate.ts).
+ * an advisory lock applies the migrations once (db/migrate.ts), and an instance that finds
+ * it held is refused at once and retries like one that found the database down.
  */
 export async function migrateAtStartup(deps: { database: Database; logger: Logger }): Promise<StartupMigration> {
   const { database, logger } = deps;
@@ -25,13 +27,15 @@ export async function migrateAtStartup(deps: { database: Database; logger: Logge
 
   async function attempt(): Promise<boolean> {
     try {
-      await database.migrate();
+      await database.migrate({ wait: false });
       return true;
     } catch (error) {
       // While the database stays down, one line per interval is enough.
       if (Date.now() - loggedAt >= LOG_INTERVAL_MS) {
         loggedAt = Date.now();
-        logger.error({ err: error }, "database migrations could not be applied; retrying in the background");
+        // Instances started together take turns: only a lock held for long says something is wrong.
+        if (error instanceof MigrationLockHeld) logger.info(`database migrations not applied yet: ${error.message}; retrying in the background`);
+        else logger.error({ err: error }, "database migrations could not be applied; retrying in the background");
       }
       return false;
     }

@@ -18,9 +18,21 @@ export interface ServerProcess {
 /** Starts `node [nodeArgs] dist/server.js` over the test database and waits until it listens. */
 export async function startServerProcess(env: Record<string, string>, database: TestDatabase, nodeArgs: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
+  const server = spawnServer({ PORT: String(port), DATABASE_URL: database.url, DATA_DIR: database.dataDir, ...env }, nodeArgs);
+  const listening = new Promise<void>((resolve, reject) => {
+    const check = () => server.output().includes("auth service listening") && resolve();
+    server.child.stdout!.on("data", check);
+    void server.exited.then(() => reject(new Error(`the server exited before listening:\n${server.output()}`)));
+  });
+  await listening;
+  return { url: `http://127.0.0.1:${port}`, ...server };
+}
+
+/** The compiled server started with the test settings and `env`, not yet listening. */
+export function spawnServer(env: Record<string, string | undefined>, nodeArgs: string[] = []): Omit<ServerProcess, "url"> {
   const child = spawn(process.execPath, [...nodeArgs, "dist/server.js"], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...testEnv({ PORT: String(port), LOG_LEVEL: "info", DATABASE_URL: database.url, DATA_DIR: database.dataDir, ...env }) },
+    env: { PATH: process.env.PATH, ...testEnv({ LOG_LEVEL: "info", ...env }) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -29,11 +41,5 @@ export async function startServerProcess(env: Record<string, string>, database: 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
-  const listening = new Promise<void>((resolve, reject) => {
-    const check = () => output.includes("auth service listening") && resolve();
-    child.stdout!.on("data", check);
-    void exited.then(() => reject(new Error(`the server exited before listening:\n${output}`)));
-  });
-  await listening;
-  return { url: `http://127.0.0.1:${port}`, child, exited, output: () => output };
+  return { child, exited, output: () => output };
 }

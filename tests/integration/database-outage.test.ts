@@ -1,3 +1,5 @@
+import postgres from "postgres";
+import { MIGRATION_LOCK } from "../../src/db/migrate";
 import { captureLogs } from "../helpers/log-capture";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
@@ -96,4 +98,31 @@ describeWithPostgres("PostgreSQL outage", () => {
     await relay.restart();
     await waitFor(async () => expect((await t.gql(LOGIN, { email: user.user.email, password: STRONG_PASSWORD })).data?.login.accessToken).toEqual(expect.any(String)), 10_000);
   });
+});
+
+describeWithPostgres("the migration lock held by another session", () => {
+  test("the service starts without waiting for it, is not ready and says why, and is ready once it is free", async () => {
+    const database = await createTestDatabase();
+    const holder = postgres(database.url!, { max: 1, onnotice: () => {} });
+    const logs = captureLogs();
+    let starting: Promise<TestApp> | undefined;
+    try {
+      // Another instance applying migrations, or a session that vanished holding the lock.
+      await holder`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      starting = startTestApp({}, { database, logger: logs.logger });
+      const started = await Promise.race([starting, new Promise((resolve) => setTimeout(resolve, 10_000, "still starting"))]);
+      expect(started).not.toBe("still starting");
+      const t = started as TestApp;
+      const readiness = await fetch(`${t.url}/readyz`);
+      expect({ status: readiness.status, body: await readiness.json() }).toMatchObject({ status: 503, body: { checks: { database: "unavailable" } } });
+      expect(logs.records().filter((record) => /migration lock/.test(record.msg))).toEqual([expect.objectContaining({ level: 30 })]);
+
+      await holder`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+      await waitFor(async () => expect((await fetch(`${t.url}/readyz`)).status).toBe(200), 15_000);
+    } finally {
+      await holder.end();
+      await (await starting)?.close();
+      await database.drop();
+    }
+  }, 40_000);
 });

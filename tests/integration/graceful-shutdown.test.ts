@@ -1,8 +1,9 @@
 import net from "node:net";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
-import { startServerProcess, type ServerProcess } from "../helpers/server-process";
+import { spawnServer, startServerProcess, type ServerProcess } from "../helpers/server-process";
 import { startSmtpReceiver } from "../helpers/smtp-receiver";
 import { STRONG_PASSWORD, uniqueEmail } from "../helpers/test-app";
+import { waitFor } from "../helpers/wait-for";
 
 // The compiled server, stopped the way an orchestrator stops it: SIGTERM.
 
@@ -163,3 +164,23 @@ test("SIGTERM: a request whose headers complete while draining gets the service'
   expect(await server.exited).toEqual({ code: 0, signal: null });
   expect(logLines(server)).toContainEqual(expect.objectContaining({ msg: "request completed", path: "/healthz", statusCode: 503 }));
 }, 60_000);
+
+test("a signal while the service is still starting (its database not answering yet) stops it at once", async () => {
+  // Accepts connections and never answers: the first migration attempt waits out its connect timeout (5 s).
+  const reached = new Set<net.Socket>();
+  const silent = net.createServer((socket) => reached.add(socket.resume()));
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const { port } = silent.address() as net.AddressInfo;
+  const server = spawnServer({ PORT: "0", DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/starting` });
+  try {
+    // It is starting: the migration has reached the database and waits for an answer.
+    await waitFor(async () => expect(reached.size).toBeGreaterThan(0), 10_000);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    expect(server.output()).toContain("SIGTERM while starting");
+  } finally {
+    server.child.kill("SIGKILL");
+    for (const socket of reached) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+}, 20_000);
