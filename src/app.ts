@@ -1,6 +1,7 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { scheduleSessionPurge } from "./auth/session-purge";
 import { loadSigningKey } from "./auth/signing-key";
 import { createBackgroundWork } from "./background";
 import type { Config } from "./config";
@@ -116,6 +117,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     await apollo.start();
     registerRoutes(http, { config, apollo, services, database, store, signingKey, logger });
+    const sessionPurge = scheduleSessionPurge({ sessions: services.sessions, logger });
 
     return {
       config,
@@ -131,10 +133,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       async close() {
         // Stopping Apollo drains the HTTP server (the drain plugin closes Fastify, within
         // SHUTDOWN_TIMEOUT), then what those requests left running finishes, within what is
-        // left of it, before the back ends go.
+        // left of it, before the back ends go. The session purge stops at once, after the
+        // batch it is deleting.
         const deadline = Date.now() + config.shutdown.timeoutMs;
+        const purgeStopped = sessionPurge.stop();
         await apollo.stop();
         await background.settle(Math.max(0, deadline - Date.now()));
+        await purgeStopped;
         await closeBackEnds();
       },
     };

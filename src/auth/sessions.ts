@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { and, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
 import { rowsOf, type Db } from "../db/client";
@@ -32,6 +32,16 @@ export type EndReason = "logout" | "logout_all" | "revoked" | "password_changed"
 export type Sessions = ReturnType<typeof createSessions>;
 
 const MAX_USER_AGENT = 512;
+
+/**
+ * How long an ended or expired session is kept before purgeEnded deletes it. Instances' clocks
+ * differ: one running ahead must never delete a session another still treats as live. And for a
+ * day the row still says when and why a session ended, for whoever asks why they were signed out.
+ */
+export const PURGE_GRACE_MS = 24 * 60 * 60 * 1000;
+// Sessions per DELETE, each with every refresh token it ever handed out (a busy month's worth
+// runs to thousands): small enough that one statement holds its locks briefly.
+const PURGE_BATCH_SIZE = 100;
 
 /**
  * Sessions are refresh-token families. Every rotation is decided by one conditional UPDATE,
@@ -209,6 +219,30 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
         .from(sessions)
         .where(and(eq(sessions.userId, userId), isNull(sessions.endedAt), gt(sessions.expiresAt, now())))
         .orderBy(desc(sessions.lastUsedAt));
+    },
+
+    /**
+     * Deletes the sessions that ended or expired more than PURGE_GRACE_MS before `at`; their
+     * refresh tokens go with them (ON DELETE CASCADE). One batch per statement, until a batch
+     * comes back short or `signal` aborts. Returns how many sessions were deleted.
+     */
+    async purgeEnded(options: { at?: Date; signal?: AbortSignal } = {}): Promise<number> {
+      const cutoff = new Date((options.at ?? now()).getTime() - PURGE_GRACE_MS);
+      let deleted = 0;
+      for (;;) {
+        // SKIP LOCKED: instances purging at once take different rows instead of queueing behind
+        // each other, and a row a request holds (an endAll reaching an expired session) waits
+        // for the next run. A row another instance deleted first is simply not deleted again.
+        const batch = db
+          .select({ id: sessions.id })
+          .from(sessions)
+          .where(or(lt(sessions.endedAt, cutoff), lt(sessions.expiresAt, cutoff)))
+          .limit(PURGE_BATCH_SIZE)
+          .for("update", { skipLocked: true });
+        const rows = await db.delete(sessions).where(inArray(sessions.id, batch)).returning({ id: sessions.id });
+        deleted += rows.length;
+        if (rows.length < PURGE_BATCH_SIZE || options.signal?.aborted) return deleted;
+      }
     },
 
     /** The user behind a live session, in one query; null when the session has ended or expired. */

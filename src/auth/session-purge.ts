@@ -1,0 +1,57 @@
+import type { Logger } from "../logger";
+import type { Sessions } from "./sessions";
+
+/** Every refresh adds a row: an hourly run keeps what waits for deletion to an hour's worth. */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** The first run waits out the start (migrations, the first requests), then catches up on the downtime. */
+const FIRST_PURGE_DELAY_MS = 60 * 1000;
+
+export interface SessionPurge {
+  /** Cancels the next run and ends one under way after its current batch; resolves once it has. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Deletes ended and expired sessions (Sessions.purgeEnded) shortly after the start and then
+ * every hour. Each run is scheduled when the previous one ends, so runs never overlap; a failed
+ * one is logged and the next tries again. Every instance runs it: the deletes are idempotent.
+ */
+export function scheduleSessionPurge(deps: {
+  sessions: Pick<Sessions, "purgeEnded">;
+  logger: Logger;
+  firstDelayMs?: number;
+  intervalMs?: number;
+}): SessionPurge {
+  const { sessions, logger, firstDelayMs = FIRST_PURGE_DELAY_MS, intervalMs = PURGE_INTERVAL_MS } = deps;
+  const stopping = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  async function purge(): Promise<void> {
+    try {
+      const deleted = await sessions.purgeEnded({ signal: stopping.signal });
+      if (deleted > 0) logger.info({ deleted }, "ended and expired sessions purged");
+    } catch (error) {
+      logger.error({ err: error }, "ended and expired sessions could not be purged; the next run tries again");
+    }
+  }
+
+  const schedule = (delayMs: number) => {
+    timer = setTimeout(() => {
+      running = purge().then(() => {
+        if (!stopping.signal.aborted) schedule(intervalMs);
+      });
+    }, delayMs);
+    // A pending run must not keep the process alive on its own.
+    timer.unref();
+  };
+  schedule(firstDelayMs);
+
+  return {
+    async stop() {
+      stopping.abort();
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
