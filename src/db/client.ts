@@ -52,6 +52,8 @@ export interface DatabaseOptions {
    * seconds; the tests start each app from one made once with the migrations applied.
    */
   embeddedImage?: Blob;
+  /** The embedded database's lock on DATA_DIR went to another process; by default this process exits. */
+  onLockLost?: (error: Error) => void;
 }
 
 /** The rows of db.execute(): postgres.js answers an array of them, PGlite `{ rows }`. */
@@ -110,31 +112,47 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
  * writes, or the service's. proper-lockfile's lock is a directory made atomically, whose
  * mtime the holder refreshes: one left by a process that died is stale after STALE_MS, and
  * no process id is involved, so it holds across containers sharing a volume. Returns its release.
+ *
+ * A process that could not refresh in time (a suspended laptop, a paused container) has lost
+ * the lock. It takes it again when nobody else has; when another process has (it took the
+ * lock over as stale), two processes would write the same files and lose each other's
+ * writes, so `onLost` is called: by default it stops this process at once.
  */
-function lockDataDir(dataDir: string): () => void {
+function lockDataDir(dataDir: string, onLost: (error: Error) => void): () => void {
   const lockfilePath = path.join(dataDir, "pglite.lock");
-  try {
-    const release = lockfile.lockSync(dataDir, {
-      lockfilePath,
-      stale: STALE_MS,
-      // A suspended laptop can delay the refresh past STALE_MS, and the lock is then given up:
-      // the process carries on rather than crash (the library's default).
-      onCompromised: () => {},
-    });
-    return () => {
-      try {
-        release();
-      } catch (error) {
-        // Given up already (above): nothing to release.
-        if ((error as NodeJS.ErrnoException).code !== "ERELEASED") throw error;
-      }
-    };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
-    throw new ConfigError(
-      `DATA_DIR ${dataDir} is in use by another process: the embedded database takes one process at a time. Stop it first, or use PostgreSQL (DATABASE_URL). (A process that died leaves ${lockfilePath}, taken over ${STALE_MS / 1000} s later.)`,
-    );
+  const options = { lockfilePath, stale: STALE_MS, onCompromised: (error: Error) => takeAgain(error) };
+  let release = takeLock();
+  function takeLock(): () => void {
+    try {
+      return lockfile.lockSync(dataDir, options);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+      throw new ConfigError(
+        `DATA_DIR ${dataDir} is in use by another process: the embedded database takes one process at a time. Stop it first, or use PostgreSQL (DATABASE_URL). (A process that died leaves ${lockfilePath}, taken over ${STALE_MS / 1000} s later.)`,
+      );
+    }
   }
+  function takeAgain(compromised: Error): void {
+    try {
+      release = takeLock();
+    } catch (error) {
+      onLost(new Error(`the lock on DATA_DIR ${dataDir} was lost (${compromised.message}) and another process holds it now`, { cause: error }));
+    }
+  }
+  return () => {
+    try {
+      release();
+    } catch (error) {
+      // Lost, and not taken again: nothing to release.
+      if ((error as NodeJS.ErrnoException).code !== "ERELEASED") throw error;
+    }
+  };
+}
+
+/** Two processes writing one embedded database lose each other's writes: this one stops. */
+function stopOnLostLock(error: Error): void {
+  console.error(`${error.message}: stopping, so that only one process writes the embedded database`);
+  process.exit(1);
 }
 
 function openPglite(options: DatabaseOptions): Database {
@@ -143,7 +161,7 @@ function openPglite(options: DatabaseOptions): Database {
   const inMemory = dataDir.startsWith("memory://");
   if (options.embeddedImage && !inMemory) throw new Error("an embedded database image is only for DATA_DIR=memory://");
   if (!inMemory) ownDataDir(dataDir);
-  const unlock = inMemory ? () => {} : lockDataDir(dataDir);
+  const unlock = inMemory ? () => {} : lockDataDir(dataDir, options.onLockLost ?? stopOnLostLock);
   let client: PGlite;
   try {
     client = new PGlite(inMemory ? dataDir : path.join(dataDir, "pglite"), { loadDataDir: options.embeddedImage });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { openDatabase } from "../../src/db/client";
 import { register, startTestApp, STRONG_PASSWORD } from "../helpers/test-app";
+import { waitFor } from "../helpers/wait-for";
 
 // Always the embedded database, even in the run against real servers: this is about DATA_DIR.
 test("a restarted embedded service keeps its accounts, sessions and signing secret", async () => {
@@ -96,3 +97,22 @@ test("the lock of a process that died is taken over once it has gone stale", asy
     rmSync(dataDir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test("a process whose lock was taken over while it could not refresh it (paused, suspended) stops writing: told, it does not carry on beside the new holder", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
+  const lost: Error[] = [];
+  const database = openDatabase({ dataDir, onLockLost: (error) => lost.push(error) });
+  try {
+    await database.migrate();
+    // What another process does once this one's lock looks stale: the lock made afresh, now its own.
+    const lock = path.join(dataDir, "pglite.lock");
+    rmSync(lock, { recursive: true });
+    mkdirSync(lock);
+    // The holder refreshes every STALE_MS / 2 (5 s) and finds the lock no longer its own.
+    await waitFor(async () => expect(lost).toHaveLength(1), 10_000);
+    expect(lost[0]!.message).toMatch(/lock on DATA_DIR .* was lost .* another process holds it now/);
+  } finally {
+    await database.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 20_000);
