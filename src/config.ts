@@ -271,6 +271,9 @@ function checkMail(e: Env): void {
   if (e.NODE_ENV === "production" && !e.FRONTEND_URL) {
     throw new ConfigError("Invalid configuration: FRONTEND_URL is required when NODE_ENV=production (the base of the links in emails)");
   }
+}
+
+function checkTokens(e: Env): void {
   if (e.ONE_TIME_TOKEN_TTL !== undefined && e.ONE_TIME_TOKEN_TTL > e.ONE_TIME_TOKEN_MAX_TTL) {
     throw new ConfigError("Invalid configuration: ONE_TIME_TOKEN_TTL must not exceed ONE_TIME_TOKEN_MAX_TTL");
   }
@@ -376,6 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   const tls = redisTls(e);
   checkRedis(e, tls);
   checkMail(e);
+  checkTokens(e);
   const isProduction = e.NODE_ENV === "production";
   // With a captcha but no site key the pages' forms could not show the widget: off unless asked for.
   const accountUi = e.ACCOUNT_UI ?? (!isProduction && !(e.CAPTCHA_PROVIDER && !e.CAPTCHA_SITE_KEY));

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import type { FastifyReply } from "fastify";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
-import { escapeHtml } from "../mail/messages";
+import { escapeHtml } from "../html";
 import type { HttpServer } from "./app";
 
 /** What `npm run build` writes (vite build of web/); the same folder from src/http and dist/http. */

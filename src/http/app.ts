@@ -13,6 +13,7 @@ import type { Logger } from "../logger";
 import type { Metrics } from "./metrics";
 import { createContext, type Context } from "../graphql/context";
 import type { Services } from "../services";
+import { REDIS_TIMEOUT_MS } from "../store/redis";
 import type { TokenStore } from "../store/token-store";
 import { registerAccountUi } from "./account-ui";
 import { refreshCookieFor, registerRefreshCookie } from "./refresh-cookie";
@@ -33,8 +34,8 @@ const MAX_BODY_BYTES = 100 * 1024;
 const REQUEST_CHECK_INTERVAL_MS = 2_000;
 /** Node's default for receiving a request's headers. */
 const HEADERS_TIMEOUT_MS = 60_000;
-/** As long as Redis commands get (store/redis.ts). */
-const READINESS_CHECK_TIMEOUT_MS = 2_000;
+/** As long as Redis commands get. */
+const READINESS_CHECK_TIMEOUT_MS = REDIS_TIMEOUT_MS;
 
 function clientInfo(request: FastifyRequest) {
   const userAgent = request.headers["user-agent"];

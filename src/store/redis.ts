@@ -65,7 +65,8 @@ declare module "ioredis" {
  */
 const REQUIRED_COMMANDS = ["getdel", "pexpiretime"] as const;
 
-const TIMEOUT_MS = 2_000;
+/** How long a Redis command, connection or Sentinel question may take (the readiness check waits as long). */
+export const REDIS_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 const ERROR_LOG_INTERVAL_MS = 30_000;
 const RESTART_DELAY_MS = 500;
@@ -92,7 +93,7 @@ function sentinelOptions(url: URL, sentinels: SentinelSettings, ca: string | und
     sentinelPassword: sentinels.password,
     sentinelTLS: sentinels.tls ? { ca } : undefined,
     enableTLSForSentinelMode: url.protocol === "rediss:",
-    sentinelCommandTimeout: TIMEOUT_MS,
+    sentinelCommandTimeout: REDIS_TIMEOUT_MS,
     failoverDetector: true,
   };
 }
@@ -118,8 +119,8 @@ function connect(settings: RedisStoreSettings): Redis | Cluster {
   const tls = url.protocol === "rediss:" ? { ca: settings.tlsCa } : undefined;
   const connection = {
     tls,
-    connectTimeout: TIMEOUT_MS,
-    commandTimeout: TIMEOUT_MS,
+    connectTimeout: REDIS_TIMEOUT_MS,
+    commandTimeout: REDIS_TIMEOUT_MS,
     // A command whose connection fails is rejected at once rather than kept for the next
     // connection: GETDEL and INCR are not idempotent, and a caller should not wait on a
     // Redis that is down. Nor is a command sent again after a reconnect, for the same reason.
@@ -144,7 +145,7 @@ function connect(settings: RedisStoreSettings): Redis | Cluster {
     // Moved slots and a cluster that is down are retried (the command never ran), but not a
     // command whose connection closed: it may have run, and it is not idempotent.
     retryDelayOnFailover: 0,
-    slotsRefreshTimeout: TIMEOUT_MS,
+    slotsRefreshTimeout: REDIS_TIMEOUT_MS,
     // Over TLS the nodes are reached by the names they announce, which their certificates
     // carry, rather than by addresses looked up first (ioredis's README, for ElastiCache).
     ...(tls && { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) }),
@@ -170,7 +171,7 @@ export function keepConnected(redis: Redis | Cluster, closed: () => boolean): vo
 
 /**
  * The token store shared by every instance of the service. An unreachable Redis makes
- * each operation fail within TIMEOUT_MS instead of queueing it, and the client keeps
+ * each operation fail within REDIS_TIMEOUT_MS instead of queueing it, and the client keeps
  * reconnecting in the background, so the service recovers by itself once Redis is back.
  */
 export function createRedisStore(settings: RedisStoreSettings): TokenStore {

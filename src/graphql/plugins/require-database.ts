@@ -3,7 +3,7 @@ import type { Database } from "../../db/client";
 import { errorBody, INTERNAL_MESSAGE } from "../../errors";
 import type { Metrics } from "../../http/metrics";
 import type { Context } from "../context";
-import { rootFields } from "./operation-metrics";
+import { rootFields } from "../root-fields";
 
 // Answered from the schema alone: a gateway can still compose while the database is away.
 const WITHOUT_DATABASE = new Set(["__typename", "__schema", "__type", "_service"]);
