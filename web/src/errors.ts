@@ -16,7 +16,7 @@ export const SESSION_ENDED = "Your session has ended. Please sign in again.";
 /** Per page, a sentence that fits better than the default for a code. */
 export type Wording = Partial<Record<string, string>>;
 
-export function formatWait(seconds: number): string {
+function formatWait(seconds: number): string {
   if (seconds < 120) return seconds === 1 ? "1 second" : `${seconds} seconds`;
   return `${Math.ceil(seconds / 60)} minutes`;
 }

@@ -5,9 +5,9 @@ function meta(name: string): string | undefined {
 
 export type CaptchaProvider = "turnstile" | "hcaptcha" | "recaptcha";
 
-function captchaSettings(provider: string | undefined, siteKey: string | undefined) {
+function captchaSettings(provider: string | undefined, siteKey: string | undefined): { provider: CaptchaProvider; siteKey: string } | null {
   if (provider !== "turnstile" && provider !== "hcaptcha" && provider !== "recaptcha") return null;
-  return { provider: provider as CaptchaProvider, siteKey: siteKey ?? "" };
+  return { provider, siteKey: siteKey ?? "" };
 }
 
 export const settings = Object.freeze({

@@ -1,6 +1,7 @@
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useApolloClient } from "@apollo/client/react";
 import { createContext, useContext, useSyncExternalStore, type ReactNode } from "react";
+import { isUnauthenticated } from "../graphql/client";
 import { LOGOUT } from "../graphql/documents";
 import { navigate, useRoute } from "../router";
 import { settings } from "../settings";
@@ -44,7 +45,7 @@ export function useSignOut() {
       } catch (error) {
         // UNAUTHENTICATED: the session had already ended (elsewhere, say), so only this side is left
         // to end. Any other failure left the session running, there and here.
-        const hasEnded = CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
+        const hasEnded = isUnauthenticated(error);
         if (!hasEnded) {
           const notice = CombinedGraphQLErrors.is(error)
             ? "Signing out did not work on our side, so you are still signed in. Please try again in a moment."

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
 import { describeError, type Problem, type Wording } from "../errors";
+import { settings } from "../settings";
 
 type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, "name" | "id">;
 
@@ -38,6 +39,9 @@ export function Field({ name, label, hint, error, after, ...input }: FieldProps)
 }
 
 /** A password input that can be shown, which helps on a phone keyboard (NIST SP 800-63B asks for it). */
+/** Under a new password: the service's minimum, and how to meet the policy without a rule to game. */
+export const passwordHint = `At least ${settings.passwordMinLength} characters. A few unrelated words make a strong password that is easy to remember.`;
+
 export function PasswordField(props: Omit<FieldProps, "type" | "after">) {
   const [isShown, setShown] = useState(false);
   const toggle = (

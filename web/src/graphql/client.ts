@@ -5,7 +5,8 @@ import { ErrorLink } from "@apollo/client/link/error";
 import { from, switchMap, throwError } from "rxjs";
 import type { Tokens } from "../auth/tokens";
 
-const isUnauthenticated = (error: unknown) =>
+/** The service refused the caller: no token, or one of a session that has ended. */
+export const isUnauthenticated = (error: unknown) =>
   CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
 
 /**

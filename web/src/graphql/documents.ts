@@ -1,4 +1,5 @@
 import { gql, type TypedDocumentNode } from "@apollo/client";
+import type { IssuedTokens } from "../auth/tokens";
 
 export interface Me {
   id: string;
@@ -18,12 +19,6 @@ export interface SessionInfo {
   current: boolean;
 }
 
-interface Issued {
-  accessToken: string;
-  expiresIn: number;
-  /** Selected only without the cookie: with it, this page never holds the refresh token. */
-  refreshToken?: string | null;
-}
 
 const ME_FIELDS = gql`
   fragment MeFields on User {
@@ -46,7 +41,7 @@ export const ME: TypedDocumentNode<{ me: Me | null }> = gql`
 `;
 
 export const REGISTER: TypedDocumentNode<
-  { register: Issued },
+  { register: IssuedTokens },
   { input: { email: string; password: string; name?: string | null; captchaToken?: string }; withRefreshToken: boolean }
 > = gql`
   mutation Register($input: RegisterInput!, $withRefreshToken: Boolean!) {
@@ -58,7 +53,7 @@ export const REGISTER: TypedDocumentNode<
   }
 `;
 
-export const LOGIN: TypedDocumentNode<{ login: Issued }, { input: { email: string; password: string; captchaToken?: string }; withRefreshToken: boolean }> = gql`
+export const LOGIN: TypedDocumentNode<{ login: IssuedTokens }, { input: { email: string; password: string; captchaToken?: string }; withRefreshToken: boolean }> = gql`
   mutation Login($input: LoginInput!, $withRefreshToken: Boolean!) {
     login(input: $input) {
       accessToken

@@ -1,10 +1,9 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useState } from "react";
 import { useTokens } from "../auth/auth-context";
-import { Alert, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
+import { Alert, PasswordField, passwordHint, SubmitButton, useSubmit, valueOf } from "../components/form";
 import { Page } from "../components/page";
 import { CHANGE_PASSWORD } from "../graphql/documents";
-import { passwordHint } from "./sign-up";
 
 export function ChangePasswordPage() {
   const client = useApolloClient();

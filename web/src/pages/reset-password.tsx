@@ -1,11 +1,10 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useEffect, useState } from "react";
 import { useAuthState, useTokens } from "../auth/auth-context";
-import { Alert, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
+import { Alert, PasswordField, passwordHint, SubmitButton, useSubmit, valueOf } from "../components/form";
 import { Page } from "../components/page";
 import { RESET_PASSWORD } from "../graphql/documents";
 import { Link, useRoute } from "../router";
-import { passwordHint } from "./sign-up";
 
 const invalidLink = "This reset link is invalid, has expired or has already been used. You can ask for a new one.";
 

@@ -1,13 +1,11 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useTokens } from "../auth/auth-context";
 import { CaptchaField } from "../components/captcha";
-import { Alert, captchaTokenOf, Field, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
+import { Alert, captchaTokenOf, Field, passwordHint, PasswordField, SubmitButton, useSubmit, valueOf } from "../components/form";
 import { Page } from "../components/page";
 import { REGISTER } from "../graphql/documents";
 import { Link, navigate } from "../router";
 import { settings } from "../settings";
-
-export const passwordHint = `At least ${settings.passwordMinLength} characters. A few unrelated words make a strong password that is easy to remember.`;
 
 export function SignUpPage() {
   const client = useApolloClient();

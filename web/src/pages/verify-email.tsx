@@ -27,7 +27,6 @@ export function VerifyEmailPage() {
       // this refresh gets through: a failure only leaves the claim stale until the next one.
       if (state === "signed-in") await tokens.refresh().catch(() => {});
     },
-    { INVALID_TOKEN: "This link is invalid, has expired or has already been used." },
   );
 
   if (verified !== null) {
