@@ -185,20 +185,22 @@ export function createUserAdmin(deps: {
      */
     async provisionAdmin(email: string, password: string): Promise<{ user: UserRow; outcome: "created" | "promoted" | "already-admin" }> {
       const address = checkEmail(email);
-      const existing = await users.findByEmail(address);
-      if (existing && !existing.emailVerified && existing.role !== "ADMIN") {
-        throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
+      for (;;) {
+        const existing = await users.findByEmail(address);
+        if (existing && !existing.emailVerified && existing.role !== "ADMIN") {
+          throw badInput("email", "This address has an account whose address is not verified. Verify it (its verification or password-reset email) first, then run this again");
+        }
+        if (existing?.role === "ADMIN") return { user: existing, outcome: "already-admin" };
+        if (existing && !existing.active) {
+          throw badInput("email", "This account was deactivated by an admin. An admin reactivates it (setUserActive) first, then run this again");
+        }
+        const promoted = existing && (await update(existing.id, roleChange("ADMIN")));
+        if (promoted) return { user: promoted, outcome: "promoted" };
+        const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
+        const user = await users.create({ email: address, passwordHash, role: "ADMIN" });
+        if (user) return { user, outcome: "created" };
+        // Someone registered the address in between (or it vanished): look at it again.
       }
-      if (existing?.role === "ADMIN") return { user: existing, outcome: "already-admin" };
-      if (existing && !existing.active) {
-        throw badInput("email", "This account was deactivated by an admin. An admin reactivates it (setUserActive) first, then run this again");
-      }
-      const promoted = existing && (await update(existing.id, roleChange("ADMIN")));
-      if (promoted) return { user: promoted, outcome: "promoted" };
-      const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
-      const user = await users.create({ email: address, passwordHash, role: "ADMIN" });
-      if (!user) return this.provisionAdmin(email, password);
-      return { user, outcome: "created" };
     },
 
     /**

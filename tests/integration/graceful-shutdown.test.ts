@@ -52,12 +52,13 @@ const logLines = (server: ServerProcess) =>
     .map((line) => JSON.parse(line) as { time: number; msg: string; path?: string; statusCode?: number });
 
 test("SIGTERM: requests in flight finish with 200, new ones are turned away, a stuck one is cut at SHUTDOWN_TIMEOUT, and the process exits 0", async () => {
-  // Eight registrations at about 0.4 s of argon2 each, four at a time on libuv's pool:
-  // some are still running when SIGTERM arrives, however fast the machine.
-  const server = await startServerProcess({ ARGON2_TIME_COST: "30", SHUTDOWN_TIMEOUT: "10" }, database);
+  // Eight registrations at about 0.8 s of argon2 each, two at a time: some are still running
+  // when SIGTERM arrives, however fast the machine, and all have arrived however busy it is
+  // (150 ms was not always enough for eight requests to reach a loaded CI machine's server).
+  const server = await startServerProcess({ ARGON2_TIME_COST: "60", ARGON2_CONCURRENCY: "2", SHUTDOWN_TIMEOUT: "10" }, database);
   const stuck = stuckRequest(server.url);
   const inFlight = Array.from({ length: 8 }, () => registerOver(server.url));
-  await sleep(150);
+  await sleep(1_000);
   const signalled = Date.now();
   server.child.kill("SIGTERM");
   await sleep(100);
@@ -106,7 +107,7 @@ test("SIGTERM: an email a request left sending is sent before the process exits"
 }, 60_000);
 
 test("SIGTERM: a request in flight on a keep-alive connection is answered with Connection: close, and the process exits without waiting for SHUTDOWN_TIMEOUT", async () => {
-  const server = await startServerProcess({ ARGON2_TIME_COST: "30", SHUTDOWN_TIMEOUT: "30" }, database);
+  const server = await startServerProcess({ ARGON2_TIME_COST: "60", SHUTDOWN_TIMEOUT: "30" }, database);
   const answered = fetch(`${server.url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", connection: "keep-alive" },
@@ -115,7 +116,8 @@ test("SIGTERM: a request in flight on a keep-alive connection is answered with C
       variables: { email: uniqueEmail("keep-alive"), password: STRONG_PASSWORD },
     }),
   });
-  await sleep(150);
+  // Well inside its 0.8 s hash: it has arrived, and is still running.
+  await sleep(400);
   server.child.kill("SIGTERM");
   const res = await answered;
   expect(res.status).toBe(200);
