@@ -113,37 +113,33 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
  * mtime the holder refreshes: one left by a process that died is stale after STALE_MS, and
  * no process id is involved, so it holds across containers sharing a volume. Returns its release.
  *
- * A process that could not refresh in time (a suspended laptop, a paused container) has lost
- * the lock. It takes it again when nobody else has; when another process has (it took the
- * lock over as stale), two processes would write the same files and lose each other's
- * writes, so `onLost` is called: by default it stops this process at once.
+ * proper-lockfile refreshes a lock it still finds as it left it, however late (a suspended
+ * laptop, a paused container). It calls it compromised only when another process has been at
+ * it: the lock taken over as stale (no longer this process's mtime), or taken over and released
+ * (gone). Either way another process has written the database meanwhile, and this one's PGlite
+ * would write over it from what it holds: `onLost` is called, and by default stops this process.
+ * (Taking the lock again when it was gone let exactly that happen.)
  */
 function lockDataDir(dataDir: string, onLost: (error: Error) => void): () => void {
   const lockfilePath = path.join(dataDir, "pglite.lock");
-  const options = { lockfilePath, stale: STALE_MS, onCompromised: (error: Error) => takeAgain(error) };
-  let release = takeLock();
-  function takeLock(): () => void {
-    try {
-      return lockfile.lockSync(dataDir, options);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
-      throw new ConfigError(
-        `DATA_DIR ${dataDir} is in use by another process: the embedded database takes one process at a time. Stop it first, or use PostgreSQL (DATABASE_URL). (A process that died leaves ${lockfilePath}, taken over ${STALE_MS / 1000} s later.)`,
-      );
-    }
-  }
-  function takeAgain(compromised: Error): void {
-    try {
-      release = takeLock();
-    } catch (error) {
-      onLost(new Error(`the lock on DATA_DIR ${dataDir} was lost (${compromised.message}) and another process holds it now`, { cause: error }));
-    }
+  let release: () => void;
+  try {
+    release = lockfile.lockSync(dataDir, {
+      lockfilePath,
+      stale: STALE_MS,
+      onCompromised: (error: Error) => onLost(new Error(`the lock on DATA_DIR ${dataDir} was taken by another process (${error.message})`, { cause: error })),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+    throw new ConfigError(
+      `DATA_DIR ${dataDir} is in use by another process: the embedded database takes one process at a time. Stop it first, or use PostgreSQL (DATABASE_URL). (A process that died leaves ${lockfilePath}, taken over ${STALE_MS / 1000} s later.)`,
+    );
   }
   return () => {
     try {
       release();
     } catch (error) {
-      // Lost, and not taken again: nothing to release.
+      // Lost to another process (above): nothing to release.
       if ((error as NodeJS.ErrnoException).code !== "ERELEASED") throw error;
     }
   };
