@@ -1,4 +1,4 @@
-import { Cluster, Redis, type Result } from "ioredis";
+import { Cluster, Redis, ReplyError, type Result } from "ioredis";
 import type { Logger } from "../logger";
 import { GuardedConnector, GuardedSentinelConnector } from "./redis-connectors";
 import { assertTtl, type TokenStore } from "./token-store";
@@ -61,9 +61,15 @@ declare module "ioredis" {
 /**
  * Commands this store needs that older servers lack: GETDEL (6.2) and PEXPIRETIME (7.0, the
  * rate-limit window's name). Without them token calls or every rate-limit count would fail,
- * and a limit that cannot count lets calls through: the store is not ready instead.
+ * and a limit that cannot count lets calls through: the store is not ready instead. Each is
+ * tried on a key that does not exist, which changes nothing: a server that does not know it,
+ * has it renamed away or refuses it to this user (an ACL) answers with an error.
  */
-const REQUIRED_COMMANDS = ["getdel", "pexpiretime"] as const;
+const PROBE_KEY = "probe:required-commands";
+const REQUIRED_COMMANDS = {
+  getdel: (redis: Redis | Cluster) => redis.getdel(PROBE_KEY),
+  pexpiretime: (redis: Redis | Cluster) => redis.pexpiretime(PROBE_KEY),
+};
 
 /** How long a Redis command, connection or Sentinel question may take (the readiness check waits as long). */
 export const REDIS_TIMEOUT_MS = 2_000;
@@ -200,9 +206,21 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
   /** The required commands this server lacks, asked once per connection (a failover may land on another server). */
   let lacking: Promise<string[]> | undefined;
   const askLacking = async () => {
-    const known = (await redis.command("INFO", ...REQUIRED_COMMANDS)) as unknown[];
-    const missing = REQUIRED_COMMANDS.filter((_, i) => !known[i]);
-    if (missing.length) logger?.error({ missing }, "Redis lacks commands the token store needs (Redis 7.0 or later): not ready");
+    const answers = await Promise.all(
+      Object.entries(REQUIRED_COMMANDS).map(([name, probe]) =>
+        probe(redis).then(
+          () => null,
+          // An error the server answered is the command refused; any other (the connection) is thrown, and asked again.
+          (error: unknown) => {
+            if (error instanceof ReplyError) return { name, answer: (error as Error).message };
+            throw error;
+          },
+        ),
+      ),
+    );
+    const refused = answers.filter((answer) => answer !== null);
+    const missing = refused.map(({ name }) => name);
+    if (missing.length) logger?.error({ missing, answers: refused.map(({ answer }) => answer) }, "Redis refuses commands the token store needs (Redis 7.0 or later, allowed to this user): not ready");
     return missing;
   };
   redis.on("ready", () => {
@@ -254,13 +272,16 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
     },
 
     async ping() {
-      await run(redis.ping());
-      // A failed question is asked again at the next ping rather than taken for an answer.
-      const missing = await (lacking ??= askLacking().catch((error: unknown) => {
-        lacking = undefined;
-        throw error;
-      }));
-      if (missing.length) throw new Error(`Redis lacks ${missing.join(", ")}: the token store needs Redis 7.0 or later`);
+      // Both at once: the readiness check gives the store REDIS_TIMEOUT_MS in all.
+      const [, missing] = await Promise.all([
+        run(redis.ping()),
+        // A question that failed (not answered) is asked again at the next ping rather than taken for an answer.
+        (lacking ??= run(askLacking()).catch((error: unknown) => {
+          lacking = undefined;
+          throw error;
+        })),
+      ]);
+      if (missing.length) throw new Error(`Redis refuses ${missing.join(", ")}: the token store needs Redis 7.0 or later, with these commands allowed`);
     },
 
     async close() {

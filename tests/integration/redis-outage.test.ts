@@ -71,6 +71,19 @@ describeWithRedisServer("Redis outage", () => {
 });
 
 describeWithRedisServer("a Redis without the commands the store needs", () => {
+  test("(a user whose ACL leaves out COMMAND, say, but allows what the store runs) is ready", async () => {
+    const port = await freePort();
+    const acl = await startRedisServer(port, ["--user", "svc", "on", ">svc-password", "~*", "+@all", "-command"]);
+    const t = await startTestApp({ REDIS_URL: `redis://svc:svc-password@127.0.0.1:${port}/0` });
+    try {
+      expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+    } finally {
+      await t.close();
+      await acl.kill();
+    }
+  });
+
+
   test("(older than 7.0: no PEXPIRETIME) is not ready, and the log names what it lacks, instead of every rate limit letting calls through", async () => {
     const port = await freePort();
     // Redis 6.2 has GETDEL but not PEXPIRETIME, which names a rate-limit window.
@@ -81,6 +94,9 @@ describeWithRedisServer("a Redis without the commands the store needs", () => {
       const res = await fetch(`${t.url}/readyz`);
       expect({ status: res.status, body: await res.json() }).toEqual({ status: 503, body: expect.objectContaining({ checks: { database: "ok", redis: "unavailable" } }) });
       expect(logs.records().filter((record) => record.missing)).toEqual([expect.objectContaining({ level: 50, missing: ["pexpiretime"] })]);
+      // Asked once for the connection, however often the probe asks for readiness.
+      await fetch(`${t.url}/readyz`);
+      expect(logs.records().filter((record) => record.missing)).toHaveLength(1);
     } finally {
       await t.close();
       await old.kill();
