@@ -117,7 +117,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     await apollo.start();
     registerRoutes(http, { config, apollo, services, database, store, signingKey, logger });
-    const sessionPurge = scheduleSessionPurge({ sessions: services.sessions, logger });
+    const sessionPurge = scheduleSessionPurge({ sessions: services.sessions, logger, isReady: () => database.isMigrated });
 
     return {
       config,
@@ -134,9 +134,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Stopping Apollo drains the HTTP server (the drain plugin closes Fastify, within
         // SHUTDOWN_TIMEOUT), then what those requests left running finishes, within what is
         // left of it, before the back ends go. The session purge stops at once, after the
-        // batch it is deleting.
+        // batch it is deleting, within the same time.
         const deadline = Date.now() + config.shutdown.timeoutMs;
-        const purgeStopped = sessionPurge.stop();
+        const purgeStopped = sessionPurge.stop(config.shutdown.timeoutMs);
         await apollo.stop();
         await background.settle(Math.max(0, deadline - Date.now()));
         await purgeStopped;

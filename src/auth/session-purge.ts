@@ -7,8 +7,11 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 const FIRST_PURGE_DELAY_MS = 60 * 1000;
 
 export interface SessionPurge {
-  /** Cancels the next run and ends one under way after its current batch; resolves once it has. */
-  stop(): Promise<void>;
+  /**
+   * Cancels the next run and ends one under way after its current batch; resolves once it has,
+   * or after `timeoutMs` (a batch waiting on a database that hangs must not hold the shutdown).
+   */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -19,6 +22,8 @@ export interface SessionPurge {
 export function scheduleSessionPurge(deps: {
   sessions: Pick<Sessions, "purgeEnded">;
   logger: Logger;
+  /** False while the database's migrations are pending (it may be down): the run is skipped, not failed. */
+  isReady?: () => boolean;
   firstDelayMs?: number;
   intervalMs?: number;
 }): SessionPurge {
@@ -28,6 +33,7 @@ export function scheduleSessionPurge(deps: {
   let running: Promise<void> = Promise.resolve();
 
   async function purge(): Promise<void> {
+    if (deps.isReady && !deps.isReady()) return;
     try {
       const deleted = await sessions.purgeEnded({ signal: stopping.signal });
       if (deleted > 0) logger.info({ deleted }, "ended and expired sessions purged");
@@ -48,10 +54,14 @@ export function scheduleSessionPurge(deps: {
   schedule(firstDelayMs);
 
   return {
-    async stop() {
+    async stop(timeoutMs = Infinity) {
       stopping.abort();
       clearTimeout(timer);
-      await running;
+      let waited: NodeJS.Timeout | undefined;
+      const givenUp = new Promise<void>((resolve) => {
+        if (Number.isFinite(timeoutMs)) waited = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([running, givenUp]).finally(() => clearTimeout(waited));
     },
   };
 }

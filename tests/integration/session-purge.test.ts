@@ -237,4 +237,24 @@ describe("scheduleSessionPurge", () => {
     expect(calls).toBe(callsAtStop);
     expect(mostActive).toBe(1);
   });
+
+  test("a run waits for the database's migrations (skipped, not failed), and stop() gives up on a batch that hangs at its timeout", async () => {
+    let ready = false;
+    let calls = 0;
+    const hanging = {
+      purgeEnded() {
+        calls++;
+        return new Promise<number>(() => {});
+      },
+    };
+    const logs = captureLogs();
+    const scheduled = scheduleSessionPurge({ sessions: hanging, logger: logs.logger, isReady: () => ready, firstDelayMs: 0, intervalMs: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect({ calls, errors: logs.records().filter((record) => record.level >= 50) }).toEqual({ calls: 0, errors: [] });
+    ready = true;
+    await waitFor(async () => expect(calls).toBe(1), 5_000);
+    // The database hangs under the batch: the shutdown does not wait for it beyond its time.
+    const stopped = scheduled.stop(200);
+    expect(await Promise.race([stopped.then(() => "stopped"), new Promise((resolve) => setTimeout(resolve, 5_000, "still waiting"))])).toBe("stopped");
+  });
 });
