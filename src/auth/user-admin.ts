@@ -194,7 +194,8 @@ export function createUserAdmin(deps: {
         if (existing && !existing.active) {
           throw badInput("email", "This account was deactivated by an admin. An admin reactivates it (setUserActive) first, then run this again");
         }
-        const promoted = existing && (await update(existing.id, roleChange("ADMIN")));
+        // Only while it is still active and verified: changed in between, it is read again above.
+        const promoted = existing && (await update(existing.id, roleChange("ADMIN"), and(eq(usersTable.active, true), eq(usersTable.emailVerified, true))));
         if (promoted) return { user: promoted, outcome: "promoted" };
         const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
         const user = await users.create({ email: address, passwordHash, role: "ADMIN" });

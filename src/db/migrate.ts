@@ -28,6 +28,9 @@ export class MigrationLockHeld extends Error {
 export async function migratePostgres(url: string, options: { wait: boolean }): Promise<void> {
   const client = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
   try {
+    // A migration may rewrite a large table: no statement timeout the role carries cuts it
+    // short (README suggests one on the role behind PgBouncer), to be retried again and again.
+    await client`set statement_timeout = 0`;
     if (options.wait) await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
     else if (!(await client`select pg_try_advisory_lock(${MIGRATION_LOCK}) as locked`)[0]?.locked) throw new MigrationLockHeld();
     await migratePostgresDb(drizzlePostgres(client), { migrationsFolder: MIGRATIONS_FOLDER });

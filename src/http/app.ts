@@ -127,8 +127,10 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, deps: {
   const fields = { ...deps.headers, "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), "x-request-id": requestId, connection: "close" };
   deps.metrics.httpClientErrors.inc({ status_code: status });
   deps.logger.info({ requestId, statusCode: status, errorCode: error.code, peer: socket.remoteAddress }, "request refused by the HTTP parser");
-  // As Node does: the answer goes out in one write, then the connection closes.
-  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n${body}`);
+  // As Node does: the answer goes out in one write, then the connection closes; not when a
+  // response is already on its way on this connection (a pipelined request), whose body it would land in.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n${body}`);
   socket.destroy();
 }
 
