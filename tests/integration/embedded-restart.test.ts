@@ -8,6 +8,10 @@ import { register, startTestApp, STRONG_PASSWORD } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
 
 // Always the embedded database, even in the run against real servers: this is about DATA_DIR.
+// The tests below this one use no server at all (the directory, its lock, the embedded
+// database): the run against real servers would only repeat them.
+const withoutServers = process.env.TEST_DATABASE_URL ? test.skip : test;
+
 test("a restarted embedded service keeps its accounts, sessions and signing secret", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
   const database = { url: undefined, dataDir, drop: async () => {} };
@@ -33,7 +37,7 @@ test("a restarted embedded service keeps its accounts, sessions and signing secr
   }
 });
 
-test("DATA_DIR is readable by the service's user only, whether the service made it or found it", async () => {
+withoutServers("DATA_DIR is readable by the service's user only, whether the service made it or found it", async () => {
   const parent = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
   try {
     const made = path.join(parent, "made", "data");
@@ -60,7 +64,7 @@ const migrateIn = (dataDir: string) =>
     (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
   );
 
-test("a second process is refused the embedded database while one holds it, and gets it once that one closes", async () => {
+withoutServers("a second process is refused the embedded database while one holds it, and gets it once that one closes", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
   try {
     const held = openDatabase({ dataDir });
@@ -79,7 +83,7 @@ test("a second process is refused the embedded database while one holds it, and 
   }
 }, 60_000);
 
-test("the lock of a process that died is taken over once it has gone stale", async () => {
+withoutServers("the lock of a process that died is taken over once it has gone stale", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
   try {
     // What a killed holder leaves: the lock, no longer refreshed.
@@ -98,7 +102,7 @@ test("the lock of a process that died is taken over once it has gone stale", asy
   }
 }, 60_000);
 
-test.each([
+withoutServers.each([
   ["holds it now", true],
   ["took it and gave it up (create-admin run while this one was paused)", false],
 ])("a process whose lock another process took while it could not refresh it (paused, suspended) stops writing: the other %s", async (_label, stillHeld) => {
