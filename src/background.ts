@@ -1,4 +1,5 @@
 import type { Logger } from "./logger";
+import { settledWithin } from "./settle";
 
 /**
  * Work a request starts and does not wait for: a reset token and its email, a verification
@@ -40,11 +41,7 @@ export function createBackgroundWork(logger: Logger): BackgroundWork {
 
     async settle(timeoutMs) {
       if (pending.size === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
-      const outcome = await Promise.race([Promise.allSettled([...pending]), timedOut]);
-      clearTimeout(timer);
-      if (outcome === "timeout") logger.warn({ unfinished: pending.size, timeoutMs }, "background work still running at the shutdown timeout; closing without it");
+      if (!(await settledWithin(Promise.allSettled([...pending]), timeoutMs))) logger.warn({ unfinished: pending.size, timeoutMs }, "background work still running at the shutdown timeout; closing without it");
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "../logger";
 import type { Sessions } from "./sessions";
+import { settledWithin } from "../settle";
 
 /** Every refresh adds a row: an hourly run keeps what waits for deletion to an hour's worth. */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -57,11 +58,7 @@ export function scheduleSessionPurge(deps: {
     async stop(timeoutMs = Infinity) {
       stopping.abort();
       clearTimeout(timer);
-      let waited: NodeJS.Timeout | undefined;
-      const givenUp = new Promise<void>((resolve) => {
-        if (Number.isFinite(timeoutMs)) waited = setTimeout(resolve, timeoutMs);
-      });
-      await Promise.race([running, givenUp]).finally(() => clearTimeout(waited));
+      await settledWithin(running, timeoutMs);
     },
   };
 }

@@ -120,8 +120,8 @@ export function createUserAdmin(deps: {
    * An admin's change that may already hold (a role the account has, say): `changed` says
    * whether this call made it, for the audit log. The change is written only where it differs;
    * where nothing was written, the account is read as it is under the same locks (written
-   * unchanged, its updated_at kept), and should
-   * another change have landed in between, this one is tried again.
+   * unchanged, its updated_at kept), and should another change have landed in between, this
+   * one is tried again.
    */
   async function changeAsAdmin(adminId: string, target: string, change: { values: Change; differs: SQL; holds: (user: UserRow) => boolean }): Promise<{ user: UserRow; changed: boolean }> {
     for (;;) {

@@ -19,6 +19,7 @@ import { registerAccountUi } from "./account-ui";
 import { refreshCookieFor, registerRefreshCookie } from "./refresh-cookie";
 import { registerSecurityHeaders, securityHeaders } from "./security-headers";
 import { operationReporter, registerRequestIds, RequestLog, requestIdOf } from "./request-log";
+import { settledWithin } from "../settle";
 
 export interface HttpDeps {
   config: Config;
@@ -139,10 +140,12 @@ export function registerRoutes(http: HttpServer, deps: HttpDeps): void {
   const { config, apollo, services, database, store, signingKey } = deps;
   // A back end that hangs (a network that drops packets, a server stuck) is as unavailable as
   // one that refuses: the probe answers 503 rather than nothing.
-  const status = (check: Promise<void>) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_resolve, reject) => (timer = setTimeout(reject, READINESS_CHECK_TIMEOUT_MS)));
-    return Promise.race([check, timedOut]).then(() => "ok" as const, () => "unavailable" as const).finally(() => clearTimeout(timer));
+  const status = async (check: Promise<void>) => {
+    const passed = check.then(
+      () => true,
+      () => false,
+    );
+    return (await settledWithin(passed, READINESS_CHECK_TIMEOUT_MS)) && (await passed) ? ("ok" as const) : ("unavailable" as const);
   };
 
   http.get("/healthz", async () => ({ status: "ok" }));
