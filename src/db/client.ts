@@ -90,6 +90,24 @@ function databaseOf(db: Db, kind: Database["kind"], driver: { migrate(options: {
   };
 }
 
+/**
+ * drizzle-orm runs every statement not built with .prepare(name) as `prepare: false`
+ * (drizzle-orm#6096), and postgres.js sends such a statement in two round trips: Parse and
+ * Describe, a wait for the parameter types, then Bind and Execute. Prepared, a statement costs
+ * one round trip from its second run on; a session's start at sign-in and a refresh rotation
+ * are such statements. Their text never carries a value (values are parameters), so each
+ * connection holds a few dozen statements, not one per request.
+ */
+function preparingEveryStatement(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== "unsafe") return Reflect.get(target, property, receiver);
+      return (query: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+        target.unsafe(query, parameters, { ...options, prepare: true });
+    },
+  });
+}
+
 function openPostgres(options: DatabaseOptions & { url: string }): Database {
   const { url } = options;
   const client = postgres(url, {
@@ -99,7 +117,7 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
     onnotice: () => {},
     connection: { application_name: "auth-service", ...(options.statementTimeoutMs && { statement_timeout: options.statementTimeoutMs }) },
   });
-  const db = drizzlePostgres(client, { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
+  const db = drizzlePostgres(preparingEveryStatement(client), { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
   return databaseOf(db, "postgres", {
     migrate: (options) => migratePostgres(url, options),
     close: () => client.end({ timeout: 5 }),

@@ -10,6 +10,11 @@ export interface TcpRelay {
   freeze(): void;
   /** Delivers what was held and relays again. */
   thaw(): void;
+  /**
+   * Chunks the clients have sent the server so far. A client that waits for an answer before
+   * it writes again sends one chunk per round trip.
+   */
+  readonly chunksToServer: number;
 }
 
 /**
@@ -19,6 +24,7 @@ export interface TcpRelay {
 export async function startTcpRelay(target: { host: string; port: number }, options: { listening?: boolean } = {}): Promise<TcpRelay> {
   const sockets = new Set<net.Socket>();
   let held: Array<() => void> | null = null;
+  let chunksToServer = 0;
   const deliver = (send: () => void) => (held ? held.push(send) : send());
   const relay = (from: net.Socket, to: net.Socket) => {
     from.on("data", (chunk) => deliver(() => to.write(chunk)));
@@ -34,6 +40,7 @@ export async function startTcpRelay(target: { host: string; port: number }, opti
       });
       socket.on("error", () => (socket === client ? upstream : client).destroy());
     }
+    client.on("data", () => chunksToServer++);
     relay(client, upstream);
     relay(upstream, client);
   });
@@ -58,6 +65,9 @@ export async function startTcpRelay(target: { host: string; port: number }, opti
       const writes = held ?? [];
       held = null;
       for (const write of writes) write();
+    },
+    get chunksToServer() {
+      return chunksToServer;
     },
   };
 }

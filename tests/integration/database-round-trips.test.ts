@@ -1,0 +1,63 @@
+import { createTestDatabase, type TestDatabase } from "../helpers/databases";
+import { startTcpRelay, type TcpRelay } from "../helpers/tcp-relay";
+import { register, startTestApp, STRONG_PASSWORD, type TestApp } from "../helpers/test-app";
+
+// Round trips are counted at a TCP relay in front of PostgreSQL: only with TEST_DATABASE_URL
+// (the embedded database is called in-process).
+const describeWithPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { refreshToken } }`;
+const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }`;
+
+describeWithPostgres("round trips to PostgreSQL", () => {
+  let database: TestDatabase;
+  let relay: TcpRelay;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const direct = new URL(database.url!);
+    relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const viaRelay = new URL(database.url!);
+    viaRelay.host = `127.0.0.1:${relay.port}`;
+    t = await startTestApp({}, { database: { ...database, url: viaRelay.toString() } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await relay?.stop();
+    await database?.drop();
+  });
+
+  /** Chunks sent to PostgreSQL while `call` runs: one per round trip (each statement waits for its answer). */
+  async function roundTrips(call: () => Promise<unknown>): Promise<number> {
+    const before = relay.chunksToServer;
+    await call();
+    return relay.chunksToServer - before;
+  }
+
+  // Statements are prepared per connection on their first run; the requests before the counted
+  // one run them on the connection that sequential requests keep getting.
+  test("a login is two: the account by email, then the session with its first refresh token", async () => {
+    const { user } = await register(t);
+    const login = async () => {
+      const res = await t.gql(LOGIN, { email: user.email, password: STRONG_PASSWORD });
+      if (!res.data?.login) throw new Error(JSON.stringify(res.errors));
+      return res.data.login.refreshToken as string;
+    };
+    await login();
+    await login();
+    expect(await roundTrips(login)).toBe(2);
+  });
+
+  test("a refresh is two: the rotation, then the account", async () => {
+    let { refreshToken } = await register(t);
+    const refresh = async () => {
+      const res = await t.gql(REFRESH, { token: refreshToken });
+      if (!res.data?.refreshToken) throw new Error(JSON.stringify(res.errors));
+      refreshToken = res.data.refreshToken.refreshToken;
+    };
+    await refresh();
+    await refresh();
+    expect(await roundTrips(refresh)).toBe(2);
+  });
+});
