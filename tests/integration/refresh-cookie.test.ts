@@ -75,6 +75,23 @@ describe("REFRESH_TOKEN_COOKIE=true", () => {
     expect((await t.gql(LOGOUT_FROM_COOKIE)).data).toEqual({ logout: false });
   });
 
+  test("a refused cookie, unknown or of a session that ended, is cleared; a refused argument leaves the cookie alone", async () => {
+    const unknown = await t.gql(REFRESH_FROM_COOKIE, {}, withCookie("not-a-token"));
+    expect(errorCode(unknown)).toBe("UNAUTHENTICATED");
+    expect(refreshCookieOf(unknown.headers)?.value).toBe("");
+
+    const auth = await register(t);
+    await t.gql(`mutation($r: String) { logout(refreshToken: $r) }`, { r: auth.refreshToken });
+    const ended = await t.gql(REFRESH_FROM_COOKIE, {}, withCookie(auth.refreshToken));
+    expect(errorCode(ended)).toBe("UNAUTHENTICATED");
+    expect(refreshCookieOf(ended.headers)?.value).toBe("");
+
+    const mine = await register(t);
+    const other = await t.gql(REFRESH, { r: "not-a-token" }, withCookie(mine.refreshToken));
+    expect(errorCode(other)).toBe("UNAUTHENTICATED");
+    expect(refreshCookieOf(other.headers)).toBeUndefined();
+  });
+
   test("logout without an argument ends the cookie's session and clears the cookie", async () => {
     const auth = await register(t);
     const res = await t.gql(LOGOUT_FROM_COOKIE, {}, withCookie(auth.refreshToken));

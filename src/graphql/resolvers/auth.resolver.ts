@@ -27,6 +27,16 @@ function rotatesOwnCookie(ctx: Context, argument: string | null): boolean {
   return argument == null || cookie === undefined || argument === cookie;
 }
 
+/**
+ * A token the service refused is unknown or its session is over: the cookie holding it goes
+ * (kept, it would cost the browser a refused refresh on every page load until it expired). A
+ * failure of the service's own (the database, say) leaves it: its session may still run, and
+ * the cookie holds the only copy of its token.
+ */
+function clearRefusedCookie(ctx: Context, error: unknown): void {
+  if (error instanceof AppError && error.code === "UNAUTHENTICATED") ctx.refreshCookie.clear();
+}
+
 const REFRESH_TOKEN_ARG = { nullable: true, description: "Omitted: the refresh-token cookie (REFRESH_TOKEN_COOKIE)." } as const;
 
 @Resolver()
@@ -45,9 +55,15 @@ export class AuthResolver {
 
   @UseMiddleware(RateLimit("refreshToken"))
   @Mutation(() => AuthPayload, { description: "Rotates: returns a new pair and retires the token passed in." })
-  refreshToken(@Arg("refreshToken", () => String, REFRESH_TOKEN_ARG) refreshToken: string | null, @Ctx() ctx: Context) {
-    const rotation = ctx.services.accounts.refresh(requireRefreshToken(ctx.refreshCookie, refreshToken), ctx.client);
-    return toOwner(ctx, rotation, { setCookie: rotatesOwnCookie(ctx, refreshToken) });
+  async refreshToken(@Arg("refreshToken", () => String, REFRESH_TOKEN_ARG) refreshToken: string | null, @Ctx() ctx: Context) {
+    const ownCookie = rotatesOwnCookie(ctx, refreshToken);
+    try {
+      const rotation = ctx.services.accounts.refresh(requireRefreshToken(ctx.refreshCookie, refreshToken), ctx.client);
+      return await toOwner(ctx, rotation, { setCookie: ownCookie });
+    } catch (error) {
+      if (ownCookie) clearRefusedCookie(ctx, error);
+      throw error;
+    }
   }
 
   @Mutation(() => Boolean, { description: "Ends the session that this refresh token belongs to." })
@@ -66,9 +82,7 @@ export class AuthResolver {
       if (clearsCookie) ctx.refreshCookie.clear();
       return ended;
     } catch (error) {
-      // A session already over takes its cookie with it; a failure to end it (the database, say)
-      // leaves the cookie, the browser's only copy of a token whose session still runs.
-      if (clearsCookie && error instanceof AppError && error.code === "UNAUTHENTICATED") ctx.refreshCookie.clear();
+      if (clearsCookie) clearRefusedCookie(ctx, error);
       throw error;
     }
   }
