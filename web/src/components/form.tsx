@@ -30,7 +30,8 @@ export function Field({ name, label, hint, error, after, ...input }: FieldProps)
         {after}
       </div>
       {error && (
-        <p id={`${id}-error`} className="field-error">
+        // Announced as it appears: when the refused field already had the focus (a submit with Enter), moving the focus there announces nothing.
+        <p id={`${id}-error`} className="field-error" role="alert">
           {error}
         </p>
       )}
@@ -95,6 +96,8 @@ export function useSubmit(action: (form: HTMLFormElement) => Promise<unknown>, w
   const [waitUntil, setWaitUntil] = useState(0);
   const [now, setNow] = useState(() => Date.now());
   const formRef = useRef<HTMLFormElement | null>(null);
+  // isBusy is the state of the last render: two submits in one task would both read false.
+  const inFlight = useRef(false);
 
   useEffect(() => {
     if (waitUntil <= Date.now()) return;
@@ -118,9 +121,10 @@ export function useSubmit(action: (form: HTMLFormElement) => Promise<unknown>, w
     code: problem?.code,
     onSubmit(event) {
       event.preventDefault();
-      if (isBusy || secondsToWait > 0) return;
+      if (inFlight.current || secondsToWait > 0) return;
       const form = event.currentTarget;
       formRef.current = form;
+      inFlight.current = true;
       setBusy(true);
       setProblem(null);
       action(form)
@@ -132,7 +136,10 @@ export function useSubmit(action: (form: HTMLFormElement) => Promise<unknown>, w
             setWaitUntil(Date.now() + found.retryAfter * 1000);
           }
         })
-        .finally(() => setBusy(false));
+        .finally(() => {
+          inFlight.current = false;
+          setBusy(false);
+        });
     },
   };
 }

@@ -46,7 +46,16 @@ export function VerifyEmailPage() {
       {token ? (
         <form onSubmit={form.onSubmit}>
           <Alert problem={form.problem}>
-            {form.code === "INVALID_TOKEN" && <p>Signed in? Your profile page can send a new link.</p>}
+            {form.code === "INVALID_TOKEN" &&
+              (state === "signed-in" ? (
+                <p>
+                  Your <Link to="/profile">profile page</Link> can send a new link.
+                </p>
+              ) : (
+                <p>
+                  <Link to="/sign-in?next=/profile">Sign in</Link>, and your profile page can send a new link.
+                </p>
+              ))}
           </Alert>
           <p>Press the button to confirm that this address is yours.</p>
           <SubmitButton form={form} label="Confirm my email address" busyLabel="Confirming…" />
