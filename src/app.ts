@@ -5,7 +5,7 @@ import { scheduleSessionPurge } from "./auth/session-purge";
 import { loadSigningKey } from "./auth/signing-key";
 import { createBackgroundWork } from "./background";
 import type { Config } from "./config";
-import { openDatabase, type Database } from "./db/client";
+import { openDatabase, type Database, type DatabaseOptions } from "./db/client";
 import { migrateAtStartup, type StartupMigration } from "./db/startup-migration";
 import { formatError, formatErrorHidingSchema } from "./errors";
 import { createArmor } from "./graphql/armor";
@@ -46,7 +46,7 @@ export interface AppOptions {
   /** Injected clock for tests. */
   now?: () => Date;
   /** Sees every SQL statement; by default they are logged at trace level. */
-  onQuery?: (sql: string) => void;
+  onQuery?: DatabaseOptions["onQuery"];
   /** An in-memory embedded database starts from this data directory (db/client.ts). */
   embeddedDatabaseImage?: Blob;
 }

@@ -44,8 +44,11 @@ export interface DatabaseOptions {
    * The embedded database serves one statement at a time in this process, so it has none.
    */
   statementTimeoutMs?: number;
-  /** Called with every SQL statement sent (trace logging, query counting in tests). */
-  onQuery?: (sql: string) => void;
+  /**
+   * Called with every SQL statement sent and its parameters (trace logging, which leaves the
+   * parameters out: they hold password hashes and token hashes; query counting in tests).
+   */
+  onQuery?: (sql: string, parameters: readonly unknown[]) => void;
   /**
    * For an in-memory embedded database: the data directory to start from, as PGlite's
    * dumpDataDir() wrote it, instead of an empty cluster. Creating a cluster costs PGlite
@@ -62,7 +65,7 @@ export function rowsOf<T>(result: unknown): T[] {
 }
 
 function queryLogger(onQuery: DatabaseOptions["onQuery"]) {
-  return onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined;
+  return onQuery ? { logQuery: (query: string, parameters: unknown[]) => onQuery(query, parameters) } : undefined;
 }
 
 export function openDatabase(options: DatabaseOptions): Database {

@@ -16,8 +16,9 @@ const USERS = `query($first: Int, $after: String, $search: String) {
 let t: TestApp;
 let admin: AuthPayload;
 const logs = captureLogs("warn");
+const queries: { text: string; parameters: readonly unknown[] }[] = [];
 beforeAll(async () => {
-  t = await startTestApp({}, { logger: logs.logger });
+  t = await startTestApp({}, { logger: logs.logger, onQuery: (text, parameters) => queries.push({ text, parameters }) });
   const email = uniqueEmail("admin");
   await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
   admin = (await t.gql(LOGIN, { email, password: STRONG_PASSWORD })).data?.login;
@@ -63,6 +64,35 @@ describe("users", () => {
       after = users.pageInfo.endCursor;
     }
     expect(seen.sort()).toEqual([...created].sort());
+  });
+
+  test("a page is read from the newest-first index, from the cursor on, and counted only when totalCount is asked for", async () => {
+    for (let i = 0; i < 3; i++) await register(t);
+    const pageQueries = async (query: string, variables: Record<string, unknown>) => {
+      queries.length = 0;
+      const res = await asAdmin(query, variables);
+      expect(res.errors).toBeUndefined();
+      return { res, sent: queries.filter((q) => /from "users"/.test(q.text) && !/"users"\."id" = any/.test(q.text)) };
+    };
+    const first = await pageQueries(`query { users(first: 2) { pageInfo { endCursor } } }`, {});
+    expect(first.sent).toHaveLength(1);
+    const next = await pageQueries(`query($after: String) { users(first: 2, after: $after) { edges { node { id } } } }`, { after: first.res.data?.users.pageInfo.endCursor });
+    expect(next.sent).toHaveLength(1);
+    expect((await pageQueries(`query { users(first: 2) { totalCount } }`, {})).sent).toHaveLength(2);
+
+    // The plan of each page's statement as sent, with sorting priced out: an order no index
+    // gives would still be sorted, however small the table.
+    for (const { text, parameters } of [...first.sent, ...next.sent]) {
+      const plan = await t.app.database.db.transaction(async (tx) => {
+        await tx.execute(sql`set local enable_sort = off`);
+        const pieces = text.split(/\$(\d+)/).map((piece, i) => (i % 2 ? sql`${parameters[Number(piece) - 1]}` : sql.raw(piece)));
+        return JSON.stringify(await tx.execute(sql`explain (format json) ${sql.join(pieces)}`));
+      });
+      expect(plan).not.toMatch(/"Node Type":\s*"(Incremental )?Sort"/);
+      expect(plan).toContain("users_created_at_id_idx");
+      // The cursor is where the index scan starts, not a filter over the rows before it.
+      if (parameters.length > 1) expect(plan).toMatch(/"Index Cond":\s*"\(ROW\(created_at, id\) </);
+    }
   });
 
   test("bad paging input is BAD_USER_INPUT naming the argument", async () => {

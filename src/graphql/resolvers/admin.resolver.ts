@@ -18,7 +18,15 @@ export class AdminResolver {
   ) {
     const page = await ctx.services.userAdmin.list({ first: first ?? 20, after, search });
     const edges = page.users.map((user) => ({ cursor: encodeCursor(user), node: user }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.totalCount };
+    const { userAdmin } = ctx.services;
+    return {
+      edges,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+      // Counted only when the query selects it: a count reads every matching row.
+      get totalCount() {
+        return userAdmin.count(search);
+      },
+    };
   }
 
   @Query(() => User, { nullable: true, description: "ADMIN only." })
