@@ -153,19 +153,29 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       const stamp = at.toISOString();
       // One statement, one round trip: the conditional UPDATE retires the token only while it is
       // current and its session live (of racing requests PostgreSQL lets exactly one through),
-      // and only then do the successor and the session's new expiry get written.
+      // and only then do the successor and the session's new expiry get written. The session is
+      // locked first: an end committed while this waited for it (a logoutAll, a revocation) is
+      // then seen, where a plain read went on to rotate, and to hand out a pair, in a session
+      // that had ended.
       const [rotated] = rowsOf<{ session_id: string; user_id: string }>(
         await db.execute(sql`
-          with retired as (
-            update refresh_tokens
-            set rotated_at = ${stamp}::timestamptz, successor_hash = ${nextHash}, successor_sealed = ${sealSuccessor(next, token)}
+          with live as (
+            select sessions.id, sessions.user_id
             from sessions
+            join refresh_tokens on refresh_tokens.session_id = sessions.id
             where refresh_tokens.token_hash = ${tokenHash}
-              and refresh_tokens.rotated_at is null
-              and sessions.id = refresh_tokens.session_id
               and sessions.ended_at is null
               and sessions.expires_at > ${stamp}::timestamptz
-            returning sessions.id as session_id, sessions.user_id
+            for no key update of sessions
+          ),
+          retired as (
+            update refresh_tokens
+            set rotated_at = ${stamp}::timestamptz, successor_hash = ${nextHash}, successor_sealed = ${sealSuccessor(next, token)}
+            from live
+            where refresh_tokens.token_hash = ${tokenHash}
+              and refresh_tokens.rotated_at is null
+              and refresh_tokens.session_id = live.id
+            returning live.id as session_id, live.user_id
           ),
           successor as (
             insert into refresh_tokens (token_hash, session_id, created_at)

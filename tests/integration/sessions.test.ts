@@ -1,4 +1,7 @@
-import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, type AuthPayload, type TestApp } from "../helpers/test-app";
+import { sql } from "drizzle-orm";
+import { rowsOf } from "../../src/db/client";
+import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, type AuthPayload, type GraphQLResponse, type TestApp } from "../helpers/test-app";
+import { waitFor } from "../helpers/wait-for";
 
 const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
 const LOGOUT = `mutation($token: String!) { logout(refreshToken: $token) }`;
@@ -79,6 +82,26 @@ describe("refreshToken", () => {
     clock.now += 11_000;
     await refresh(auth.refreshToken);
     expect((await me(other.data?.login.accessToken)).data?.me.id).toBe(auth.user.id);
+  });
+
+  // Two transactions at once: only PostgreSQL (the embedded database runs one at a time).
+  (process.env.TEST_DATABASE_URL ? test : test.skip)("a refresh that waited for a session's end to commit finds it ended and hands out nothing", async () => {
+    const auth = await register(t);
+    const { db } = t.app.database;
+    let racing: Promise<GraphQLResponse> | undefined;
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`update sessions set ended_at = now(), end_reason = 'logout_all' where user_id = ${auth.user.id}::uuid`);
+      racing = refresh(auth.refreshToken);
+      // The refresh's statement now waits for this transaction's lock on the session. (Asked on
+      // another connection: a transaction reads pg_stat_activity once and keeps what it read.)
+      await waitFor(async () => {
+        const [waiting] = rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`));
+        expect(waiting?.n).toBeGreaterThan(0);
+      }, 5_000);
+    });
+    expect(errorCode(await racing!)).toBe("UNAUTHENTICATED");
+    const [tokens] = rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from refresh_tokens join sessions on sessions.id = refresh_tokens.session_id where sessions.user_id = ${auth.user.id}::uuid`));
+    expect(tokens?.n).toBe(1);
   });
 
   test("an unknown token is UNAUTHENTICATED and ends nothing", async () => {
