@@ -42,6 +42,10 @@ export const PURGE_GRACE_MS = 24 * 60 * 60 * 1000;
 // Sessions per DELETE, each with every refresh token it ever handed out (a busy month's worth
 // runs to thousands): small enough that one statement holds its locks briefly.
 const PURGE_BATCH_SIZE = 100;
+// Sessions found by one scan of the table, then deleted in batches. Neither column the purge
+// matches on is indexed (an index on expires_at, which every refresh writes, would cost each
+// rotation its HOT update), and a scan per batch read the whole table once per 100 sessions.
+const PURGE_SCAN_LIMIT = 10_000;
 
 /**
  * Sessions are refresh-token families. Every rotation is decided by one conditional UPDATE,
@@ -71,6 +75,26 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     },
     { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 200 },
   );
+
+  const purgeable = or(lt(sessions.endedAt, sql.placeholder("cutoff")), lt(sessions.expiresAt, sql.placeholder("cutoff")));
+  const purgeableSessions = db.select({ id: sessions.id }).from(sessions).where(purgeable).limit(sql.placeholder("limit")).prepare("purgeable_sessions");
+  // The condition is checked again: a session found ended may have been deleted by another
+  // instance meanwhile. SKIP LOCKED: instances purging at once take different rows instead of
+  // queueing behind each other, and a row a request holds waits for the next run.
+  const purgeSessions = db
+    .delete(sessions)
+    .where(
+      inArray(
+        sessions.id,
+        db
+          .select({ id: sessions.id })
+          .from(sessions)
+          .where(and(sql`${sessions.id} = any(${sql.placeholder("ids")}::uuid[])`, purgeable))
+          .for("update", { skipLocked: true }),
+      ),
+    )
+    .returning({ id: sessions.id })
+    .prepare("purge_sessions");
 
   const expiresAt = (from: string) => new Date(Date.parse(from) + config.refreshTokenTtl * 1000).toISOString();
   const clientColumns = (client: ClientInfo) => ({ ip: client.ip, userAgent: client.userAgent?.slice(0, MAX_USER_AGENT) ?? null });
@@ -237,21 +261,17 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
      * comes back short or `signal` aborts. Returns how many sessions were deleted.
      */
     async purgeEnded(options: { at?: Date; signal?: AbortSignal } = {}): Promise<number> {
-      const cutoff = new Date((options.at ?? now()).getTime() - PURGE_GRACE_MS);
+      // As text: placeholder values skip the column's own mapping of a Date.
+      const cutoff = new Date((options.at ?? now()).getTime() - PURGE_GRACE_MS).toISOString();
       let deleted = 0;
       for (;;) {
-        // SKIP LOCKED: instances purging at once take different rows instead of queueing behind
-        // each other, and a row a request holds (an endAll reaching an expired session) waits
-        // for the next run. A row another instance deleted first is simply not deleted again.
-        const batch = db
-          .select({ id: sessions.id })
-          .from(sessions)
-          .where(or(lt(sessions.endedAt, cutoff), lt(sessions.expiresAt, cutoff)))
-          .limit(PURGE_BATCH_SIZE)
-          .for("update", { skipLocked: true });
-        const rows = await db.delete(sessions).where(inArray(sessions.id, batch)).returning({ id: sessions.id });
-        deleted += rows.length;
-        if (rows.length < PURGE_BATCH_SIZE || options.signal?.aborted) return deleted;
+        const found = await purgeableSessions.execute({ cutoff, limit: PURGE_SCAN_LIMIT });
+        for (let start = 0; start < found.length; start += PURGE_BATCH_SIZE) {
+          const ids = found.slice(start, start + PURGE_BATCH_SIZE).map((row) => row.id);
+          deleted += (await purgeSessions.execute({ ids, cutoff })).length;
+          if (options.signal?.aborted) return deleted;
+        }
+        if (found.length < PURGE_SCAN_LIMIT) return deleted;
       }
     },
 
