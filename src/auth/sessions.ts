@@ -42,9 +42,9 @@ export const PURGE_GRACE_MS = 24 * 60 * 60 * 1000;
 // Sessions per DELETE, each with every refresh token it ever handed out (a busy month's worth
 // runs to thousands): small enough that one statement holds its locks briefly.
 const PURGE_BATCH_SIZE = 100;
-// Sessions found by one scan of the table, then deleted in batches. Neither column the purge
-// matches on is indexed (an index on expires_at, which every refresh writes, would cost each
-// rotation its HOT update), and a scan per batch read the whole table once per 100 sessions.
+// Sessions found by one scan of the table, then deleted in batches by id: neither column the
+// purge matches on is indexed (an index on expires_at, which every refresh writes, would cost
+// each rotation its HOT update), so each scan reads the table.
 const PURGE_SCAN_LIMIT = 10_000;
 
 /**
@@ -178,9 +178,8 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       // One statement, one round trip: the conditional UPDATE retires the token only while it is
       // current and its session live (of racing requests PostgreSQL lets exactly one through),
       // and only then do the successor and the session's new expiry get written. The session is
-      // locked first: an end committed while this waited for it (a logoutAll, a revocation) is
-      // then seen, where a plain read went on to rotate, and to hand out a pair, in a session
-      // that had ended.
+      // locked first, so a rotation that waited for a concurrent end (a logoutAll, a revocation)
+      // reads the session as that end left it, and rotates nothing in a session that has ended.
       const [rotated] = rowsOf<{ session_id: string; user_id: string }>(
         await db.execute(sql`
           with live as (
@@ -257,8 +256,11 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
 
     /**
      * Deletes the sessions that ended or expired more than PURGE_GRACE_MS before `at`; their
-     * refresh tokens go with them (ON DELETE CASCADE). One batch per statement, until a batch
-     * comes back short or `signal` aborts. Returns how many sessions were deleted.
+     * refresh tokens go with them (ON DELETE CASCADE). Each scan finds up to PURGE_SCAN_LIMIT,
+     * deleted PURGE_BATCH_SIZE per statement; it stops after a scan that comes back short, a
+     * pass that deleted nothing (the rows it found are held by others: a scan again would find
+     * them again), or once `signal` aborts (after the batch under way). Returns how many
+     * sessions were deleted.
      */
     async purgeEnded(options: { at?: Date; signal?: AbortSignal } = {}): Promise<number> {
       // As text: placeholder values skip the column's own mapping of a Date.
@@ -266,12 +268,14 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       let deleted = 0;
       for (;;) {
         const found = await purgeableSessions.execute({ cutoff, limit: PURGE_SCAN_LIMIT });
+        let deletedByPass = 0;
         for (let start = 0; start < found.length; start += PURGE_BATCH_SIZE) {
           const ids = found.slice(start, start + PURGE_BATCH_SIZE).map((row) => row.id);
-          deleted += (await purgeSessions.execute({ ids, cutoff })).length;
-          if (options.signal?.aborted) return deleted;
+          deletedByPass += (await purgeSessions.execute({ ids, cutoff })).length;
+          if (options.signal?.aborted) return deleted + deletedByPass;
         }
-        if (found.length < PURGE_SCAN_LIMIT) return deleted;
+        deleted += deletedByPass;
+        if (found.length < PURGE_SCAN_LIMIT || deletedByPass === 0) return deleted;
       }
     },
 

@@ -144,15 +144,14 @@ export function createUserAdmin(deps: {
       const filter = searchFilter(options.search);
       // An empty cursor is no cursor either: read as none, it would start again from the first page.
       const after = options.after != null ? decodeCursor(options.after) : undefined;
-      // One row comparison, which the index scan starts from; the same condition as an OR was a
-      // filter over every newer row, so each page cost more than the one before.
+      // A row comparison: the index scan starts at the cursor, so a page costs the same however deep.
       const position = after ? sql`(${usersTable.createdAt}, ${usersTable.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined;
       const rows = await db
         .select()
         .from(usersTable)
         .where(and(filter, position))
-        // As users_created_at_id_idx orders them: a plain DESC (nulls first, although neither
-        // column holds one) does not match it, and every page sorted the whole table.
+        // As users_created_at_id_idx orders them, so a page is read from it in order: a plain DESC
+        // means nulls first (though neither column holds one), which the index does not match.
         .orderBy(sql`${usersTable.createdAt} desc nulls last`, sql`${usersTable.id} desc nulls last`)
         .limit(options.first + 1);
       return { users: rows.slice(0, options.first), hasNextPage: rows.length > options.first };

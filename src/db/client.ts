@@ -45,8 +45,8 @@ export interface DatabaseOptions {
    */
   statementTimeoutMs?: number;
   /**
-   * Called with every SQL statement sent and its parameters (trace logging, which leaves the
-   * parameters out: they hold password hashes and token hashes; query counting in tests).
+   * Called with every SQL statement sent and its parameters: for trace logging, which leaves
+   * the parameters out (they hold password and token hashes), and for tests.
    */
   onQuery?: (sql: string, parameters: readonly unknown[]) => void;
   /**
@@ -95,11 +95,13 @@ function databaseOf(db: Db, kind: Database["kind"], driver: { migrate(options: {
 
 /**
  * drizzle-orm runs every statement not built with .prepare(name) as `prepare: false`
- * (drizzle-orm#6096), and postgres.js sends such a statement in two round trips: Parse and
- * Describe, a wait for the parameter types, then Bind and Execute. Prepared, a statement costs
- * one round trip from its second run on; a session's start at sign-in and a refresh rotation
- * are such statements. Their text never carries a value (values are parameters), so each
- * connection holds a few dozen statements, not one per request.
+ * (drizzle-orm#6096), and postgres.js sends such a statement, when it has parameters, in two
+ * round trips: Parse and Describe, a wait for the parameter types, then Bind and Execute.
+ * Prepared, it costs one round trip from its second run on a connection; a session's start at
+ * sign-in and a refresh rotation are such statements. Their text never carries a value (values
+ * are parameters), so each connection holds a few dozen statements, not one per request.
+ * (A transaction's statements go through the client postgres.js hands it, which this does not
+ * wrap: the service runs none.)
  */
 function preparingEveryStatement(client: postgres.Sql): postgres.Sql {
   return new Proxy(client, {

@@ -8,7 +8,7 @@ import type { UserRow } from "../db/schema";
 import { badInput } from "../errors";
 import { authChecker } from "./auth-checker";
 import type { Context } from "./context";
-import { AdminResolver } from "./resolvers/admin.resolver";
+import { AdminResolver, UserConnectionResolver } from "./resolvers/admin.resolver";
 import { AuthResolver } from "./resolvers/auth.resolver";
 import { EmailTokenResolver } from "./resolvers/email-token.resolver";
 import { OneTimeTokenResolver } from "./resolvers/one-time-token.resolver";
@@ -58,7 +58,7 @@ function guardEntities(schema: GraphQLSchema, max: number): void {
  */
 export async function buildGraphQLSchema(options: { maxEntities?: number } = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [AuthResolver, SessionResolver, UserResolver, AdminResolver, EmailTokenResolver, OneTimeTokenResolver],
+    resolvers: [AuthResolver, SessionResolver, UserResolver, AdminResolver, UserConnectionResolver, EmailTokenResolver, OneTimeTokenResolver],
     authChecker,
     validate: false,
     // The subgraph layer below adds the parts that the plain schema check would miss.

@@ -1,10 +1,22 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { checkId } from "../../auth/ids";
 import { encodeCursor } from "../../auth/user-admin";
 import type { UserRow } from "../../db/schema";
 import type { Context } from "../context";
 import { UserConnection } from "../types/user-connection.type";
 import { Role, User } from "../types/user.type";
+
+/** What `users` resolves to: its page, and the search that totalCount counts. */
+type UserConnectionRoot = Omit<UserConnection, "totalCount"> & { search: string | null };
+
+@Resolver(() => UserConnection)
+export class UserConnectionResolver {
+  /** Counted only when a query selects it: a count reads every matching user. */
+  @FieldResolver(() => Int)
+  totalCount(@Root() connection: UserConnectionRoot, @Ctx() ctx: Context): Promise<number> {
+    return ctx.services.userAdmin.count(connection.search);
+  }
+}
 
 @Authorized("ADMIN")
 @Resolver()
@@ -18,15 +30,8 @@ export class AdminResolver {
   ) {
     const page = await ctx.services.userAdmin.list({ first: first ?? 20, after, search });
     const edges = page.users.map((user) => ({ cursor: encodeCursor(user), node: user }));
-    const { userAdmin } = ctx.services;
-    return {
-      edges,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-      // Counted only when the query selects it: a count reads every matching row.
-      get totalCount() {
-        return userAdmin.count(search);
-      },
-    };
+    const connection: UserConnectionRoot = { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, search };
+    return connection;
   }
 
   @Query(() => User, { nullable: true, description: "ADMIN only." })

@@ -30,7 +30,8 @@ export function Field({ name, label, hint, error, after, ...input }: FieldProps)
         {after}
       </div>
       {error && (
-        // Announced as it appears: when the refused field already had the focus (a submit with Enter), moving the focus there announces nothing.
+        // An alert, announced as it appears: when the field already had the focus (a submit
+        // with Enter), moving the focus there announces nothing.
         <p id={`${id}-error`} className="field-error" role="alert">
           {error}
         </p>
