@@ -74,6 +74,9 @@ export function createPasswordReset(deps: {
       const granted = await store.get(tokenKey(hash));
       const user = granted ? await users.findById(granted.split(":")[0] ?? "") : null;
       if (!user?.active || granted !== grant(user)) throw invalidToken();
+      // Only the newest link: should the record of which one that is be lost (a Redis that
+      // evicts keys), an earlier link, whose token the next request could not delete, must not work.
+      if ((await store.get(latestKey(user.id))) !== hash) throw invalidToken();
       const password = checkPassword(config.policy, newPassword, "newPassword", user.email, user.name);
       // Hashed before the token is spent, so a hasher too busy to take it loses nothing either.
       const passwordHash = await passwords.hash(password);

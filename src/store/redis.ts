@@ -12,7 +12,9 @@ import { assertTtl, type TokenStore } from "./token-store";
 // A key found without an expiry (created first, or left by hand) gets one: a counter
 // that never expires would lock its subject out for good. A count given back to zero is
 // deleted, so calls that were all given back leave no key behind.
-const INCREMENT = `
+// allow-oom: a Redis at its maxmemory with eviction off refuses every write that could add
+// memory, and a rate limit that cannot count lets calls through; a counter is a few bytes.
+const INCREMENT = `#!lua flags=allow-oom
 if tonumber(ARGV[2]) < 0 then
   if redis.call('EXISTS', KEYS[1]) == 0 then
     return {0, 0, 0}

@@ -108,6 +108,22 @@ describe("password reset", () => {
     expect((await t.gql(RESET, { token: second, password: "fresh-harbor-lamp-9" })).data).toEqual({ resetPassword: true });
   });
 
+  test("a link works only while the store records it as the newest: with that record lost (evicted, say), no link works until a new one is sent", async () => {
+    const auth = await register(t);
+    await t.gql(REQUEST_RESET, { email: auth.user.email });
+    const first = await tokenFromMail(auth.user.email, "reset-password");
+    await t.app.store.delete(`reset-latest:${auth.user.id}`);
+    await t.gql(REQUEST_RESET, { email: auth.user.email });
+    const second = await tokenFromMail(auth.user.email, "reset-password", 1);
+    expect(errorCode(await t.gql(RESET, { token: first, password: "fresh-harbor-lamp-9" }))).toBe("INVALID_TOKEN");
+    expect((await t.gql(RESET, { token: second, password: "fresh-harbor-lamp-9" })).data).toEqual({ resetPassword: true });
+
+    await t.gql(REQUEST_RESET, { email: auth.user.email });
+    const third = await tokenFromMail(auth.user.email, "reset-password", 2);
+    await t.app.store.delete(`reset-latest:${auth.user.id}`);
+    expect(errorCode(await t.gql(RESET, { token: third, password: "other-harbor-lamp-9" }))).toBe("INVALID_TOKEN");
+  });
+
   test("20 concurrent resets with one token: exactly one succeeds", async () => {
     const auth = await register(t);
     await t.gql(REQUEST_RESET, { email: auth.user.email });

@@ -1,8 +1,9 @@
+import { Redis } from "ioredis";
 import { captureLogs } from "../helpers/log-capture";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { hasRedisServer, startRedisServer, type RedisServer } from "../helpers/redis-server";
 import { freePort } from "../helpers/tcp-relay";
-import { register, startTestApp, type AuthPayload, type GraphQLResponse, type TestApp } from "../helpers/test-app";
+import { errorCode, register, startTestApp, type AuthPayload, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
 
 // The test starts and kills a redis-server of its own on a spare port, so it needs the
@@ -100,6 +101,28 @@ describeWithRedisServer("a Redis without the commands the store needs", () => {
     } finally {
       await t.close();
       await old.kill();
+    }
+  });
+});
+
+describeWithRedisServer("a Redis out of memory (maxmemory reached, eviction off)", () => {
+  test("still counts the rate limits: the sixth wrong password in a row is RATE_LIMITED", async () => {
+    const port = await freePort();
+    const server = await startRedisServer(port);
+    const t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}/0`, RATE_LIMIT_LOGIN_ACCOUNT: "5/15m" });
+    const admin = new Redis(port, "127.0.0.1");
+    try {
+      const { user } = await register(t);
+      await admin.config("SET", "maxmemory", "1");
+      // Redis now refuses every command that could add memory.
+      await expect(admin.set("probe", "1")).rejects.toThrow(/OOM/);
+      const wrongPassword = () => t.gql(`mutation($e: String!) { login(input: { email: $e, password: "not-the-password-1" }) { accessToken } }`, { e: user.email });
+      for (let i = 0; i < 5; i++) expect(errorCode(await wrongPassword())).toBe("UNAUTHENTICATED");
+      expect(errorCode(await wrongPassword())).toBe("RATE_LIMITED");
+    } finally {
+      admin.disconnect();
+      await t.close();
+      await server.kill();
     }
   });
 });
