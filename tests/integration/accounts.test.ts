@@ -6,6 +6,7 @@ import { users } from "../../src/db/schema";
 import { createTestDatabase } from "../helpers/databases";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
+import { testWithPostgres } from "../helpers/with-postgres";
 
 /** An argon2id hash string of these costs (its parameters in either order: argon2 0.44 writes t before p, 0.45 after). */
 const argon2id = (memoryKib: number, timeCost: number, parallelism: number) =>
@@ -246,8 +247,6 @@ test("a login whose hash upgrade finds the hasher busy still signs in, and the u
 });
 
 // The embedded database has one connection, so it cannot hold a change open beside a login.
-const testWithPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
-
 testWithPostgres("a session starting while a change of its account is uncommitted waits for it, then is refused", async () => {
   const auth = await register(t);
   const seen = (await t.app.services.users.findById(auth.user.id))!;

@@ -8,6 +8,7 @@ import { createTestDatabase } from "../helpers/databases";
 import { captureLogs } from "../helpers/log-capture";
 import { planOf, type SentQuery } from "../helpers/query-plans";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+import { testWithPostgres } from "../helpers/with-postgres";
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
 const USERS = `query($first: Int, $after: String, $search: String) {
@@ -211,8 +212,6 @@ test.each([
 });
 
 // The embedded database has one connection, so it cannot hold the rows locked beside the changes.
-const testWithPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
-
 testWithPostgres("two admins demoting each other while both rows are locked elsewhere do not deadlock once the lock goes", async () => {
   const [a, b] = await Promise.all([rivalAdmin(), rivalAdmin()]);
   const demote = (admin: { accessToken: string }, other: { id: string }) =>

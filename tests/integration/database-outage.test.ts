@@ -6,15 +6,14 @@ import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { startTcpRelay, type TcpRelay } from "../helpers/tcp-relay";
 import { AUTH_FIELDS, startTestApp, STRONG_PASSWORD, uniqueEmail, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
-
-// PostgreSQL is taken away by stopping a TCP relay the service reaches it through, so this
-// needs a real server: TEST_DATABASE_URL. The embedded database lives inside the process
-// and cannot go down on its own, so the suite is skipped without one.
-const describeWithPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+import { describeWithPostgres } from "../helpers/with-postgres";
 
 const REGISTER = `mutation($email: String!, $password: String!) { register(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { accessToken } }`;
 
+// PostgreSQL is taken away by stopping a TCP relay the service reaches it through, so this
+// needs a real server: TEST_DATABASE_URL. The embedded database lives inside the process
+// and cannot go down on its own, so the suite is skipped without one.
 describeWithPostgres("PostgreSQL outage", () => {
   const logs = captureLogs();
   let database: TestDatabase;

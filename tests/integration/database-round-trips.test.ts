@@ -1,14 +1,13 @@
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 import { startTcpRelay, type TcpRelay } from "../helpers/tcp-relay";
 import { register, startTestApp, STRONG_PASSWORD, type TestApp } from "../helpers/test-app";
-
-// Round trips are counted at a TCP relay in front of PostgreSQL: only with TEST_DATABASE_URL
-// (the embedded database is called in-process).
-const describeWithPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+import { describeWithPostgres } from "../helpers/with-postgres";
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { refreshToken } }`;
 const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }`;
 
+// Round trips are counted at a TCP relay in front of PostgreSQL: only with TEST_DATABASE_URL
+// (the embedded database is called in-process).
 describeWithPostgres("round trips to PostgreSQL", () => {
   let database: TestDatabase;
   let relay: TcpRelay;

@@ -3,13 +3,13 @@ import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { createTestRedis, type TestRedis } from "../helpers/redis";
 import { errorCode, register, startTestApp, type TestApp } from "../helpers/test-app";
+import { describeWithPostgres } from "../helpers/with-postgres";
 
 // Two instances behind one load balancer share nothing but PostgreSQL, Redis and the signing
 // key. Sessions live in PostgreSQL, so this needs TEST_DATABASE_URL: the embedded database
 // belongs to one process and two cannot open it. One-time, reset and verification tokens
 // live in the token store, which is per process without Redis, so that part also needs
 // TEST_REDIS_URL.
-const describeWithPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 const testWithRedis = process.env.TEST_REDIS_URL ? test : test.skip;
 
 const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken } }`;

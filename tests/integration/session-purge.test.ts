@@ -6,6 +6,7 @@ import { captureLogs } from "../helpers/log-capture";
 import { planOf, type SentQuery } from "../helpers/query-plans";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, type AuthPayload, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
+import { testWithPostgres } from "../helpers/with-postgres";
 
 const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
 const LOGOUT = `mutation($token: String!) { logout(refreshToken: $token) }`;
@@ -163,7 +164,7 @@ describe("purgeEnded", () => {
   });
 
   // Two transactions at once: only PostgreSQL (the embedded database runs one at a time).
-  (process.env.TEST_DATABASE_URL ? test : test.skip)("a scan's worth of sessions held by another transaction ends the run, which does not scan again and again", async () => {
+  testWithPostgres("a scan's worth of sessions held by another transaction ends the run, which does not scan again and again", async () => {
     const auth = await register(t);
     await insertEndedSessions(auth.user.id, 10_000, new Date(clock.now - PURGE_GRACE_MS - MINUTE));
     const { db } = t.app.database;

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { rowsOf } from "../../src/db/client";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, type AuthPayload, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
+import { testWithPostgres } from "../helpers/with-postgres";
 
 const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
 const LOGOUT = `mutation($token: String!) { logout(refreshToken: $token) }`;
@@ -85,7 +86,7 @@ describe("refreshToken", () => {
   });
 
   // Two transactions at once: only PostgreSQL (the embedded database runs one at a time).
-  (process.env.TEST_DATABASE_URL ? test : test.skip)("a refresh that waited for a session's end to commit finds it ended and hands out nothing", async () => {
+  testWithPostgres("a refresh that waited for a session's end to commit finds it ended and hands out nothing", async () => {
     const auth = await register(t);
     const { db } = t.app.database;
     let racing: Promise<GraphQLResponse> | undefined;

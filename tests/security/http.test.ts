@@ -1,7 +1,5 @@
 import { startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
-
-// NODE_ENV=production needs a DATABASE_URL: the embedded database is for development only.
-const testWithPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
+import { testWithPostgres } from "../helpers/with-postgres";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -48,6 +46,7 @@ test("outside production a browser opening /graphql gets Apollo Sandbox", async 
   expect(await page.text()).toMatch(/sandbox/i);
 });
 
+// NODE_ENV=production needs a DATABASE_URL: the embedded database is for development only.
 testWithPostgres("in production a browser opening /graphql gets no page at all", async () => {
   const app = await startTestApp({
     NODE_ENV: "production",
