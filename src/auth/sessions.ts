@@ -268,14 +268,13 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       let deleted = 0;
       for (;;) {
         const found = await purgeableSessions.execute({ cutoff, limit: PURGE_SCAN_LIMIT });
-        let deletedByPass = 0;
+        const deletedBefore = deleted;
         for (let start = 0; start < found.length; start += PURGE_BATCH_SIZE) {
           const ids = found.slice(start, start + PURGE_BATCH_SIZE).map((row) => row.id);
-          deletedByPass += (await purgeSessions.execute({ ids, cutoff })).length;
-          if (options.signal?.aborted) return deleted + deletedByPass;
+          deleted += (await purgeSessions.execute({ ids, cutoff })).length;
+          if (options.signal?.aborted) return deleted;
         }
-        deleted += deletedByPass;
-        if (found.length < PURGE_SCAN_LIMIT || deletedByPass === 0) return deleted;
+        if (found.length < PURGE_SCAN_LIMIT || deleted === deletedBefore) return deleted;
       }
     },
 
