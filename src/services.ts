@@ -48,7 +48,6 @@ export async function createServices(deps: ServiceDeps) {
   const passwordReset = createPasswordReset({
     store,
     users,
-    sessions,
     passwords,
     mailer,
     background,
@@ -59,6 +58,6 @@ export async function createServices(deps: ServiceDeps) {
   });
   const oneTimeTokens = createOneTimeTokens({ store, sessions, config: config.tokens, now });
   const captcha = createCaptcha({ config: config.captcha });
-  const userAdmin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords, events, now });
+  const userAdmin = createUserAdmin({ db, users, passwords, policy: config.passwords, events, now });
   return { events, users, sessions, passwords, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
 }

@@ -144,8 +144,7 @@ export function createAccounts(deps: {
       const passwordHash = await passwords.hash(password);
       const { tokenVersion } = viewer.user;
       // A reset, another change or the end of this session landed while the hashes ran: that one stands.
-      if (!(await users.setPassword(viewer.user.id, passwordHash, { tokenVersion, sessionId: viewer.sessionId }))) throw invalidAccessToken();
-      await sessions.endAll(viewer.user.id, "password_changed", viewer.sessionId);
+      if (!(await users.setPassword(viewer.user.id, passwordHash, { tokenVersion, sessionId: viewer.sessionId, reason: "password_changed" }))) throw invalidAccessToken();
       events.passwordChanged(viewer.user.id, client);
       return true;
     },

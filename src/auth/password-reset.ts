@@ -11,7 +11,7 @@ import type { PasswordHasher } from "./passwords";
 import type { RateLimits } from "./rate-limits";
 import type { SecurityEvents } from "./security-events";
 import { checkPassword } from "./password-policy";
-import type { ClientInfo, Sessions } from "./sessions";
+import type { ClientInfo } from "./sessions";
 import type { Users } from "./users";
 
 export type PasswordReset = ReturnType<typeof createPasswordReset>;
@@ -26,7 +26,6 @@ const latestKey = (userId: string) => `reset-latest:${userId}`;
 export function createPasswordReset(deps: {
   store: TokenStore;
   users: Users;
-  sessions: Sessions;
   passwords: PasswordHasher;
   mailer: Mailer;
   background: BackgroundWork;
@@ -35,7 +34,7 @@ export function createPasswordReset(deps: {
   rateLimits: Pick<RateLimits, "forgetFailedLogins">;
   config: { ttl: number; policy: Config["passwords"] };
 }) {
-  const { store, users, sessions, passwords, mailer, background, logger, events, rateLimits, config } = deps;
+  const { store, users, passwords, mailer, background, logger, events, rateLimits, config } = deps;
 
   async function issue(user: UserRow, client: ClientInfo): Promise<void> {
     const token = generateToken();
@@ -84,8 +83,7 @@ export function createPasswordReset(deps: {
       if ((await store.consume(tokenKey(hash))) !== granted) throw invalidToken();
 
       // A change or deactivation that landed while the hash ran stands; the link is spent.
-      if (!(await users.setPassword(user.id, passwordHash, { tokenVersion: user.tokenVersion, verifiesEmail: true }))) throw invalidToken();
-      await sessions.endAll(user.id, "password_reset");
+      if (!(await users.setPassword(user.id, passwordHash, { tokenVersion: user.tokenVersion, verifiesEmail: true, reason: "password_reset" }))) throw invalidToken();
       await rateLimits.forgetFailedLogins(user.email, client);
       events.passwordReset(user.id, client);
       return true;

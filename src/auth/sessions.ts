@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
 import { rowsOf, type Db } from "../db/client";
@@ -30,6 +30,18 @@ export interface IssuedRefreshToken {
 export type EndReason = "logout" | "logout_all" | "revoked" | "password_changed" | "password_reset" | "deactivated" | "refresh_token_reuse";
 
 export type Sessions = ReturnType<typeof createSessions>;
+
+/**
+ * The UPDATE that ends every live session whose owner `owner` matches (a condition on
+ * sessions.user_id), but for `except`: a statement of its own (Sessions.endAll), or a step of a
+ * larger one, so that ending them is atomic with the change that calls for it (Users.setPassword).
+ */
+export function endSessionsOf(db: Db, owner: SQL, reason: EndReason, at: Date, except?: string) {
+  return db
+    .update(sessions)
+    .set({ endedAt: at, endReason: reason })
+    .where(and(owner, isNull(sessions.endedAt), except ? ne(sessions.id, except) : undefined));
+}
 
 const MAX_USER_AGENT = 512;
 
@@ -240,10 +252,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
 
     /** Ends every live session of a user, but for `except` when given. */
     async endAll(userId: string, reason: EndReason, except?: string): Promise<void> {
-      await db
-        .update(sessions)
-        .set({ endedAt: now(), endReason: reason })
-        .where(and(eq(sessions.userId, userId), isNull(sessions.endedAt), except ? ne(sessions.id, except) : undefined));
+      await endSessionsOf(db, eq(sessions.userId, userId), reason, now(), except);
     },
 
     async listLive(userId: string): Promise<SessionRow[]> {

@@ -8,8 +8,8 @@ import { checkId } from "./ids";
 import type { PasswordHasher } from "./passwords";
 import { checkPassword } from "./password-policy";
 import type { SecurityEvents } from "./security-events";
-import type { ClientInfo, Sessions } from "./sessions";
-import type { Users } from "./users";
+import type { ClientInfo, EndReason } from "./sessions";
+import { updateUser, type Users } from "./users";
 import { CONTROL_CHARACTER, UNPAIRED_SURROGATE } from "./text";
 
 export interface UserPage {
@@ -59,13 +59,12 @@ function searchFilter(search: string | null | undefined): SQL | undefined {
 export function createUserAdmin(deps: {
   db: Db;
   users: Users;
-  sessions: Sessions;
   passwords: PasswordHasher;
   policy: Config["passwords"];
   events?: Pick<SecurityEvents, "accountDeactivated" | "accountReactivated" | "roleChanged">;
   now?: () => Date;
 }) {
-  const { db, users, sessions, passwords, policy } = deps;
+  const { db, users, passwords, policy } = deps;
   const now = deps.now ?? (() => new Date());
 
   /**
@@ -79,14 +78,14 @@ export function createUserAdmin(deps: {
 
   type Change = { active?: boolean; role?: Role; tokenVersion?: SQL };
 
-  /** No values: the row is written as it is, which locks it like a change would and leaves updated_at alone. */
-  async function update(id: string, values: Change, onlyIf?: SQL): Promise<UserRow | undefined> {
-    const [row] = await db
-      .update(usersTable)
-      .set(Object.keys(values).length ? { ...values, updatedAt: now() } : { updatedAt: sql`${usersTable.updatedAt}` })
-      .where(and(eq(usersTable.id, id), onlyIf))
-      .returning();
-    return row;
+  /**
+   * No values: the row is written as it is, which locks it like a change would and leaves
+   * updated_at alone. With `ends`, the account's sessions end in the same statement.
+   */
+  async function update(id: string, values: Change, onlyIf?: SQL, ends?: EndReason): Promise<UserRow | undefined> {
+    const at = now();
+    const set = Object.keys(values).length ? { ...values, updatedAt: at } : { updatedAt: sql`${usersTable.updatedAt}` };
+    return updateUser(db, set, and(eq(usersTable.id, id), onlyIf), ends && { reason: ends, at });
   }
 
   async function existingUser(id: string): Promise<UserRow> {
@@ -107,12 +106,12 @@ export function createUserAdmin(deps: {
    * (an EXISTS) is pushed below the lock by the planner, which then locks only the admin's row,
    * and two such changes deadlock on each other's target.
    */
-  async function updateAsAdmin(adminId: string, target: string, values: Change, onlyIf?: SQL): Promise<UserRow | undefined> {
+  async function updateAsAdmin(adminId: string, target: string, values: Change, onlyIf?: SQL, ends?: EndReason): Promise<UserRow | undefined> {
     const stillAdmin = sql`(
       select coalesce(bool_or(locked.id = ${adminId}::uuid and locked.role = 'ADMIN' and locked.active), false)
       from (select id, role, active from ${usersTable} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
     )`;
-    return update(target, values, and(stillAdmin, onlyIf));
+    return update(target, values, and(stillAdmin, onlyIf), ends);
   }
 
   /**
@@ -122,9 +121,13 @@ export function createUserAdmin(deps: {
    * unchanged, its updated_at kept), and should another change have landed in between, this
    * one is tried again.
    */
-  async function changeAsAdmin(adminId: string, target: string, change: { values: Change; differs: SQL; holds: (user: UserRow) => boolean }): Promise<{ user: UserRow; changed: boolean }> {
+  async function changeAsAdmin(
+    adminId: string,
+    target: string,
+    change: { values: Change; differs: SQL; holds: (user: UserRow) => boolean; ends?: EndReason },
+  ): Promise<{ user: UserRow; changed: boolean }> {
     for (;;) {
-      const changed = await updateAsAdmin(adminId, target, change.values, change.differs);
+      const changed = await updateAsAdmin(adminId, target, change.values, change.differs, change.ends);
       if (changed) return { user: changed, changed: true };
       const user = await updateAsAdmin(adminId, target, {});
       if (!user) {
@@ -164,16 +167,21 @@ export function createUserAdmin(deps: {
     },
 
     /**
-     * Deactivating ends every session of the account; its access tokens stop working at once.
-     * It takes a new token version too, so the reset links and one-time tokens issued before
-     * it stay retired should the account be reactivated.
+     * Deactivating ends every session of the account in the same statement (no session can
+     * start on an inactive account, so one already inactive has none); its access tokens stop
+     * working at once. It takes a new token version too, so the reset links and one-time tokens
+     * issued before it stay retired should the account be reactivated.
      */
     async setActive(adminId: string, id: string, active: boolean, client: ClientInfo): Promise<UserRow> {
       const target = checkId(id);
       if (!active && target === adminId) throw forbidden("You cannot deactivate your own account");
       const change = active ? { active } : { active, tokenVersion: sql`${usersTable.tokenVersion} + 1` };
-      const { user, changed } = await changeAsAdmin(adminId, target, { values: change, differs: ne(usersTable.active, active), holds: (user) => user.active === active });
-      if (!active) await sessions.endAll(user.id, "deactivated");
+      const { user, changed } = await changeAsAdmin(adminId, target, {
+        values: change,
+        differs: ne(usersTable.active, active),
+        holds: (user) => user.active === active,
+        ends: active ? undefined : "deactivated",
+      });
       if (changed) deps.events?.[active ? "accountReactivated" : "accountDeactivated"](user.id, adminId, client);
       return user;
     },

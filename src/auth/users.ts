@@ -1,8 +1,30 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
 import { sessions, users, type Role, type UserRow } from "../db/schema";
+import { endSessionsOf, type EndReason } from "./sessions";
 
 export type Users = ReturnType<typeof createUsers>;
+
+/**
+ * Writes `values` to the accounts `where` selects and returns them as written. With `ends`, the
+ * same statement ends their live sessions (but `ends.except`): the sessions end with the change
+ * or not at all. A change that retires tokens (a new password, a deactivation) must not leave a
+ * session live should its second statement fail: its refresh token would hand out access
+ * tokens of the new version, or revive with a reactivated account.
+ */
+export async function updateUser(
+  db: Db,
+  values: PgUpdateSetSource<typeof users>,
+  where: SQL | undefined,
+  ends?: { reason: EndReason; at: Date; except?: string },
+): Promise<UserRow | undefined> {
+  const update = db.update(users).set(values).where(where).returning();
+  if (!ends) return (await update)[0];
+  const changed = db.$with("changed").as(update);
+  const ended = db.$with("ended").as(endSessionsOf(db, inArray(sessions.userId, db.select({ id: changed.id }).from(changed)), ends.reason, ends.at, ends.except));
+  return (await db.with(changed, ended).select().from(changed))[0];
+}
 
 export interface NewUser {
   email: string;
@@ -78,23 +100,22 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
     },
 
     /**
-     * Sets a new password and bumps the token version, which retires every access token issued
-     * so far; only while the account is still active at the token version the caller read
-     * (and, for a change, the caller's session is live). A change or reset decided tens of
-     * milliseconds earlier (argon2 runs) must not land over a reset, a change, a deactivation
-     * or a revocation made in between. A reset also marks the address verified: its emailed
-     * link proved it. Null when the account changed.
+     * Sets a new password, bumps the token version, which retires every access token issued so
+     * far, and ends every session but `sessionId`'s; only while the account is still active at
+     * the token version the caller read (and, for a change, the caller's session is live). A
+     * change or reset decided tens of milliseconds earlier (argon2 runs) must not land over a
+     * reset, a change, a deactivation or a revocation made in between. A reset also marks the
+     * address verified: its emailed link proved it. Null when the account changed.
      */
-    async setPassword(id: string, passwordHash: string, as: { tokenVersion: number; sessionId?: string; verifiesEmail?: boolean }): Promise<UserRow | null> {
+    async setPassword(id: string, passwordHash: string, as: { tokenVersion: number; reason: EndReason; sessionId?: string; verifiesEmail?: boolean }): Promise<UserRow | null> {
       const at = now();
       const liveSession = as.sessionId
         ? sql`exists (select 1 from ${sessions} where ${sessions.id} = ${as.sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`
         : undefined;
-      const [row] = await db
-        .update(users)
-        .set({ passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at, ...(as.verifiesEmail ? { emailVerified: true } : {}) })
-        .where(and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), eq(users.active, true), liveSession))
-        .returning();
+      const values = { passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at, ...(as.verifiesEmail ? { emailVerified: true } : {}) };
+      const where = and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), eq(users.active, true), liveSession);
+      // A login with the new password reads it only once this has committed: its session is not among those ended.
+      const row = await updateUser(db, values, where, { reason: as.reason, at, except: as.sessionId });
       return row ?? null;
     },
   };

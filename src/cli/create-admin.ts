@@ -1,7 +1,6 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { createPasswordHasher } from "../auth/passwords";
-import { createSessions } from "../auth/sessions";
 import { createUserAdmin } from "../auth/user-admin";
 import { createUsers } from "../auth/users";
 import { ConfigError, loadConfig } from "../config";
@@ -26,9 +25,8 @@ async function main(): Promise<string> {
     await database.migrate();
     const { db } = database;
     const users = createUsers({ db });
-    const sessions = createSessions({ db, config: config.sessions });
     const passwords = await createPasswordHasher(config.passwords);
-    const admin = createUserAdmin({ db, users, sessions, passwords, policy: config.passwords });
+    const admin = createUserAdmin({ db, users, passwords, policy: config.passwords });
     const { user, outcome } = await admin.provisionAdmin(values.email, values.password);
     const account = `${user.email} (${user.id})`;
     switch (outcome) {

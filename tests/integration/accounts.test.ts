@@ -286,6 +286,32 @@ testWithPostgres("a statement stuck behind a lock is cancelled at DATABASE_STATE
   }
 }, 20_000);
 
+testWithPostgres("a password change that fails part-way changes nothing: the password stays, and so do the sessions it would have ended", async () => {
+  const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" });
+  const sql = postgres(stuck.app.config.database.url!, { max: 1 });
+  try {
+    const auth = await register(stuck);
+    const login = (password: string) => stuck.gql(LOGIN, { input: { email: auth.user.email, password } });
+    const other = (await login(STRONG_PASSWORD)).data?.login;
+    const own = (jwt.decode(auth.accessToken) as jwt.JwtPayload).sid as string;
+    await sql.begin(async (tx) => {
+      // The other session's row is held (a refresh of it under way, say): ending it waits until the statement times out.
+      await tx`select 1 from sessions where user_id = ${auth.user.id} and id <> ${own} for update`;
+      const change = await stuck.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken });
+      expect(errorCode(change)).toBe("INTERNAL_SERVER_ERROR");
+    });
+    // Had the password changed alone, the other session's refresh token would hand out access tokens of the new version.
+    expect(errorCode(await login(NEW_PASSWORD))).toBe("UNAUTHENTICATED");
+    expect((await login(STRONG_PASSWORD)).data?.login.user.id).toBe(auth.user.id);
+    const refreshed = await stuck.gql(`mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken } }`, { token: other?.refreshToken });
+    expect(refreshed.data?.refreshToken.accessToken).toEqual(expect.any(String));
+    expect((await stuck.gql(`{ me { id } }`, {}, { token: auth.accessToken })).data?.me.id).toBe(auth.user.id);
+  } finally {
+    await sql.end();
+    await stuck.close();
+  }
+}, 20_000);
+
 describe("me", () => {
   test("is null without a token", async () => {
     const res = await t.gql(`{ me { id } }`);

@@ -233,6 +233,30 @@ testWithPostgres("two admins demoting each other while both rows are locked else
   }
 });
 
+testWithPostgres("a deactivation that fails part-way changes nothing: the account stays active and its sessions with it", async () => {
+  const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" });
+  const sql = postgres(stuck.app.config.database.url!, { max: 1 });
+  try {
+    const email = uniqueEmail("admin");
+    await stuck.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
+    const { accessToken } = (await stuck.gql(LOGIN, { email, password: STRONG_PASSWORD })).data?.login as AuthPayload;
+    const user = await register(stuck);
+    await sql.begin(async (tx) => {
+      // The user's session is held (a refresh of it under way, say): ending it waits until the statement times out.
+      await tx`select 1 from sessions where user_id = ${user.user.id} for update`;
+      const res = await stuck.gql(`mutation($id: ID!) { setUserActive(id: $id, active: false) { active } }`, { id: user.user.id }, { token: accessToken });
+      expect(errorCode(res)).toBe("INTERNAL_SERVER_ERROR");
+    });
+    // Were the account deactivated with its session live, a reactivation would bring that session back.
+    expect(await stuck.app.services.users.findById(user.user.id)).toMatchObject({ active: true });
+    const refreshed = await stuck.gql(`mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }`, { t: user.refreshToken });
+    expect(refreshed.data?.refreshToken.accessToken).toEqual(expect.any(String));
+  } finally {
+    await sql.end();
+    await stuck.close();
+  }
+}, 20_000);
+
 async function rivalAdmin() {
   const email = uniqueEmail("rival");
   const { user } = await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
