@@ -122,9 +122,8 @@ export function createAccounts(deps: {
 
     async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult> {
       const issued = await sessions.rotate(refreshToken, client);
-      const user = await users.findById(issued.userId);
-      if (!user?.active) throw invalidRefreshToken();
-      return issue(user, issued);
+      if (!issued.user.active) throw invalidRefreshToken();
+      return issue(issued.user, issued);
     },
 
     logout(refreshToken: string, client: ClientInfo): Promise<boolean> {

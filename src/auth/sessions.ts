@@ -27,6 +27,11 @@ export interface IssuedRefreshToken {
   refreshToken: string;
 }
 
+/** A refresh's successor, with the account as the refresh read it. */
+export interface RotatedRefreshToken extends IssuedRefreshToken {
+  user: UserRow;
+}
+
 export type EndReason = "logout" | "logout_all" | "revoked" | "password_changed" | "password_reset" | "deactivated" | "refresh_token_reuse";
 
 export type Sessions = ReturnType<typeof createSessions>;
@@ -112,11 +117,12 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
   const clientColumns = (client: ClientInfo) => ({ ip: client.ip, userAgent: client.userAgent?.slice(0, MAX_USER_AGENT) ?? null });
 
   /** The token was not rotated by this call: decide between a second tab's retry and a replay. */
-  async function settleRetiredToken(tokenHash: string, token: string, at: Date, client: ClientInfo): Promise<IssuedRefreshToken> {
+  async function settleRetiredToken(tokenHash: string, token: string, at: Date, client: ClientInfo): Promise<RotatedRefreshToken> {
     const [found] = await db
-      .select({ token: refreshTokens, session: sessions, successorRotatedAt: successor.rotatedAt })
+      .select({ token: refreshTokens, session: sessions, user: users, successorRotatedAt: successor.rotatedAt })
       .from(refreshTokens)
       .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .innerJoin(users, eq(users.id, sessions.userId))
       .leftJoin(successor, eq(successor.tokenHash, refreshTokens.successorHash))
       .where(eq(refreshTokens.tokenHash, tokenHash));
     if (!found || found.session.endedAt || found.session.expiresAt <= at || !found.token.rotatedAt) {
@@ -127,7 +133,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     const isPrevious = successorSealed !== null && found.successorRotatedAt === null;
     const withinInterval = at.getTime() - rotatedAt.getTime() <= config.reuseInterval * 1000;
     if (isPrevious && withinInterval && config.reuseInterval > 0) {
-      return { sessionId: session.id, userId: session.userId, refreshToken: unsealSuccessor(successorSealed, token) };
+      return { sessionId: session.id, userId: session.userId, refreshToken: unsealSuccessor(successorSealed, token), user: found.user };
     }
     // Any other replay of a retired token means two parties hold this family: end it.
     await end(session.userId, session.id, "refresh_token_reuse");
@@ -180,7 +186,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     },
 
     /** Retires the presented token and returns its successor, or settles a retry or a replay. */
-    async rotate(token: string, client: ClientInfo): Promise<IssuedRefreshToken> {
+    async rotate(token: string, client: ClientInfo): Promise<RotatedRefreshToken> {
       const at = now();
       const tokenHash = hashToken(token);
       const next = generateToken();
@@ -189,42 +195,41 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       const stamp = at.toISOString();
       // One statement, one round trip: the conditional UPDATE retires the token only while it is
       // current and its session live (of racing requests PostgreSQL lets exactly one through),
-      // and only then do the successor and the session's new expiry get written. The session is
-      // locked first, so a rotation that waited for a concurrent end (a logoutAll, a revocation)
-      // reads the session as that end left it, and rotates nothing in a session that has ended.
-      const [rotated] = rowsOf<{ session_id: string; user_id: string }>(
-        await db.execute(sql`
-          with live as (
-            select sessions.id, sessions.user_id
-            from sessions
-            join refresh_tokens on refresh_tokens.session_id = sessions.id
-            where refresh_tokens.token_hash = ${tokenHash}
-              and sessions.ended_at is null
-              and sessions.expires_at > ${stamp}::timestamptz
-            for no key update of sessions
-          ),
-          retired as (
-            update refresh_tokens
-            set rotated_at = ${stamp}::timestamptz, successor_hash = ${nextHash}, successor_sealed = ${sealSuccessor(next, token)}
-            from live
-            where refresh_tokens.token_hash = ${tokenHash}
-              and refresh_tokens.rotated_at is null
-              and refresh_tokens.session_id = live.id
-            returning live.id as session_id, live.user_id
-          ),
-          successor as (
-            insert into refresh_tokens (token_hash, session_id, created_at)
-            select ${nextHash}, session_id, ${stamp}::timestamptz from retired
-          ),
-          renewed as (
-            update sessions
-            set last_used_at = ${stamp}::timestamptz, expires_at = ${expiresAt(stamp)}::timestamptz, ip = ${ip}, user_agent = ${userAgent}
-            from retired
-            where sessions.id = retired.session_id
-          )
-          select session_id, user_id from retired`),
-      );
-      if (rotated) return { sessionId: rotated.session_id, userId: rotated.user_id, refreshToken: next };
+      // and only then do the successor and the session's new expiry get written, and the account
+      // read. The session is locked first, so a rotation that waited for a concurrent end (a
+      // logoutAll, a revocation, a password change) reads the session as that end left it, and
+      // rotates nothing in a session that has ended. (Written as CTEs of one drizzle select, so
+      // the account comes back as a typed row.)
+      const live = db.$with("live", {}).as(sql`
+        select sessions.id, sessions.user_id
+        from sessions
+        join refresh_tokens on refresh_tokens.session_id = sessions.id
+        where refresh_tokens.token_hash = ${tokenHash}
+          and sessions.ended_at is null
+          and sessions.expires_at > ${stamp}::timestamptz
+        for no key update of sessions`);
+      const retired = db.$with("retired", { sessionId: sql<string>`session_id`.as("session_id"), userId: sql<string>`user_id`.as("user_id") }).as(sql`
+        update refresh_tokens
+        set rotated_at = ${stamp}::timestamptz, successor_hash = ${nextHash}, successor_sealed = ${sealSuccessor(next, token)}
+        from live
+        where refresh_tokens.token_hash = ${tokenHash}
+          and refresh_tokens.rotated_at is null
+          and refresh_tokens.session_id = live.id
+        returning live.id as session_id, live.user_id`);
+      const successor = db.$with("successor", {}).as(sql`
+        insert into refresh_tokens (token_hash, session_id, created_at)
+        select ${nextHash}, session_id, ${stamp}::timestamptz from retired`);
+      const renewed = db.$with("renewed", {}).as(sql`
+        update sessions
+        set last_used_at = ${stamp}::timestamptz, expires_at = ${expiresAt(stamp)}::timestamptz, ip = ${ip}, user_agent = ${userAgent}
+        from retired
+        where sessions.id = retired.session_id`);
+      const [rotated] = await db
+        .with(live, retired, successor, renewed)
+        .select({ sessionId: retired.sessionId, user: users })
+        .from(retired)
+        .innerJoin(users, eq(users.id, retired.userId));
+      if (rotated) return { sessionId: rotated.sessionId, userId: rotated.user.id, refreshToken: next, user: rotated.user };
       return settleRetiredToken(tokenHash, token, at, client);
     },
 
