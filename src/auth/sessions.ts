@@ -113,6 +113,45 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     .returning({ id: sessions.id })
     .prepare("purge_sessions");
 
+  // A refresh: one statement, one round trip, prepared once. The conditional UPDATE retires the
+  // token only while it is current and its session live (of racing requests PostgreSQL lets
+  // exactly one through), and only then do the successor and the session's new expiry get
+  // written, and the account read. The session is locked first, so a rotation that waited for a
+  // concurrent end (a logoutAll, a revocation, a password change) reads the session as that end
+  // left it, and rotates nothing in a session that has ended. (CTEs of a drizzle select, so the
+  // account comes back as a typed row.)
+  const timestamp = (name: string) => sql`${sql.placeholder(name)}::timestamptz`;
+  const live = db.$with("live", {}).as(sql`
+    select sessions.id, sessions.user_id
+    from sessions
+    join refresh_tokens on refresh_tokens.session_id = sessions.id
+    where refresh_tokens.token_hash = ${sql.placeholder("tokenHash")}
+      and sessions.ended_at is null
+      and sessions.expires_at > ${timestamp("stamp")}
+    for no key update of sessions`);
+  const retired = db.$with("retired", { sessionId: sql<string>`session_id`.as("session_id"), userId: sql<string>`user_id`.as("user_id") }).as(sql`
+    update refresh_tokens
+    set rotated_at = ${timestamp("stamp")}, successor_hash = ${sql.placeholder("nextHash")}, successor_sealed = ${sql.placeholder("sealed")}
+    from live
+    where refresh_tokens.token_hash = ${sql.placeholder("tokenHash")}
+      and refresh_tokens.rotated_at is null
+      and refresh_tokens.session_id = live.id
+    returning live.id as session_id, live.user_id`);
+  const added = db.$with("added", {}).as(sql`
+    insert into refresh_tokens (token_hash, session_id, created_at)
+    select ${sql.placeholder("nextHash")}, session_id, ${timestamp("stamp")} from retired`);
+  const renewed = db.$with("renewed", {}).as(sql`
+    update sessions
+    set last_used_at = ${timestamp("stamp")}, expires_at = ${timestamp("expiresAt")}, ip = ${sql.placeholder("ip")}, user_agent = ${sql.placeholder("userAgent")}
+    from retired
+    where sessions.id = retired.session_id`);
+  const rotation = db
+    .with(live, retired, added, renewed)
+    .select({ sessionId: retired.sessionId, user: users })
+    .from(retired)
+    .innerJoin(users, eq(users.id, retired.userId))
+    .prepare("rotate_refresh_token");
+
   const expiresAt = (from: string) => new Date(Date.parse(from) + config.refreshTokenTtl * 1000).toISOString();
   const clientColumns = (client: ClientInfo) => ({ ip: client.ip, userAgent: client.userAgent?.slice(0, MAX_USER_AGENT) ?? null });
 
@@ -193,42 +232,15 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       const nextHash = hashToken(next);
       const { ip, userAgent } = clientColumns(client);
       const stamp = at.toISOString();
-      // One statement, one round trip: the conditional UPDATE retires the token only while it is
-      // current and its session live (of racing requests PostgreSQL lets exactly one through),
-      // and only then do the successor and the session's new expiry get written, and the account
-      // read. The session is locked first, so a rotation that waited for a concurrent end (a
-      // logoutAll, a revocation, a password change) reads the session as that end left it, and
-      // rotates nothing in a session that has ended. (Written as CTEs of one drizzle select, so
-      // the account comes back as a typed row.)
-      const live = db.$with("live", {}).as(sql`
-        select sessions.id, sessions.user_id
-        from sessions
-        join refresh_tokens on refresh_tokens.session_id = sessions.id
-        where refresh_tokens.token_hash = ${tokenHash}
-          and sessions.ended_at is null
-          and sessions.expires_at > ${stamp}::timestamptz
-        for no key update of sessions`);
-      const retired = db.$with("retired", { sessionId: sql<string>`session_id`.as("session_id"), userId: sql<string>`user_id`.as("user_id") }).as(sql`
-        update refresh_tokens
-        set rotated_at = ${stamp}::timestamptz, successor_hash = ${nextHash}, successor_sealed = ${sealSuccessor(next, token)}
-        from live
-        where refresh_tokens.token_hash = ${tokenHash}
-          and refresh_tokens.rotated_at is null
-          and refresh_tokens.session_id = live.id
-        returning live.id as session_id, live.user_id`);
-      const successor = db.$with("successor", {}).as(sql`
-        insert into refresh_tokens (token_hash, session_id, created_at)
-        select ${nextHash}, session_id, ${stamp}::timestamptz from retired`);
-      const renewed = db.$with("renewed", {}).as(sql`
-        update sessions
-        set last_used_at = ${stamp}::timestamptz, expires_at = ${expiresAt(stamp)}::timestamptz, ip = ${ip}, user_agent = ${userAgent}
-        from retired
-        where sessions.id = retired.session_id`);
-      const [rotated] = await db
-        .with(live, retired, successor, renewed)
-        .select({ sessionId: retired.sessionId, user: users })
-        .from(retired)
-        .innerJoin(users, eq(users.id, retired.userId));
+      const [rotated] = await rotation.execute({
+        tokenHash,
+        nextHash,
+        sealed: sealSuccessor(next, token),
+        stamp,
+        expiresAt: expiresAt(stamp),
+        ip,
+        userAgent,
+      });
       if (rotated) return { sessionId: rotated.sessionId, userId: rotated.user.id, refreshToken: next, user: rotated.user };
       return settleRetiredToken(tokenHash, token, at, client);
     },
