@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
-import { rowsOf, type Db } from "../db/client";
+import type { Db } from "../db/client";
 import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "../db/schema";
 import { invalidRefreshToken } from "../errors";
 import { generateToken, hashToken } from "./opaque-tokens";
@@ -113,6 +113,26 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     .returning({ id: sessions.id })
     .prepare("purge_sessions");
 
+  const timestamp = (name: string) => sql`${sql.placeholder(name)}::timestamptz`;
+
+  // A sign-in: the account check, the session and its first token in one statement (one round
+  // trip, atomic without a transaction), prepared once. FOR SHARE makes a concurrent change of
+  // the account wait for this insert (then its end of every session sees this one), or this
+  // insert wait for the change and then find the row changed.
+  const account = db.$with("account", {}).as(sql`
+    select id from users
+    where id = ${sql.placeholder("userId")}::uuid and active and token_version = ${sql.placeholder("tokenVersion")}
+    for share`);
+  const opened = db.$with("opened", {}).as(sql`
+    insert into sessions (user_id, created_at, last_used_at, expires_at, ip, user_agent)
+    select id, ${timestamp("at")}, ${timestamp("at")}, ${timestamp("expiresAt")}, ${sql.placeholder("ip")}, ${sql.placeholder("userAgent")} from account
+    returning id`);
+  const firstToken = db.$with("first_token", { sessionId: sql<string>`session_id`.as("session_id") }).as(sql`
+    insert into refresh_tokens (token_hash, session_id, created_at)
+    select ${sql.placeholder("tokenHash")}, id, ${timestamp("at")} from opened
+    returning session_id`);
+  const sessionStart = db.with(account, opened, firstToken).select({ sessionId: firstToken.sessionId }).from(firstToken).prepare("start_session");
+
   // A refresh: one statement, one round trip, prepared once. The conditional UPDATE retires the
   // token only while it is current and its session live (of racing requests PostgreSQL lets
   // exactly one through), and only then do the successor and the session's new expiry get
@@ -120,7 +140,6 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
   // concurrent end (a logoutAll, a revocation, a password change) reads the session as that end
   // left it, and rotates nothing in a session that has ended. (CTEs of a drizzle select, so the
   // account comes back as a typed row.)
-  const timestamp = (name: string) => sql`${sql.placeholder(name)}::timestamptz`;
   const live = db.$with("live", {}).as(sql`
     select sessions.id, sessions.user_id
     from sessions
@@ -201,27 +220,8 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
       const at = now().toISOString();
       const refreshToken = generateToken();
       const { ip, userAgent } = clientColumns(client);
-      // The account check, the session and its first token in one statement: one round trip,
-      // atomic without a transaction. FOR SHARE makes a concurrent change of the account wait
-      // for this insert (then its end of every session sees this one), or this insert wait
-      // for the change and then find the row changed.
-      const [row] = rowsOf<{ session_id: string }>(
-        await db.execute(sql`
-          with account as (
-            select id from users
-            where id = ${account.id}::uuid and active and token_version = ${account.tokenVersion}
-            for share
-          ),
-          session as (
-            insert into sessions (user_id, created_at, last_used_at, expires_at, ip, user_agent)
-            select id, ${at}::timestamptz, ${at}::timestamptz, ${expiresAt(at)}::timestamptz, ${ip}, ${userAgent} from account
-            returning id
-          )
-          insert into refresh_tokens (token_hash, session_id, created_at)
-          select ${hashToken(refreshToken)}, id, ${at}::timestamptz from session
-          returning session_id`),
-      );
-      return row ? { sessionId: row.session_id, userId: account.id, refreshToken } : null;
+      const [row] = await sessionStart.execute({ userId: account.id, tokenVersion: account.tokenVersion, at, expiresAt: expiresAt(at), ip, userAgent, tokenHash: hashToken(refreshToken) });
+      return row ? { sessionId: row.sessionId, userId: account.id, refreshToken } : null;
     },
 
     /** Retires the presented token and returns its successor, or settles a retry or a replay. */
