@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
+import { useEffect, useRef, useState, type FormEvent, type InputHTMLAttributes, type ReactNode, type RefObject } from "react";
 import { describeError, type Problem, type Wording } from "../errors";
 import { settings } from "../settings";
 
@@ -13,9 +13,25 @@ interface FieldProps extends InputProps {
   after?: ReactNode;
 }
 
+/**
+ * Whether an error that has just appeared should be an alert: only when its input already had
+ * the focus (a submit with Enter), since moving the focus there announces nothing. Otherwise the
+ * form moves the focus to the input, which reads the error out with it (aria-describedby); an
+ * alert as well would say it twice. Decided once per error, as it appears.
+ */
+function useAlertOnAppearance(error: string | undefined, input: RefObject<HTMLInputElement | null>): boolean {
+  const seen = useRef<{ error: string | undefined; alert: boolean }>({ error: undefined, alert: false });
+  if (seen.current.error !== error) {
+    seen.current = { error, alert: Boolean(error) && typeof document !== "undefined" && document.activeElement === input.current };
+  }
+  return seen.current.alert;
+}
+
 /** A labelled input whose hint and error are read out with it (aria-describedby). */
 export function Field({ name, label, hint, error, after, ...input }: FieldProps) {
   const id = `field-${name}`;
+  const inputRef = useRef<HTMLInputElement>(null);
+  const isAlert = useAlertOnAppearance(error, inputRef);
   const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
   return (
     <div className="field">
@@ -26,13 +42,11 @@ export function Field({ name, label, hint, error, after, ...input }: FieldProps)
         </p>
       )}
       <div className="input-row">
-        <input id={id} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+        <input ref={inputRef} id={id} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
         {after}
       </div>
       {error && (
-        // An alert, announced as it appears: when the field already had the focus (a submit
-        // with Enter), moving the focus there announces nothing.
-        <p id={`${id}-error`} className="field-error" role="alert">
+        <p id={`${id}-error`} className="field-error" role={isAlert ? "alert" : undefined}>
           {error}
         </p>
       )}
