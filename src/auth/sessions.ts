@@ -38,8 +38,8 @@ export type Sessions = ReturnType<typeof createSessions>;
 
 /**
  * The UPDATE that ends every live session whose owner `owner` matches (a condition on
- * sessions.user_id), but for `except`: a statement of its own (Sessions.endAll), or a step of a
- * larger one, so that ending them is atomic with the change that calls for it (Users.setPassword).
+ * sessions.user_id), but for `except`: a statement of its own (Sessions.endAll), or the second
+ * of a transaction, so that ending them is atomic with the change that calls for it (updateUser).
  */
 export function endSessionsOf(db: Db, owner: SQL, reason: EndReason, at: Date, except?: string) {
   return db
@@ -139,7 +139,10 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
   // written, and the account read. The session is locked first, so a rotation that waited for a
   // concurrent end (a logoutAll, a revocation, a password change) reads the session as that end
   // left it, and rotates nothing in a session that has ended. (CTEs of a drizzle select, so the
-  // account comes back as a typed row.)
+  // account comes back as a typed row.) The account is read as the statement began: a change of
+  // it that commits while the rotation waits for the session's lock (held by no path of the
+  // service that leaves the session live) is missed, and the new access token, of the old
+  // version, is refused at its first use.
   const live = db.$with("live", {}).as(sql`
     select sessions.id, sessions.user_id
     from sessions

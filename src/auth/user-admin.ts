@@ -1,6 +1,6 @@
 import { and, count, eq, ilike, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { users as usersTable, type Role, type UserRow } from "../db/schema";
+import { sessions as sessionsTable, users as usersTable, type Role, type UserRow } from "../db/schema";
 import { badInput, forbidden, invalidAccessToken } from "../errors";
 import type { Config } from "../config";
 import { checkEmail } from "./emails";
@@ -8,7 +8,7 @@ import { checkId } from "./ids";
 import type { PasswordHasher } from "./passwords";
 import { checkPassword } from "./password-policy";
 import type { SecurityEvents } from "./security-events";
-import type { ClientInfo, EndReason } from "./sessions";
+import { endSessionsOf, type ClientInfo, type EndReason } from "./sessions";
 import { updateUser, type Users } from "./users";
 import { CONTROL_CHARACTER, UNPAIRED_SURROGATE } from "./text";
 
@@ -167,10 +167,11 @@ export function createUserAdmin(deps: {
     },
 
     /**
-     * Deactivating ends every session of the account in the same statement (no session can
-     * start on an inactive account, so one already inactive has none); its access tokens stop
-     * working at once. It takes a new token version too, so the reset links and one-time tokens
-     * issued before it stay retired should the account be reactivated.
+     * Deactivating ends every session of the account with it (see updateUser); its access
+     * tokens stop working at once. Deactivating an account already inactive ends whatever
+     * sessions it still has (left by hand in SQL, say). It takes a new token version too, so the
+     * reset links and one-time tokens issued before it stay retired should the account be
+     * reactivated.
      */
     async setActive(adminId: string, id: string, active: boolean, client: ClientInfo): Promise<UserRow> {
       const target = checkId(id);
@@ -182,6 +183,7 @@ export function createUserAdmin(deps: {
         holds: (user) => user.active === active,
         ends: active ? undefined : "deactivated",
       });
+      if (!active && !changed) await endSessionsOf(db, eq(sessionsTable.userId, user.id), "deactivated", now());
       if (changed) deps.events?.[active ? "accountReactivated" : "accountDeactivated"](user.id, adminId, client);
       return user;
     },

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
 import { sessions, users, type Role, type UserRow } from "../db/schema";
@@ -8,10 +8,15 @@ export type Users = ReturnType<typeof createUsers>;
 
 /**
  * Writes `values` to the accounts `where` selects and returns them as written. With `ends`, the
- * same statement ends their live sessions (but `ends.except`): the sessions end with the change
- * or not at all. A change that retires tokens (a new password, a deactivation) must not leave a
- * session live should its second statement fail: its refresh token would hand out access
+ * same transaction then ends their live sessions (but `ends.except`): the sessions end with the
+ * change or not at all. A change that retires tokens (a new password, a deactivation) must not
+ * leave a session live should its second step fail: its refresh token would hand out access
  * tokens of the new version, or revive with a reactivated account.
+ *
+ * Two statements, not one: a sign-in holds the account's row FOR SHARE while it starts its
+ * session (Sessions.start), so the write waits for it, and only a statement begun after the
+ * write, with a snapshot of its own, sees that session to end it. (A CTE beside the write shares
+ * the snapshot taken before the wait, and missed it.)
  */
 export async function updateUser(
   db: Db,
@@ -19,11 +24,12 @@ export async function updateUser(
   where: SQL | undefined,
   ends?: { reason: EndReason; at: Date; except?: string },
 ): Promise<UserRow | undefined> {
-  const update = db.update(users).set(values).where(where).returning();
-  if (!ends) return (await update)[0];
-  const changed = db.$with("changed").as(update);
-  const ended = db.$with("ended").as(endSessionsOf(db, inArray(sessions.userId, db.select({ id: changed.id }).from(changed)), ends.reason, ends.at, ends.except));
-  return (await db.with(changed, ended).select().from(changed))[0];
+  if (!ends) return (await db.update(users).set(values).where(where).returning())[0];
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(users).set(values).where(where).returning();
+    if (row) await endSessionsOf(tx, eq(sessions.userId, row.id), ends.reason, ends.at, ends.except);
+    return row;
+  });
 }
 
 export interface NewUser {

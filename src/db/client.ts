@@ -101,7 +101,7 @@ function databaseOf(db: Db, kind: Database["kind"], driver: { migrate(options: {
  * sign-in and a refresh rotation are such statements. Their text never carries a value (values
  * are parameters), so each connection holds a few dozen statements, not one per request.
  * (A transaction's statements go through the client postgres.js hands it, which this does not
- * wrap: the service runs none.)
+ * wrap: the service runs them only for rare writes, a password change and a deactivation.)
  */
 function preparingEveryStatement(client: postgres.Sql): postgres.Sql {
   return new Proxy(client, {

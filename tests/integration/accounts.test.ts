@@ -6,6 +6,7 @@ import { users } from "../../src/db/schema";
 import { createTestDatabase } from "../helpers/databases";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
+import { waitFor } from "../helpers/wait-for";
 import { testWithPostgres } from "../helpers/with-postgres";
 
 /** An argon2id hash string of these costs (its parameters in either order: argon2 0.44 writes t before p, 0.45 after). */
@@ -285,6 +286,32 @@ testWithPostgres("a statement stuck behind a lock is cancelled at DATABASE_STATE
     await stuck.close();
   }
 }, 20_000);
+
+testWithPostgres("a sign-in that starts its session while a password change waits for the account's row is ended by the change", async () => {
+  const auth = await register(t);
+  const sql = postgres(t.app.config.database.url!, { max: 2 });
+  try {
+    let change: ReturnType<typeof t.gql> | undefined;
+    let signedIn: Record<string, unknown> | undefined;
+    await sql.begin(async (tx) => {
+      // What a sign-in starting its session holds: the change's write waits for it.
+      await tx`select 1 from users where id = ${auth.user.id} for share`;
+      change = t.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken });
+      await waitFor(async () => {
+        const [waiting] = await sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+        expect(waiting?.n).toBeGreaterThan(0);
+      }, 5_000);
+      // A sign-in with the old password, its session started while the change waits.
+      signedIn = (await t.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } })).data?.login;
+    });
+    expect((await change!).data).toEqual({ changePassword: true });
+    expect(signedIn?.refreshToken).toEqual(expect.any(String));
+    const refreshed = await t.gql(`mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken } }`, { token: signedIn?.refreshToken });
+    expect(errorCode(refreshed)).toBe("UNAUTHENTICATED");
+  } finally {
+    await sql.end();
+  }
+});
 
 testWithPostgres("a password change that fails part-way changes nothing: the password stays, and so do the sessions it would have ended", async () => {
   const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" });

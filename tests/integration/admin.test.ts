@@ -153,6 +153,16 @@ describe("setUserActive and setUserRole", () => {
     expect((await t.gql(LOGIN, { email: victim.user.email, password: STRONG_PASSWORD })).data?.login.user.id).toBe(victim.user.id);
   });
 
+  test("deactivating an account already inactive ends the sessions it still has", async () => {
+    const victim = await register(t);
+    await asAdmin(SET_ACTIVE, { id: victim.user.id, active: false });
+    // A session left live on the inactive account (by hand in SQL, say): it would come back with a reactivation.
+    await t.app.database.db.execute(sql`update sessions set ended_at = null, end_reason = null where user_id = ${victim.user.id}::uuid`);
+    expect((await asAdmin(SET_ACTIVE, { id: victim.user.id, active: false })).data?.setUserActive).toEqual({ id: victim.user.id, active: false });
+    await asAdmin(SET_ACTIVE, { id: victim.user.id, active: true });
+    expect(errorCode(await t.gql(`mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }`, { t: victim.refreshToken }))).toBe("UNAUTHENTICATED");
+  });
+
   test("a promoted user can administer once refreshed; an admin cannot deactivate or demote themselves", async () => {
     const user = await register(t);
     const res = await asAdmin(`mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id role } }`, { id: user.user.id });
