@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { containsGuessablePart } from "./auth/password-policy";
 
 /** Thrown for any invalid setting; its message is one line that names the variable. */
 export class ConfigError extends Error {}
@@ -46,7 +47,8 @@ const sentinelList = z
       const match = /^([^\s:]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?$/.exec(entry);
       const port = Number(match?.[2] ?? SENTINEL_PORT);
       if (!match || port < 1 || port > 65535) {
-        ctx.addIssue({ code: "custom", message: `expected "host:port, host:port", got "${entry}"` });
+        // Not the entry itself: a password pasted into it would be printed.
+        ctx.addIssue({ code: "custom", message: `expected "host:port, host:port"; entry ${sentinels.length + 1} is not` });
         return z.NEVER;
       }
       sentinels.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port });
@@ -103,8 +105,9 @@ const Env = z.object({
       .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
       .optional(),
   ),
-  // Below Docker's 10 s between SIGTERM and SIGKILL, with time left to close the back ends.
-  SHUTDOWN_TIMEOUT: seconds(5),
+  // Below Docker's 10 s between SIGTERM and SIGKILL, with time left to close the back ends; at
+  // most an hour (a timer beyond 24.8 days fires at once, cutting every request off).
+  SHUTDOWN_TIMEOUT: z.coerce.number().int().positive().max(3600).default(5),
   REQUEST_TIMEOUT: z.coerce.number().int().positive().max(3600).default(30),
   TRUST_PROXY: trustProxy,
   CORS_ORIGINS: z.string().default(""),
@@ -117,7 +120,8 @@ const Env = z.object({
   // A statement stuck behind a lock or on a table grown past its index held a pooled
   // connection, and the request, for as long as it took: PostgreSQL cancels it after this.
   // 0 sends none (a PgBouncer that does not track the parameter refuses connections carrying it).
-  DATABASE_STATEMENT_TIMEOUT: z.coerce.number().int().min(0).max(MAX_SECONDS).default(10),
+  // At most a day: PostgreSQL refuses a statement_timeout beyond 24.8 days, and then every query.
+  DATABASE_STATEMENT_TIMEOUT: z.coerce.number().int().min(0).max(86_400).default(10),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_KEY_PREFIX: z.string().default("auth:"),
   REDIS_SENTINELS: sentinelList,
@@ -133,7 +137,9 @@ const Env = z.object({
   JWT_AUDIENCE: z.string().min(1).default("api"),
   ACCESS_TOKEN_TTL: seconds(900),
   REFRESH_TOKEN_TTL: seconds(2_592_000),
-  REFRESH_TOKEN_REUSE_INTERVAL: z.coerce.number().int().min(0).max(MAX_SECONDS).default(10),
+  // For a second tab's or a retried request's refresh: at most 5 minutes, since within it the
+  // previous token gets the live successor, whoever presents it.
+  REFRESH_TOKEN_REUSE_INTERVAL: z.coerce.number().int().min(0).max(300).default(10),
 
   PASSWORD_RESET_TTL: seconds(1800),
   EMAIL_VERIFICATION_TTL: seconds(86_400),
@@ -271,6 +277,19 @@ function checkMail(e: Env): void {
   if (e.NODE_ENV === "production" && !e.FRONTEND_URL) {
     throw new ConfigError("Invalid configuration: FRONTEND_URL is required when NODE_ENV=production (the base of the links in emails)");
   }
+  requireHttpsInProduction(e, "FRONTEND_URL", "the links in emails carry tokens");
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** In production a URL that tokens or secrets travel to is https, but on the machine itself. */
+function requireHttpsInProduction(e: Env, name: "FRONTEND_URL" | "CAPTCHA_VERIFY_URL", why: string): void {
+  const value = e[name];
+  if (e.NODE_ENV !== "production" || !value) return;
+  const url = new URL(value);
+  if (url.protocol === "http:" && !LOOPBACK_HOST.test(url.hostname)) {
+    throw new ConfigError(`Invalid configuration: ${name} must be https when NODE_ENV=production (${why})`);
+  }
 }
 
 function checkTokens(e: Env): void {
@@ -294,6 +313,7 @@ const WIDGET_SCRIPT = {
 
 function captchaConfig(e: Env, accountUi: boolean) {
   if (!e.CAPTCHA_PROVIDER) return undefined;
+  requireHttpsInProduction(e, "CAPTCHA_VERIFY_URL", "each check sends CAPTCHA_SECRET there");
   if (!e.CAPTCHA_SECRET) throw new ConfigError("Invalid configuration: CAPTCHA_SECRET is required when CAPTCHA_PROVIDER is set");
   if (accountUi && !e.CAPTCHA_SITE_KEY) {
     throw new ConfigError("Invalid configuration: CAPTCHA_SITE_KEY is required when CAPTCHA_PROVIDER is set and ACCOUNT_UI=true: the pages' forms show the widget");
@@ -355,13 +375,23 @@ function checkSecret(e: Env): void {
   if (e.NODE_ENV === "production" && (new Set(e.JWT_SECRET).size < 8 || PLACEHOLDER_SECRET.test(e.JWT_SECRET))) {
     throw new ConfigError("Invalid configuration: JWT_SECRET looks like a placeholder; use a random value");
   }
+  // Whoever holds one access token can test guesses at the secret offline: one built on
+  // words or patterns people use falls to a list. Random bytes hold none (openssl rand -base64 32).
+  if (e.NODE_ENV === "production" && containsGuessablePart(e.JWT_SECRET)) {
+    throw new ConfigError("Invalid configuration: JWT_SECRET contains a common password, a repeat or a sequence; use a random value (openssl rand -base64 32)");
+  }
 }
 
 // OWASP's argon2id configurations run from 46 MiB × 1 pass to 7 MiB × 5 passes: below the
 // last one's memory × passes, a guess costs an attacker less than any of them.
-const MIN_ARGON2_WORK_KIB = 7 * 1024 * 5;
+const MIN_ARGON2_MEMORY_KIB = 7 * 1024;
+const MIN_ARGON2_WORK_KIB = MIN_ARGON2_MEMORY_KIB * 5;
 
 function checkArgon2(e: Env): void {
+  // Memory is what a GPU lacks: passes do not make up for less of it than OWASP's least.
+  if (e.NODE_ENV === "production" && e.ARGON2_MEMORY_KIB < MIN_ARGON2_MEMORY_KIB) {
+    throw new ConfigError(`Invalid configuration: ARGON2_MEMORY_KIB is ${e.ARGON2_MEMORY_KIB}, under OWASP's least argon2id memory (${MIN_ARGON2_MEMORY_KIB} KiB); production refuses it`);
+  }
   if (e.NODE_ENV === "production" && e.ARGON2_MEMORY_KIB * e.ARGON2_TIME_COST < MIN_ARGON2_WORK_KIB) {
     throw new ConfigError(
       `Invalid configuration: ARGON2_MEMORY_KIB × ARGON2_TIME_COST is ${e.ARGON2_MEMORY_KIB * e.ARGON2_TIME_COST}, under OWASP's least argon2id cost (${MIN_ARGON2_WORK_KIB}: 7168 KiB × 5); production refuses it`,

@@ -32,9 +32,11 @@ function serializeError(error: unknown): unknown {
   if (!carriesQueryParams(error)) {
     // Node's HTTP parser gives a request it could not parse (a 400, a 431) its bytes, as
     // `rawPacket`: the request line and headers, tokens and Authorization included. Its code
-    // says what was wrong.
-    const { rawPacket: _bytes, ...serialized } = pino.stdSerializers.err(error) as Record<string, unknown>;
-    return serialized;
+    // says what was wrong. ioredis gives a reply error the command it answers, arguments
+    // included: an AUTH's password (a WRONGPASS), a script's keys (addresses, email hashes).
+    // Its name says which command it was.
+    const { rawPacket: _bytes, command, ...serialized } = pino.stdSerializers.err(error) as Record<string, unknown>;
+    return command === undefined ? serialized : { ...serialized, command: { name: (command as { name?: unknown } | null)?.name } };
   }
   const message = error instanceof DrizzleQueryError ? `Failed query: ${error.query}` : error.message;
   return { type: error.constructor.name, message, cause: serializeError(error.cause) };

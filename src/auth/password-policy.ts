@@ -60,6 +60,43 @@ function isTrivialPattern(word: string): boolean {
   return runs.length <= 2 && runs.every((run) => run >= MIN_SEQUENCE_RUN);
 }
 
+// A secret meant to be random (JWT_SECRET) is searched for parts a person would write: a part
+// this long turns up by chance in under 1 in 10^5 secrets of 64 hex digits or 43 base64
+// characters (shorter parts and two-run sequences would refuse real random ones).
+const MIN_SECRET_PART = 8;
+const MIN_SECRET_RUN = 10;
+
+/** Whether `secret` holds a run of `MIN_SECRET_RUN` characters that each repeat or step by one code point. */
+function hasLongRun(secret: string): boolean {
+  const codes = Array.from(secret, (char) => char.codePointAt(0)!);
+  for (let start = 0, i = 1; i <= codes.length; i++) {
+    const step = codes[start + 1]! - codes[start]!;
+    if (i < codes.length && Math.abs(step) <= 1 && codes[i]! - codes[i - 1]! === step) continue;
+    if (i - start >= MIN_SECRET_RUN) return true;
+    start = i - 1;
+  }
+  return false;
+}
+
+/**
+ * For a secret that should be random bytes: whether it holds a common password, a keyboard run
+ * or some part twice, of `MIN_SECRET_PART` characters or more, or a long repeat or sequence.
+ */
+export function containsGuessablePart(secret: string): boolean {
+  const lower = secret.toLowerCase();
+  if (hasLongRun(lower)) return true;
+  for (let start = 0; start + MIN_SECRET_PART <= lower.length; start++) {
+    const part = lower.slice(start, start + MIN_SECRET_PART);
+    if (lower.indexOf(part, start + 1) !== -1 || KEYBOARD_RUNS.some((row) => row.includes(part))) return true;
+    // Words: the list's numbers (dates, mostly) turn up in hex digits by chance.
+    for (let end = start + MIN_SECRET_PART; end <= lower.length; end++) {
+      const candidate = lower.slice(start, end);
+      if (COMMON_PASSWORDS.has(candidate) && /\p{L}/u.test(candidate)) return true;
+    }
+  }
+  return false;
+}
+
 export interface PasswordPolicy {
   minLength: number;
   maxLength: number;

@@ -1,5 +1,8 @@
 import { Writable } from "node:stream";
 import { createLogger } from "../../src/logger";
+import { hasRedisServer, startRedisServer } from "../helpers/redis-server";
+import { freePort } from "../helpers/tcp-relay";
+import { waitFor } from "../helpers/wait-for";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { register, startTestApp, STRONG_PASSWORD, type TestApp } from "../helpers/test-app";
 
@@ -45,4 +48,30 @@ test("passwords, tokens and Authorization headers never reach the log", async ()
   expect(lines.length).toBeGreaterThan(10);
   for (const secret of secrets) expect(log).not.toContain(secret);
   expect(log).not.toMatch(/authorization"?\s*:\s*"Bearer/i);
+});
+
+// A redis-server of the test's own, with a password (skipped without the binary).
+(hasRedisServer ? test : test.skip)("a Redis that refuses the password: the log says so, and never shows the password sent", async () => {
+  const port = await freePort();
+  const redis = await startRedisServer(port, ["--requirepass", "the-right-one-4"]);
+  const own: string[] = [];
+  const logger = createLogger({
+    level: "warn",
+    destination: new Writable({
+      write(chunk, _encoding, done) {
+        own.push(String(chunk));
+        done();
+      },
+    }),
+  });
+  const refused = await startTestApp({ REDIS_URL: `redis://:sent-but-wrong-7@127.0.0.1:${port}/0` }, { logger });
+  try {
+    await waitFor(async () => expect(own.join("")).toContain("WRONGPASS"), 10_000);
+    const log = own.join("");
+    expect(log).toContain('"command":{"name":"hello"}');
+    expect(log).not.toContain("sent-but-wrong-7");
+  } finally {
+    await refused.close();
+    await redis.kill();
+  }
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -103,9 +104,11 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ARGON2_TIME_COST: "4294967296" })).toThrow(/^Invalid configuration: ARGON2_TIME_COST/);
     expect(() => loadConfig({ ARGON2_MEMORY_KIB: "4294967296" })).toThrow(/^Invalid configuration: ARGON2_MEMORY_KIB/);
     const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" };
-    expect(() => loadConfig({ ...production, ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1" })).toThrow(/under OWASP's least argon2id cost/);
+    expect(() => loadConfig({ ...production, ARGON2_MEMORY_KIB: "7168", ARGON2_TIME_COST: "4" })).toThrow(/under OWASP's least argon2id cost/);
     expect(() => loadConfig({ ...production, ARGON2_MEMORY_KIB: "7168", ARGON2_TIME_COST: "5" })).not.toThrow();
     expect(() => loadConfig({ ...production, ARGON2_MEMORY_KIB: "47104", ARGON2_TIME_COST: "1" })).not.toThrow();
+    // Passes do not make up for memory, which is what a GPU lacks.
+    expect(() => loadConfig({ ...production, ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "35" })).toThrow(/under OWASP's least argon2id memory/);
     // Outside production a cheap hash is allowed: the tests and a laptop use one.
     expect(loadConfig({ ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1" }).passwords.argon2).toMatchObject({ memoryCost: 1024, timeCost: 1 });
   });
@@ -128,6 +131,35 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...production, SMTP_URL: undefined })).toThrow(/SMTP_URL is required/);
     expect(() => loadConfig({ ...production, FRONTEND_URL: undefined })).toThrow(/FRONTEND_URL is required/);
     expect(() => loadConfig({ ...production, FRONTEND_URL: undefined, ACCOUNT_UI: "true" })).toThrow(/FRONTEND_URL is required/);
+  });
+
+  test("production refuses a JWT_SECRET a person wrote, and takes random bytes however they are written", () => {
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" };
+    for (const guessable of ["password123password123password123", "abcdefghabcdefghabcdefghabcdefgh", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa12345678", "MyCompanyJwtSigningKey2024!MyCompanyJwt", "qwertyuiopasdfghjklzxcvbnm123456"]) {
+      expect(() => loadConfig({ ...production, JWT_SECRET: guessable })).toThrow(/JWT_SECRET contains a common password, a repeat or a sequence/);
+    }
+    for (let i = 0; i < 200; i++) {
+      for (const encoding of ["hex", "base64", "base64url"] as const) {
+        expect(() => loadConfig({ ...production, JWT_SECRET: randomBytes(32).toString(encoding) })).not.toThrow();
+      }
+    }
+  });
+
+  test("production sends tokens and secrets over https only, but to the machine itself", () => {
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" };
+    expect(() => loadConfig({ ...production, FRONTEND_URL: "http://app.example.com" })).toThrow(/FRONTEND_URL must be https/);
+    expect(() => loadConfig({ ...production, FRONTEND_URL: "http://localhost:3000" })).not.toThrow();
+    expect(() => loadConfig({ FRONTEND_URL: "http://app.example.com" })).not.toThrow();
+    const captcha = { CAPTCHA_PROVIDER: "turnstile", CAPTCHA_SECRET: "captcha-secret-value" };
+    expect(() => loadConfig({ ...production, ...captcha, CAPTCHA_VERIFY_URL: "http://captcha.example.com/siteverify" })).toThrow(/CAPTCHA_VERIFY_URL must be https/);
+    expect(() => loadConfig({ ...production, ...captcha, CAPTCHA_VERIFY_URL: "http://127.0.0.1:8080/siteverify" })).not.toThrow();
+  });
+
+  test("timeouts a timer or PostgreSQL can hold, and a reuse interval of minutes", () => {
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT: "3601" })).toThrow(/^Invalid configuration: SHUTDOWN_TIMEOUT/);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT: "2592000" })).toThrow(/^Invalid configuration: DATABASE_STATEMENT_TIMEOUT/);
+    expect(() => loadConfig({ REFRESH_TOKEN_REUSE_INTERVAL: "301" })).toThrow(/^Invalid configuration: REFRESH_TOKEN_REUSE_INTERVAL/);
+    expect(loadConfig({ SHUTDOWN_TIMEOUT: "3600", DATABASE_STATEMENT_TIMEOUT: "86400", REFRESH_TOKEN_REUSE_INTERVAL: "300" }).sessions.reuseInterval).toBe(300);
   });
 
   test("production turns introspection and the account pages off unless asked", () => {
@@ -156,7 +188,9 @@ describe("loadConfig", () => {
       tls: false,
     });
     expect(loadConfig({ REDIS_URL: "redis://localhost:6379/0" }).redis.sentinels).toBeUndefined();
-    expect(() => loadConfig({ REDIS_URL: "redis://m/0", REDIS_SENTINELS: "s1:99999" })).toThrow(/^Invalid configuration: REDIS_SENTINELS: .*"s1:99999"/);
+    expect(() => loadConfig({ REDIS_URL: "redis://m/0", REDIS_SENTINELS: "s1:99999" })).toThrow(/^Invalid configuration: REDIS_SENTINELS: .*entry 1 is not/);
+    // Never the entry itself: a password pasted into it would be printed.
+    expect(() => loadConfig({ REDIS_URL: "redis://m/0", REDIS_SENTINELS: "s1:26379, s2:26379:pasted-password" })).toThrow(/^Invalid configuration: REDIS_SENTINELS: expected "host:port, host:port"; entry 2 is not$/);
     expect(() => loadConfig({ REDIS_URL: "redis://m/0", REDIS_SENTINELS: "s1:port" })).toThrow(/REDIS_SENTINELS/);
     expect(() => loadConfig({ REDIS_SENTINELS: "s1:26379" })).toThrow(/REDIS_SENTINELS needs REDIS_URL/);
   });
