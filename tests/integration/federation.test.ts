@@ -73,6 +73,20 @@ afterAll(async () => {
   await auth?.close();
 });
 
+test("composes beside another subgraph with a Relay PageInfo of its own", async () => {
+  const sdl = (await auth.gql(`{ _service { sdl } }`)).data?._service.sdl as string;
+  const relay = `
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@shareable"])
+    type PageInfo @shareable { hasNextPage: Boolean! endCursor: String }
+    type Query { catalogue: PageInfo }
+  `;
+  const composed = composeServices([
+    { name: "auth", typeDefs: parse(sdl), url: "http://auth.invalid/graphql" },
+    { name: "catalogue", typeDefs: parse(relay), url: "http://catalogue.invalid/graphql" },
+  ]);
+  expect(composed.errors?.map((error) => error.message)).toBeUndefined();
+});
+
 async function viaGateway(query: string, token?: string) {
   const res = await fetch(gatewayUrl, {
     method: "POST",

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType } from "type-graphql";
+import { Directive, Field, Int, ObjectType } from "type-graphql";
 import { User } from "./user.type";
 
 @ObjectType()
@@ -10,7 +10,10 @@ export class UserEdge {
   node!: User;
 }
 
+// Shareable: nearly every Relay-style subgraph defines a PageInfo of its own, which a gateway
+// composes beside this one only when both say so.
 @ObjectType()
+@Directive("@shareable")
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
