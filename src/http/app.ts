@@ -157,8 +157,13 @@ export function registerRoutes(http: HttpServer, deps: HttpDeps): void {
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", checks });
   });
 
+  // Public keys, for any verifier: one running in a browser on another origin too.
   http.get("/.well-known/jwks.json", async (_request, reply) =>
-    reply.header("cache-control", "public, max-age=300").send(signingKey.jwks),
+    reply
+      .header("cache-control", "public, max-age=300")
+      .header("access-control-allow-origin", "*")
+      .header("cross-origin-resource-policy", "cross-origin")
+      .send(signingKey.jwks),
   );
 
   registerRefreshCookie(http, config);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -139,7 +140,7 @@ test("ACCOUNT_UI=false serves nothing under /account/", async () => {
 });
 
 test("the pages are off by default in production", () => {
-  const production = loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://u:p@db:5432/auth", JWT_SECRET: "x".repeat(8) + "abcdefghijklmnopqrstuvwxyz", SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" });
+  const production = loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://u:p@db:5432/auth", JWT_SECRET: randomBytes(32).toString("base64"), SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" });
   expect(production.accountUi).toBe(false);
   expect(loadConfig(testEnv()).accountUi).toBe(true);
 });

@@ -22,9 +22,12 @@ describe("HTTP endpoints", () => {
     expect(await res.json()).toMatchObject({ status: "ok", checks: { database: "ok" } });
   });
 
-  test("the JWKS is empty for HS256", async () => {
-    const res = await fetch(`${t.url}/.well-known/jwks.json`);
+  test("the JWKS is empty for HS256, and readable from any origin", async () => {
+    const res = await fetch(`${t.url}/.well-known/jwks.json`, { headers: { origin: "https://verifier.example" } });
     expect(await res.json()).toEqual({ keys: [] });
+    // A verifier running in a browser on another origin may read it: public keys only.
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
   });
 
   test("batched requests are refused", async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 import { testWithPostgres } from "../helpers/with-postgres";
 
@@ -50,7 +51,7 @@ test("outside production a browser opening /graphql gets Apollo Sandbox", async 
 testWithPostgres("in production a browser opening /graphql gets no page at all", async () => {
   const app = await startTestApp({
     NODE_ENV: "production",
-    JWT_SECRET: "production-grade-secret-".repeat(3),
+    JWT_SECRET: randomBytes(32).toString("base64"),
     SMTP_URL: "smtp://127.0.0.1:1",
     FRONTEND_URL: "https://app.example.com",
   });
