@@ -4,6 +4,7 @@ import jwt from "jsonwebtoken";
 import postgres from "postgres";
 import { users } from "../../src/db/schema";
 import { createTestDatabase } from "../helpers/databases";
+import { captureLogs } from "../helpers/log-capture";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
@@ -314,7 +315,8 @@ testWithPostgres("a sign-in that starts its session while a password change wait
 });
 
 testWithPostgres("a password change that fails part-way changes nothing: the password stays, and so do the sessions it would have ended", async () => {
-  const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" });
+  const logs = captureLogs("error");
+  const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" }, { logger: logs.logger });
   const sql = postgres(stuck.app.config.database.url!, { max: 1 });
   try {
     const auth = await register(stuck);
@@ -326,6 +328,8 @@ testWithPostgres("a password change that fails part-way changes nothing: the pas
       await tx`select 1 from sessions where user_id = ${auth.user.id} and id <> ${own} for update`;
       const change = await stuck.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken });
       expect(errorCode(change)).toBe("INTERNAL_SERVER_ERROR");
+      // Failed where the test made it fail: the statement that ends the sessions, timed out.
+      expect(logs.text()).toContain("canceling statement due to statement timeout");
     });
     // Had the password changed alone, the other session's refresh token would hand out access tokens of the new version.
     expect(errorCode(await login(NEW_PASSWORD))).toBe("UNAUTHENTICATED");
