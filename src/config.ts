@@ -11,6 +11,7 @@ export class ConfigError extends Error {}
 // Every duration fits a GraphQL Int (expiresIn), a JavaScript Date and PostgreSQL's timestamps
 // once added to now: larger ones started, then failed every sign-in with a 500.
 const MAX_SECONDS = 365 * 86_400;
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const duration = z.coerce.number().int().positive().max(MAX_SECONDS);
 const seconds = (fallback: number) => duration.default(fallback);
 const flag = (fallback: boolean) => z.stringbool().default(fallback);
@@ -94,7 +95,11 @@ const trustProxy = z
 const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  // An address or a host name: it also names the pages in development's email links.
+  HOST: z
+    .string()
+    .refine((host) => isIP(host) !== 0 || HOST_NAME.test(host), "an IP address or a host name")
+    .default("0.0.0.0"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // A scraper's bearer token for /metrics; long enough not to be guessed, and of the characters
   // a header carries as they are (Node reads header bytes as latin1 and trims spaces).

@@ -37,6 +37,9 @@ describe("loadConfig", () => {
     expect(loadConfig({ HOST: "::1", PORT: "4100" }).mail.frontendUrl).toBe("http://[::1]:4100/account");
     expect(loadConfig({ HOST: "127.0.0.1" }).mail.frontendUrl).toBe("http://127.0.0.1:4000/account");
     expect(loadConfig({ HOST: "::" }).mail.frontendUrl).toBe("http://localhost:4000/account");
+    expect(loadConfig({ HOST: "auth.internal" }).mail.frontendUrl).toBe("http://auth.internal:4000/account");
+    // Anything else would make nonsense of the links ("http://evil.example/#:4000/account").
+    for (const host of ["evil.example/#", "a b", "host:4000", "-leading.example"]) expect(() => loadConfig({ HOST: host })).toThrow(/^Invalid configuration: HOST/);
   });
 
   test("is frozen", () => {
