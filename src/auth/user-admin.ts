@@ -80,7 +80,7 @@ export function createUserAdmin(deps: {
 
   /**
    * No values: the row is written as it is, which locks it like a change would and leaves
-   * updated_at alone. With `ends`, the account's sessions end in the same statement.
+   * updated_at alone. With `ends`, the account's sessions end in the same transaction.
    */
   async function update(id: string, values: Change, onlyIf?: SQL, ends?: EndReason): Promise<UserRow | undefined> {
     const at = now();
