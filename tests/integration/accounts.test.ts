@@ -4,11 +4,10 @@ import jwt from "jsonwebtoken";
 import postgres from "postgres";
 import { users } from "../../src/db/schema";
 import { createTestDatabase } from "../helpers/databases";
-import { captureLogs } from "../helpers/log-capture";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
-import { testWithPostgres } from "../helpers/with-postgres";
+import { startStuckApp, testWithPostgres } from "../helpers/with-postgres";
 
 /** An argon2id hash string of these costs (its parameters in either order: argon2 0.44 writes t before p, 0.45 after). */
 const argon2id = (memoryKib: number, timeCost: number, parallelism: number) =>
@@ -269,8 +268,7 @@ testWithPostgres("a session starting while a change of its account is uncommitte
 });
 
 testWithPostgres("a statement stuck behind a lock is cancelled at DATABASE_STATEMENT_TIMEOUT: the login fails cleanly instead of waiting, and works once the lock is gone", async () => {
-  const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" });
-  const sql = postgres(stuck.app.config.database.url!, { max: 1 });
+  const { app: stuck, sql, close } = await startStuckApp();
   try {
     const auth = await register(stuck);
     const login = () => stuck.gql(LOGIN, { input: { email: auth.user.email, password: STRONG_PASSWORD } });
@@ -283,8 +281,7 @@ testWithPostgres("a statement stuck behind a lock is cancelled at DATABASE_STATE
     });
     expect((await login()).data?.login.user.id).toBe(auth.user.id);
   } finally {
-    await sql.end();
-    await stuck.close();
+    await close();
   }
 }, 20_000);
 
@@ -315,9 +312,7 @@ testWithPostgres("a sign-in that starts its session while a password change wait
 });
 
 testWithPostgres("a password change that fails part-way changes nothing: the password stays, and so do the sessions it would have ended", async () => {
-  const logs = captureLogs("error");
-  const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" }, { logger: logs.logger });
-  const sql = postgres(stuck.app.config.database.url!, { max: 1 });
+  const { app: stuck, logs, sql, close } = await startStuckApp();
   try {
     const auth = await register(stuck);
     const login = (password: string) => stuck.gql(LOGIN, { input: { email: auth.user.email, password } });
@@ -338,8 +333,7 @@ testWithPostgres("a password change that fails part-way changes nothing: the pas
     expect(refreshed.data?.refreshToken.accessToken).toEqual(expect.any(String));
     expect((await stuck.gql(`{ me { id } }`, {}, { token: auth.accessToken })).data?.me.id).toBe(auth.user.id);
   } finally {
-    await sql.end();
-    await stuck.close();
+    await close();
   }
 }, 20_000);
 

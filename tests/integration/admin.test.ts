@@ -8,7 +8,7 @@ import { createTestDatabase } from "../helpers/databases";
 import { captureLogs } from "../helpers/log-capture";
 import { planOf, type SentQuery } from "../helpers/query-plans";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
-import { testWithPostgres } from "../helpers/with-postgres";
+import { startStuckApp, testWithPostgres } from "../helpers/with-postgres";
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
 const USERS = `query($first: Int, $after: String, $search: String) {
@@ -244,9 +244,7 @@ testWithPostgres("two admins demoting each other while both rows are locked else
 });
 
 testWithPostgres("a deactivation that fails part-way changes nothing: the account stays active and its sessions with it", async () => {
-  const logs = captureLogs("error");
-  const stuck = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" }, { logger: logs.logger });
-  const sql = postgres(stuck.app.config.database.url!, { max: 1 });
+  const { app: stuck, logs, sql, close } = await startStuckApp();
   try {
     const email = uniqueEmail("admin");
     await stuck.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
@@ -265,8 +263,7 @@ testWithPostgres("a deactivation that fails part-way changes nothing: the accoun
     const refreshed = await stuck.gql(`mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }`, { t: user.refreshToken });
     expect(refreshed.data?.refreshToken.accessToken).toEqual(expect.any(String));
   } finally {
-    await sql.end();
-    await stuck.close();
+    await close();
   }
 }, 20_000);
 
