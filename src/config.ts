@@ -297,9 +297,18 @@ function requireHttpsInProduction(e: Env, name: "FRONTEND_URL" | "CAPTCHA_VERIFY
   }
 }
 
+// Services that verify access tokens offline accept one until it expires, whatever happened to
+// its session: a revocation reaches them only that late.
+const MAX_PRODUCTION_ACCESS_TOKEN_TTL = 86_400;
+
 function checkTokens(e: Env): void {
   if (e.ONE_TIME_TOKEN_TTL !== undefined && e.ONE_TIME_TOKEN_TTL > e.ONE_TIME_TOKEN_MAX_TTL) {
     throw new ConfigError("Invalid configuration: ONE_TIME_TOKEN_TTL must not exceed ONE_TIME_TOKEN_MAX_TTL");
+  }
+  if (e.NODE_ENV === "production" && e.ACCESS_TOKEN_TTL > MAX_PRODUCTION_ACCESS_TOKEN_TTL) {
+    throw new ConfigError(
+      `Invalid configuration: ACCESS_TOKEN_TTL must be at most ${MAX_PRODUCTION_ACCESS_TOKEN_TTL} when NODE_ENV=production (services verifying offline accept a token until it expires)`,
+    );
   }
 }
 

@@ -160,6 +160,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...production, ...captcha, CAPTCHA_VERIFY_URL: "http://127.0.0.1:8080/siteverify" })).not.toThrow();
   });
 
+  test("production keeps access tokens to a day: services verifying offline accept one until it expires", () => {
+    const production = { NODE_ENV: "production", DATABASE_URL: "postgres://db/auth", JWT_SECRET: SECRET, SMTP_URL: "smtp://mail:25", FRONTEND_URL: "https://app.example.com" };
+    expect(() => loadConfig({ ...production, ACCESS_TOKEN_TTL: "86401" })).toThrow(/ACCESS_TOKEN_TTL must be at most 86400/);
+    expect(loadConfig({ ...production, ACCESS_TOKEN_TTL: "86400" }).jwt.accessTokenTtl).toBe(86_400);
+    expect(loadConfig({ ACCESS_TOKEN_TTL: "604800" }).jwt.accessTokenTtl).toBe(604_800);
+  });
+
   test("timeouts a timer or PostgreSQL can hold, and a reuse interval of minutes", () => {
     expect(() => loadConfig({ SHUTDOWN_TIMEOUT: "3601" })).toThrow(/^Invalid configuration: SHUTDOWN_TIMEOUT/);
     expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT: "2592000" })).toThrow(/^Invalid configuration: DATABASE_STATEMENT_TIMEOUT/);
