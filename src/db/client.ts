@@ -174,6 +174,9 @@ function stopOnLostLock(error: Error): void {
   process.exit(1);
 }
 
+/** Where under DATA_DIR the embedded cluster lives (the rest of DATA_DIR: its lock and the generated secret). */
+export const embeddedClusterDir = (dataDir: string) => path.join(dataDir, "pglite");
+
 function openPglite(options: DatabaseOptions): Database {
   const { dataDir } = options;
   // "memory://" keeps the database in memory (tests); any other value is a directory.
@@ -183,7 +186,7 @@ function openPglite(options: DatabaseOptions): Database {
   const unlock = inMemory ? () => {} : lockDataDir(dataDir, options.onLockLost ?? stopOnLostLock);
   let client: PGlite;
   try {
-    client = new PGlite(inMemory ? dataDir : path.join(dataDir, "pglite"), { loadDataDir: options.embeddedImage });
+    client = new PGlite(inMemory ? dataDir : embeddedClusterDir(dataDir), { loadDataDir: options.embeddedImage });
   } catch (error) {
     unlock();
     throw error;

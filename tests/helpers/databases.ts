@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import postgres from "postgres";
+import { embeddedClusterDir } from "../../src/db/client";
 import { migratePglite } from "../../src/db/migrate";
 
 /** Names every database and key prefix of one test run, so concurrent runs never meet. */
@@ -37,29 +39,35 @@ export interface TestDatabase {
 }
 
 const IMAGE_FILE_ENV = "AUTH_TEST_PGLITE_IMAGE";
+const CLUSTER_DIR_ENV = "AUTH_TEST_PGLITE_CLUSTER";
 
 /**
- * An embedded cluster with every migration applied, written once per run (global-setup.ts):
- * PGlite takes seconds to create a cluster and about one to load this image, and most test
- * files start several apps. The migrations themselves still run at each app's start, as a
- * no-op, and the tests of a fresh or restarted embedded database start without the image.
+ * An embedded cluster with every migration applied, made once per run (global-setup.ts), as a
+ * directory and as an image: PGlite takes seconds to create a cluster, a fraction of one to
+ * load the image or open a copy of the directory, and most test files start several apps.
+ * The migrations themselves still run at each app's start, as a no-op, and the tests of a
+ * fresh or restarted embedded database start without either.
  */
 export async function writeEmbeddedImage(): Promise<void> {
-  const client = new PGlite();
+  const clusterDir = path.join(tmpdir(), `auth-test-${runId()}.pglite`);
+  const client = new PGlite(clusterDir);
   try {
     await migratePglite(drizzle(client));
     const image = await client.dumpDataDir("none");
-    const file = path.join(tmpdir(), `auth-test-${runId()}.pglite.tar`);
+    const file = `${clusterDir}.tar`;
     writeFileSync(file, Buffer.from(await image.arrayBuffer()));
     process.env[IMAGE_FILE_ENV] = file;
+    process.env[CLUSTER_DIR_ENV] = clusterDir;
   } finally {
     await client.close();
   }
 }
 
 export function removeEmbeddedImage(): void {
-  const file = process.env[IMAGE_FILE_ENV];
-  if (file) rmSync(file, { force: true });
+  for (const name of [IMAGE_FILE_ENV, CLUSTER_DIR_ENV]) {
+    const file = process.env[name];
+    if (file) rmSync(file, { recursive: true, force: true });
+  }
 }
 
 // Read once per test file: PGlite only reads the image, so every app of the file can share it.
@@ -74,12 +82,14 @@ function embeddedImage(): Blob | undefined {
 /**
  * A fresh database of its own: an empty one on TEST_DATABASE_URL's server when set, else
  * embedded, in memory (from this run's migrated image) or, to be shared by several app
- * instances or kept across a restart, an empty one in a temp dir.
+ * instances, server processes or a restart, in a temp dir (a copy of this run's migrated cluster).
  */
 export async function createTestDatabase(options: { shared?: boolean } = {}): Promise<TestDatabase> {
   if (!process.env.TEST_DATABASE_URL) {
     if (!options.shared) return { url: undefined, dataDir: "memory://", image: embeddedImage(), drop: async () => {} };
     const dataDir = mkdtempSync(path.join(tmpdir(), "auth-test-"));
+    const cluster = process.env[CLUSTER_DIR_ENV];
+    if (cluster) await cp(cluster, embeddedClusterDir(dataDir), { recursive: true });
     return { url: undefined, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `${RUN_PREFIX}${runId()}_${randomBytes(4).toString("hex")}`;

@@ -16,7 +16,7 @@ export interface ServerProcess {
 }
 
 /** Starts `node [nodeArgs] dist/server.js` over the test database and waits until it listens. */
-export async function startServerProcess(env: Record<string, string>, database: TestDatabase, nodeArgs: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string | undefined>, database: TestDatabase, nodeArgs: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
   const server = spawnServer({ PORT: String(port), DATABASE_URL: database.url, DATA_DIR: database.dataDir, ...env }, nodeArgs);
   const listening = new Promise<void>((resolve, reject) => {

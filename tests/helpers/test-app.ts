@@ -41,6 +41,13 @@ export const GENEROUS_RATE_LIMITS = Object.fromEntries(
   ].map((name) => [`RATE_LIMIT_${name}`, "10000/1h"]),
 );
 
+/**
+ * The service's own argon2id cost (its defaults), for the tests about hashing's cost or time:
+ * every other test hashes at the cheapest cost (testEnv), so that a run does not spend most of
+ * its CPU on the thousand-odd passwords its tests register and sign in with.
+ */
+export const SERVICE_ARGON2 = { ARGON2_MEMORY_KIB: undefined, ARGON2_TIME_COST: undefined };
+
 /** The settings every test app shares; a test passes only what it is about. */
 export function testEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   return {
@@ -51,6 +58,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     DATA_DIR: "memory://",
     // Functional tests sign in far more often than a person would; tests/security uses the defaults.
     ...GENEROUS_RATE_LIMITS,
+    ARGON2_MEMORY_KIB: "1024",
+    ARGON2_TIME_COST: "1",
     ...overrides,
   };
 }

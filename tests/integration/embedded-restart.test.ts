@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { openDatabase } from "../../src/db/client";
+import { createTestDatabase } from "../helpers/databases";
 import { register, startTestApp, STRONG_PASSWORD } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
 
@@ -56,6 +57,8 @@ withoutServers("DATA_DIR is readable by the service's user only, whether the ser
   }
 });
 
+// The tests of the lock start from a copy of the run's migrated cluster: creating one is what
+// the tests above are about, and takes seconds.
 const execFileAsync = promisify(execFile);
 /** `node dist/cli/migrate.js` on that DATA_DIR, in a process of its own (dist/ is built by the global setup). */
 const migrateIn = (dataDir: string) =>
@@ -65,7 +68,7 @@ const migrateIn = (dataDir: string) =>
   );
 
 withoutServers("a second process is refused the embedded database while one holds it, and gets it once that one closes", async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
+  const { dataDir, drop } = await createTestDatabase({ shared: true });
   try {
     const held = openDatabase({ dataDir });
     await held.migrate();
@@ -79,12 +82,12 @@ withoutServers("a second process is refused the embedded database while one hold
     await held.close();
     expect(await migrateIn(dataDir)).toEqual({ code: 0, stderr: "" });
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    await drop();
   }
 }, 60_000);
 
 withoutServers("the lock of a process that died is taken over once it has gone stale", async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
+  const { dataDir, drop } = await createTestDatabase({ shared: true });
   try {
     // What a killed holder leaves: the lock, no longer refreshed.
     const lock = path.join(dataDir, "pglite.lock");
@@ -98,7 +101,7 @@ withoutServers("the lock of a process that died is taken over once it has gone s
     await database.close();
     expect(existsSync(lock)).toBe(false);
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    await drop();
   }
 }, 60_000);
 
@@ -106,7 +109,7 @@ withoutServers.each([
   ["holds it now", true],
   ["took it and gave it up (create-admin run while this one was paused)", false],
 ])("a process whose lock another process took while it could not refresh it (paused, suspended) stops writing: the other %s", async (_label, stillHeld) => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
+  const { dataDir, drop } = await createTestDatabase({ shared: true });
   const lost: Error[] = [];
   const database = openDatabase({ dataDir, onLockLost: (error) => lost.push(error) });
   try {
@@ -120,6 +123,6 @@ withoutServers.each([
     expect(lost[0]!.message).toMatch(/lock on DATA_DIR .* was taken by another process/);
   } finally {
     await database.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await drop();
   }
 }, 20_000);

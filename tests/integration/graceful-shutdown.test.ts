@@ -2,7 +2,7 @@ import net from "node:net";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 import { spawnServer, startServerProcess, type ServerProcess } from "../helpers/server-process";
 import { startSmtpReceiver } from "../helpers/smtp-receiver";
-import { STRONG_PASSWORD, uniqueEmail } from "../helpers/test-app";
+import { SERVICE_ARGON2, STRONG_PASSWORD, uniqueEmail } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
 
 // The compiled server, stopped the way an orchestrator stops it: SIGTERM.
@@ -30,7 +30,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let database: TestDatabase;
 beforeAll(async () => {
   // dist/ is built once by tests/helpers/global-setup.ts.
-  database = await createTestDatabase();
+  // Shared: each test's server process opens it (embedded, a directory it finds migrated).
+  database = await createTestDatabase({ shared: true });
 }, 120_000);
 afterAll(() => database.drop());
 
@@ -55,7 +56,7 @@ test("SIGTERM: requests in flight finish with 200, new ones are turned away, a s
   // Eight registrations at about 0.8 s of argon2 each, two at a time: some are still running
   // when SIGTERM arrives, however fast the machine, and all have arrived however busy it is
   // (150 ms was not always enough for eight requests to reach a loaded CI machine's server).
-  const server = await startServerProcess({ ARGON2_TIME_COST: "60", ARGON2_CONCURRENCY: "2", SHUTDOWN_TIMEOUT: "10" }, database);
+  const server = await startServerProcess({ ...SERVICE_ARGON2, ARGON2_TIME_COST: "60", ARGON2_CONCURRENCY: "2", SHUTDOWN_TIMEOUT: "10" }, database);
   const stuck = stuckRequest(server.url);
   const inFlight = Array.from({ length: 8 }, () => registerOver(server.url));
   await sleep(1_000);
@@ -107,7 +108,7 @@ test("SIGTERM: an email a request left sending is sent before the process exits"
 }, 60_000);
 
 test("SIGTERM: a request in flight on a keep-alive connection is answered with Connection: close, and the process exits without waiting for SHUTDOWN_TIMEOUT", async () => {
-  const server = await startServerProcess({ ARGON2_TIME_COST: "60", SHUTDOWN_TIMEOUT: "30" }, database);
+  const server = await startServerProcess({ ...SERVICE_ARGON2, ARGON2_TIME_COST: "60", SHUTDOWN_TIMEOUT: "30" }, database);
   const answered = fetch(`${server.url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", connection: "keep-alive" },

@@ -1,6 +1,6 @@
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { startSmtpReceiver } from "../helpers/smtp-receiver";
-import { errorCode, register, startTestApp, STRONG_PASSWORD, type GraphQLResponse, type TestApp } from "../helpers/test-app";
+import { errorCode, register, SERVICE_ARGON2, startTestApp, STRONG_PASSWORD, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { accessToken } }`;
 const CONCURRENCY = 1;
@@ -10,6 +10,7 @@ const BURST = 12;
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({
+    ...SERVICE_ARGON2,
     ARGON2_CONCURRENCY: String(CONCURRENCY),
     ARGON2_MAX_QUEUE: String(MAX_QUEUE),
     // Some hundreds of ms per hash, so the whole burst reaches the hasher while the first one runs.
@@ -48,6 +49,7 @@ describe("with no call allowed to wait (ARGON2_MAX_QUEUE=0)", () => {
   beforeAll(async () => {
     smtp = await startSmtpReceiver();
     app = await startTestApp({
+      ...SERVICE_ARGON2,
       ARGON2_CONCURRENCY: "1",
       ARGON2_MAX_QUEUE: "0",
       ARGON2_TIME_COST: "40",

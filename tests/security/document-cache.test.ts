@@ -11,7 +11,8 @@ const PADDING = "x".repeat(95_000);
 let database: TestDatabase;
 let server: ServerProcess;
 beforeAll(async () => {
-  database = await createTestDatabase();
+  // Shared: a server process opens it (embedded, a directory it finds migrated).
+  database = await createTestDatabase({ shared: true });
   server = await startServerProcess({}, database, [`--max-old-space-size=${HEAP_MB}`]);
 }, 120_000);
 afterAll(async () => {
