@@ -151,6 +151,15 @@ describe("setUserActive and setUserRole", () => {
 
     await asAdmin(SET_ACTIVE, { id: victim.user.id, active: true });
     expect((await t.gql(LOGIN, { email: victim.user.email, password: STRONG_PASSWORD })).data?.login.user.id).toBe(victim.user.id);
+    // Ended, not paused: a reactivation does not bring the old session back.
+    expect(errorCode(await t.gql(`mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }`, { t: victim.refreshToken }))).toBe("UNAUTHENTICATED");
+  });
+
+  test("an account made inactive without setUserActive (by hand in SQL, say) is refused at once", async () => {
+    const victim = await register(t);
+    // Neither its sessions nor its token version change: only the flag stops it.
+    await t.app.database.db.execute(sql`update users set active = false where id = ${victim.user.id}::uuid`);
+    expect(errorCode(await t.gql(`{ me { id } }`, {}, { token: victim.accessToken }))).toBe("UNAUTHENTICATED");
   });
 
   test("deactivating an account already inactive ends the sessions it still has", async () => {
@@ -311,6 +320,20 @@ describe("field visibility", () => {
     expect(res.errors?.[0]?.extensions.code).toBe("FORBIDDEN");
     const asAdminRes = await asAdmin(query, { reps: [{ __typename: "User", id: alice.user.id }] });
     expect(asAdminRes.data?._entities[0]).toEqual({ id: alice.user.id, name: "Alice", email: alice.user.email });
+  });
+
+  // The three private fields, each checked on its own (a field left unguarded would pass a test of another).
+  test.each(["email", "role", "emailVerified"])("%s is FORBIDDEN to another user, and resolves for its owner and for an admin", async (field) => {
+    const alice = await register(t);
+    const bob = await register(t);
+    const query = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id ${field} } } }`;
+    const reps = [{ __typename: "User", id: alice.user.id }];
+    const asBob = await t.gql(query, { reps }, { token: bob.accessToken });
+    expect(asBob.errors?.map((error) => [error.path?.at(-1), error.extensions.code])).toEqual([[field, "FORBIDDEN"]]);
+    expect(asBob.data?._entities[0]).toBeNull();
+    const expected = { id: alice.user.id, [field]: alice.user[field as keyof typeof alice.user] };
+    expect((await t.gql(query, { reps }, { token: alice.accessToken })).data?._entities[0]).toEqual(expected);
+    expect((await asAdmin(query, { reps })).data?._entities[0]).toEqual(expected);
   });
 });
 

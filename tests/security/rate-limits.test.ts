@@ -170,6 +170,28 @@ test("the count starts over when the window passes", async () => {
   }
 });
 
+test("retryAfter is the time left in the window, and the longest wait of the rules that refuse", async () => {
+  const app = await startTestApp({ ...DEFAULTS, RATE_LIMIT_LOGIN_ACCOUNT: "1/4s", RATE_LIMIT_LOGIN_IP: "3/1h" });
+  const retryAfter = (res: Awaited<ReturnType<typeof login>>) => res.errors?.[0]?.extensions.retryAfter as number;
+  try {
+    const { user } = await register(app);
+    await login(app, user.email, "wrong-password-guess");
+    // Refused by the account's rule alone (the address has made 2 of its 3).
+    const first = await login(app, user.email, "wrong-password-guess");
+    expect(errorCode(first)).toBe("RATE_LIMITED");
+    expect(retryAfter(first)).toBeLessThanOrEqual(4);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const later = await login(app, user.email, "wrong-password-guess");
+    expect(errorCode(later)).toBe("RATE_LIMITED");
+    expect(retryAfter(later)).toBeLessThan(retryAfter(first));
+    // The address's fourth: its hour-long rule refuses too, and its wait is the one to tell.
+    const both = await login(app, user.email, "wrong-password-guess");
+    expect(retryAfter(both)).toBeGreaterThan(3_000);
+  } finally {
+    await app.close();
+  }
+});
+
 describe("per client address", () => {
   test("register: 10 an hour from one address", async () => {
     const app = await startTestApp({ ...DEFAULTS });
