@@ -62,6 +62,28 @@ describe("email verification", () => {
   test("an unknown token is INVALID_TOKEN", async () => {
     expect(errorCode(await t.gql(VERIFY, { token: "made-up-token" }))).toBe("INVALID_TOKEN");
   });
+
+  test("an address already verified gets no new link", async () => {
+    const auth = await register(t);
+    await t.gql(VERIFY, { token: await tokenFromMail(auth.user.email, "verify-email") });
+    expect((await t.gql(`mutation { requestEmailVerification }`, {}, { token: auth.accessToken })).data).toEqual({ requestEmailVerification: true });
+    // A reset link sent after it arrives; by then a verification link would have been sent too.
+    await t.gql(REQUEST_RESET, { email: auth.user.email });
+    await tokenFromMail(auth.user.email, "reset-password");
+    expect(smtp.mails.filter((m) => m.to.includes(auth.user.email) && m.text.includes("verify-email?token="))).toHaveLength(1);
+  });
+});
+
+test("a token is good for its own purpose only: a verification link resets no password, a reset link verifies no address", async () => {
+  const auth = await register(t);
+  const verification = await tokenFromMail(auth.user.email, "verify-email");
+  await t.gql(REQUEST_RESET, { email: auth.user.email });
+  const reset = await tokenFromMail(auth.user.email, "reset-password");
+  expect(errorCode(await t.gql(RESET, { token: verification, password: "fresh-harbor-lamp-9" }))).toBe("INVALID_TOKEN");
+  expect(errorCode(await t.gql(VERIFY, { token: reset }))).toBe("INVALID_TOKEN");
+  // Neither was spent by the other's attempt.
+  expect((await t.gql(VERIFY, { token: verification })).data?.verifyEmail.emailVerified).toBe(true);
+  expect((await t.gql(RESET, { token: reset, password: "fresh-harbor-lamp-9" })).data).toEqual({ resetPassword: true });
 });
 
 describe("password reset", () => {
@@ -87,6 +109,25 @@ describe("password reset", () => {
     expect(errorCode(await t.gql(LOGIN, { email: auth.user.email, password: STRONG_PASSWORD }))).toBe("UNAUTHENTICATED");
     const login = await t.gql<{ login: AuthPayload }>(LOGIN, { email: auth.user.email, password: "fresh-harbor-lamp-9" });
     expect(login.data?.login.user.id).toBe(auth.user.id);
+  });
+
+  test("a completed reset also verifies the address: the link reached its mailbox", async () => {
+    const auth = await register(t);
+    await t.gql(REQUEST_RESET, { email: auth.user.email });
+    expect((await t.gql(RESET, { token: await tokenFromMail(auth.user.email, "reset-password"), password: "fresh-harbor-lamp-9" })).data).toEqual({ resetPassword: true });
+    const login = await t.gql<{ login: AuthPayload }>(LOGIN, { email: auth.user.email, password: "fresh-harbor-lamp-9" });
+    expect(login.data?.login.user.emailVerified).toBe(true);
+  });
+
+  test("a deactivated account is sent no link, and the answer is the same", async () => {
+    const auth = await register(t);
+    await setActive(auth.user.id, false);
+    expect((await t.gql(REQUEST_RESET, { email: auth.user.email })).data).toEqual({ requestPasswordReset: true });
+    // A reset link to another account, sent after it: by then one to this account would have been sent too.
+    const other = await register(t);
+    await t.gql(REQUEST_RESET, { email: other.user.email });
+    await tokenFromMail(other.user.email, "reset-password");
+    expect(smtp.mails.filter((m) => m.to.includes(auth.user.email) && m.text.includes("reset-password?token="))).toEqual([]);
   });
 
   test("answers true for an unknown address and sends nothing", async () => {

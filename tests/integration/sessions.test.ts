@@ -222,6 +222,9 @@ describe("mySessions and revokeSession", () => {
     expect(errorCode(await me(other.accessToken))).toBe("UNAUTHENTICATED");
     expect(errorCode(await refresh(other.refreshToken))).toBe("UNAUTHENTICATED");
     expect((await me(auth.accessToken)).data?.me.id).toBe(auth.user.id);
+    // Listed no more: only live sessions are.
+    const after = (await t.gql(SESSIONS, {}, { token: auth.accessToken })).data?.mySessions as { id: string; current: boolean }[];
+    expect(after.map((s) => s.id)).toEqual(list.filter((s) => s.current).map((s) => s.id));
   });
 
   test("another account's session is FORBIDDEN and stays alive; a malformed id is BAD_USER_INPUT", async () => {
