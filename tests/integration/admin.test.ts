@@ -50,6 +50,16 @@ describe("users", () => {
     expect(res.data?.users.totalCount).toBe(0);
   });
 
+  test("search finds a name or an address, whatever its case, and ignores the spaces around the term", async () => {
+    const tag = `Quill${Date.now()}`;
+    const named = await register(t, { name: `Ada ${tag} Lovelace` });
+    const addressed = await register(t, { email: uniqueEmail(tag.toLowerCase()) });
+    for (const search of [tag, tag.toUpperCase(), `  ${tag.toLowerCase()} `]) {
+      const res = await asAdmin(USERS, { search });
+      expect({ search, ids: res.data?.users.edges.map((e: any) => e.node.id).sort() }).toEqual({ search, ids: [named.user.id, addressed.user.id].sort() });
+    }
+  });
+
   test("pages through rows written with microseconds (by hand, an import) without skipping any", async () => {
     const tag = `micro${Date.now()}`;
     const created: string[] = [];

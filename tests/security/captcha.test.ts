@@ -8,7 +8,8 @@ const SECRET = "siteverify-secret";
 const received: URLSearchParams[] = [];
 
 // A stand-in for the provider's siteverify API: accepts the token "human" for our secret, unless
-// it is told to be down (it then answers 500).
+// it is told to be down (it then answers 500). Two tokens get answers that are no clear yes:
+// "no-verdict" an answer without `success`, "error-page" a 503 whose body says success.
 let siteverify: Server;
 let verifyUrl: string;
 let providerDown = false;
@@ -21,6 +22,8 @@ beforeAll(async () => {
       received.push(form);
       if (providerDown) return res.writeHead(500).end();
       res.setHeader("content-type", "application/json");
+      if (form.get("response") === "no-verdict") return res.end(JSON.stringify({ "error-codes": [] }));
+      if (form.get("response") === "error-page") return res.writeHead(503).end(JSON.stringify({ success: true }));
       res.end(JSON.stringify({ success: form.get("secret") === SECRET && form.get("response") === "human" }));
     });
   });
@@ -106,6 +109,12 @@ describe("calls stopped at their captcha cost the address they name nothing: no 
     expect(errorCode(await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD, captchaToken: "human" } }))).toBe("RATE_LIMITED");
     await t.gql(RESET, { e: email, c: "human" });
     expect(errorCode(await t.gql(RESET, { e: email, c: "human" }))).toBe("RATE_LIMITED");
+  });
+
+  test("only a 2xx answer saying success: true lets a call through", async () => {
+    const email = await victim();
+    expect(errorCode(await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD, captchaToken: "no-verdict" } }))).toBe("BAD_USER_INPUT");
+    expect(errorCode(await t.gql(LOGIN, { input: { email, password: STRONG_PASSWORD, captchaToken: "error-page" } }))).toBe("INTERNAL_SERVER_ERROR");
   });
 
   test("a provider that is down", async () => {

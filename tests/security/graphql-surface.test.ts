@@ -72,6 +72,12 @@ test("directive floods and token floods are refused", async () => {
   expect(flood.errors?.[0]?.message).toMatch(/token/i);
 });
 
+test("a body is refused past 100 KB, a tenth of Fastify's default", async () => {
+  const padded = (kib: number) => JSON.stringify({ query: `{ __typename }`, variables: { unused: "x".repeat(kib * 1024) } });
+  expect((await post(t, padded(95))).status).toBe(200);
+  expect((await post(t, padded(105))).status).toBe(413);
+});
+
 test("a 1 MB query is refused fast, and other requests are served meanwhile", async () => {
   const huge = JSON.stringify({ query: `{ ${"__typename ".repeat(100_000)} }` });
   const started = Date.now();
