@@ -43,6 +43,9 @@ describe("users", () => {
     const last = await asAdmin(USERS, { first: 2, search: tag, after: second.data?.users.pageInfo.endCursor });
     expect(last.data?.users.edges.map((e: any) => e.node.id)).toEqual([created[0]]);
     expect(last.data?.users.pageInfo).toEqual({ hasNextPage: false, endCursor: last.data?.users.edges[0].cursor });
+    // A last page that is full: nothing after it either.
+    const full = await asAdmin(USERS, { first: 1, search: tag, after: second.data?.users.pageInfo.endCursor });
+    expect(full.data?.users.pageInfo).toEqual({ hasNextPage: false, endCursor: full.data?.users.edges[0].cursor });
   });
 
   test("search matches literally, so % and _ are no wildcards", async () => {

@@ -280,6 +280,21 @@ test("tokens expire with their TTL", async () => {
   }
 });
 
+test("each kind of token has its own TTL", async () => {
+  const short = await startTestApp({ SMTP_URL: smtp.url, FRONTEND_URL: FRONTEND, PASSWORD_RESET_TTL: "1", EMAIL_VERIFICATION_TTL: "60" });
+  try {
+    const auth = await register(short);
+    const verification = await tokenFromMail(auth.user.email, "verify-email");
+    await short.gql(REQUEST_RESET, { email: auth.user.email });
+    const reset = await tokenFromMail(auth.user.email, "reset-password");
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(errorCode(await short.gql(RESET, { token: reset, password: "fresh-harbor-lamp-9" }))).toBe("INVALID_TOKEN");
+    expect((await short.gql(VERIFY, { token: verification })).data?.verifyEmail.emailVerified).toBe(true);
+  } finally {
+    await short.close();
+  }
+});
+
 test("a mail server that is down changes nothing the caller of requestPasswordReset sees", async () => {
   const down = await startTestApp({ SMTP_URL: "smtp://127.0.0.1:1", FRONTEND_URL: FRONTEND });
   try {

@@ -118,6 +118,10 @@ describe("loadConfig", () => {
 
   test("refuses a JWT_SECRET shorter than 32 bytes", () => {
     expect(() => loadConfig({ JWT_SECRET: "too-short" })).toThrow(/JWT_SECRET must be at least 32 bytes/);
+    // Counted in bytes: 16 two-byte characters are 32 of them, 31 ASCII characters are not.
+    expect(() => loadConfig({ JWT_SECRET: "k3+Vq9#mZ-x7Lw!2pR8@tY4&nB6$hJ0" })).toThrow(/JWT_SECRET must be at least 32 bytes/);
+    expect(() => loadConfig({ JWT_SECRET: "k3+Vq9#mZ-x7Lw!2pR8@tY4&nB6$hJ0w" })).not.toThrow();
+    expect(() => loadConfig({ JWT_SECRET: "ßøåœæþðđŋħĸłµñçé" })).not.toThrow();
   });
 
   test("production refuses to start without DATABASE_URL, a real secret, a mail transport and the links' base", () => {
