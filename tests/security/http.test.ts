@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
+import { SERVICE_ARGON2, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 import { testWithPostgres } from "../helpers/with-postgres";
 
 let t: TestApp;
@@ -50,6 +50,8 @@ test("outside production a browser opening /graphql gets Apollo Sandbox", async 
 // NODE_ENV=production needs a DATABASE_URL: the embedded database is for development only.
 testWithPostgres("in production a browser opening /graphql gets no page at all", async () => {
   const app = await startTestApp({
+    // Production refuses testEnv's cheap hashing.
+    ...SERVICE_ARGON2,
     NODE_ENV: "production",
     JWT_SECRET: randomBytes(32).toString("base64"),
     SMTP_URL: "smtp://127.0.0.1:1",
