@@ -42,9 +42,9 @@ export const GENEROUS_RATE_LIMITS = Object.fromEntries(
 );
 
 /**
- * The service's own argon2id cost (its defaults), for the tests about hashing's cost or time:
- * every other test hashes at the cheapest cost (testEnv), so that a run does not spend most of
- * its CPU on the thousand-odd passwords its tests register and sign in with.
+ * The service's own argon2id cost (its defaults), for the tests about hashing's cost or time.
+ * Every other test hashes at the cheapest cost (testEnv): a run registers and signs in with
+ * some thousand passwords, whose cost is not what those tests are about.
  */
 export const SERVICE_ARGON2 = { ARGON2_MEMORY_KIB: undefined, ARGON2_TIME_COST: undefined };
 
