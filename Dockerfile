@@ -12,9 +12,10 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The account pages: npm run build also runs vite build into web/dist.
+# The account pages: npm run build also runs vite build into web/dist. dist/.tsbuildinfo is
+# the compiler's record for the next incremental build, of no use to the image.
 COPY web ./web
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev && rm dist/.tsbuildinfo
 
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production

@@ -6,7 +6,7 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import postgres from "postgres";
-import { embeddedClusterDir } from "../../src/db/client";
+import { EMBEDDED_PGLITE_OPTIONS, embeddedClusterDir } from "../../src/db/client";
 import { migratePglite } from "../../src/db/migrate";
 
 /** Names every database and key prefix of one test run, so concurrent runs never meet. */
@@ -50,7 +50,7 @@ const CLUSTER_DIR_ENV = "AUTH_TEST_PGLITE_CLUSTER";
  */
 export async function writeEmbeddedImage(): Promise<void> {
   const clusterDir = path.join(tmpdir(), `auth-test-${runId()}.pglite`);
-  const client = new PGlite(clusterDir);
+  const client = new PGlite(clusterDir, EMBEDDED_PGLITE_OPTIONS);
   try {
     await migratePglite(drizzle(client));
     const image = await client.dumpDataDir("none");

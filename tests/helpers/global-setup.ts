@@ -1,6 +1,7 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { promisify } from "node:util";
 import { writeEmbeddedImage } from "./databases";
 
 /** One id per `npm test` run: every database and Redis key prefix of the run carries it. */
@@ -8,6 +9,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.AUTH_TEST_RUN_ID ??= `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   // Tests that run the compiled server or CLI (shutdown, create-admin) share one build,
   // made here once: two test files compiling into dist/ at the same time could read each other's half-written files.
-  execFileSync("npm", ["run", "build:server", "--silent"], { cwd: path.join(__dirname, "../.."), stdio: "inherit" });
-  if (!process.env.TEST_DATABASE_URL) await writeEmbeddedImage();
+  // The compiler runs in its own process while this one makes the embedded image.
+  const build = promisify(execFile)("npm", ["run", "build:server", "--silent"], { cwd: path.join(__dirname, "../..") }).catch((error: { stdout?: string; stderr?: string }) => {
+    throw new Error(`npm run build:server failed:\n${error.stdout ?? ""}${error.stderr ?? ""}`, { cause: error });
+  });
+  await Promise.all([build, process.env.TEST_DATABASE_URL ? undefined : writeEmbeddedImage()]);
 }

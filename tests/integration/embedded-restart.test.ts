@@ -3,7 +3,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimes
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { openDatabase } from "../../src/db/client";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { embeddedClusterDir, openDatabase, rowsOf } from "../../src/db/client";
 import { createTestDatabase } from "../helpers/databases";
 import { register, startTestApp, STRONG_PASSWORD } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
@@ -56,6 +58,35 @@ withoutServers("DATA_DIR is readable by the service's user only, whether the ser
     rmSync(parent, { recursive: true, force: true });
   }
 });
+
+withoutServers("the embedded database runs with 16 MB of shared buffers, in a cluster it makes and in one made before with PostgreSQL's defaults", async () => {
+  const parent = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
+  const settings = async (dataDir: string) => {
+    const database = openDatabase({ dataDir });
+    try {
+      await database.migrate();
+      const [row] = rowsOf<{ buffers: string; segment: string }>(
+        await database.db.execute(sql`select current_setting('shared_buffers') as buffers, current_setting('wal_segment_size') as segment`),
+      );
+      return row;
+    } finally {
+      await database.close();
+    }
+  };
+  try {
+    // A new cluster's WAL comes in 1 MB segments.
+    expect(await settings(path.join(parent, "new"))).toEqual({ buffers: "16MB", segment: "1MB" });
+    // A cluster of PGlite's own defaults (an earlier release of the service made it so) opens with the smaller buffers.
+    const earlier = path.join(parent, "earlier");
+    mkdirSync(earlier);
+    const pglite = new PGlite(embeddedClusterDir(earlier));
+    await pglite.waitReady;
+    await pglite.close();
+    expect(await settings(earlier)).toEqual({ buffers: "16MB", segment: "16MB" });
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+}, 60_000);
 
 // The tests of the lock start from a copy of the run's migrated cluster: creating one is what
 // the tests above are about, and takes seconds.
