@@ -184,10 +184,10 @@ export const embeddedClusterDir = (dataDir: string) => path.join(dataDir, "pglit
  * in memory (memory://) or in the OS's file cache. And a new cluster's WAL comes in 1 MB
  * segments instead of 16 MB ones, each written whole when it begins (and, in memory, held).
  */
-export const EMBEDDED_PGLITE_OPTIONS = {
+export const EMBEDDED_PGLITE_OPTIONS: Readonly<PGliteOptions> = {
   startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"],
   initDbStartParams: ["--wal-segsize=1"],
-} as const satisfies PGliteOptions;
+};
 
 function openPglite(options: DatabaseOptions): Database {
   const { dataDir } = options;
