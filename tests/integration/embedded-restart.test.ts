@@ -59,7 +59,7 @@ withoutServers("DATA_DIR is readable by the service's user only, whether the ser
   }
 });
 
-withoutServers("the embedded database runs with 16 MB of shared buffers, in a cluster it makes and in one made before with PostgreSQL's defaults", async () => {
+withoutServers("the embedded database runs with 16 MB of shared buffers, in a cluster it makes and in one made before with PGlite's defaults", async () => {
   const parent = mkdtempSync(path.join(tmpdir(), "auth-embedded-"));
   const settings = async (dataDir: string) => {
     const database = openDatabase({ dataDir });
