@@ -1,5 +1,6 @@
 import path from "node:path";
 import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -187,6 +188,8 @@ export const embeddedClusterDir = (dataDir: string) => path.join(dataDir, "pglit
 export const EMBEDDED_PGLITE_OPTIONS: Readonly<PGliteOptions> = {
   startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"],
   initDbStartParams: ["--wal-segsize=1"],
+  // The admin search's trigram indexes (drizzle/0003): a cluster that has them needs the extension loaded.
+  extensions: { pg_trgm },
 };
 
 function openPglite(options: DatabaseOptions): Database {

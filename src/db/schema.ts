@@ -28,6 +28,10 @@ export const users = pgTable(
   (t) => [
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     index("users_created_at_id_idx").on(t.createdAt.desc(), t.id.desc()),
+    // The admin search matches a substring of either, case-insensitively (auth/user-admin.ts):
+    // trigram indexes answer it without reading every row (pg_trgm, migration 0003).
+    index("users_email_trgm_idx").using("gin", t.email.op("gin_trgm_ops")),
+    index("users_name_trgm_idx").using("gin", t.name.op("gin_trgm_ops")),
   ],
 );
 

@@ -63,6 +63,22 @@ describe("users", () => {
     }
   });
 
+  test("a search, its page and its count, reads the trigram indexes of addresses and names rather than every row", async () => {
+    queries.length = 0;
+    const res = await asAdmin(USERS, { first: 2, search: "Lovelace" });
+    expect(res.errors).toBeUndefined();
+    const sent = queries.filter((q) => /from "users"/.test(q.text) && /ilike/.test(q.text));
+    expect(sent).toHaveLength(2);
+    for (const query of sent) {
+      // The test's table is small enough to read whole, so that is priced out: without these
+      // indexes a plan still has to, through the newest-first index if not in a scan of the table.
+      const plan = await planOf(t.app.database.db, query, ["enable_seqscan", "enable_indexscan"]);
+      expect(plan).toMatch(/"Node Type":\s*"BitmapOr"/);
+      expect(plan).toContain("users_email_trgm_idx");
+      expect(plan).toContain("users_name_trgm_idx");
+    }
+  });
+
   test("pages through rows written with microseconds (by hand, an import) without skipping any", async () => {
     const tag = `micro${Date.now()}`;
     const created: string[] = [];

@@ -7,6 +7,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { EMBEDDED_PGLITE_OPTIONS } from "../../src/db/client";
 import { MIGRATIONS_FOLDER } from "../../src/db/migrate";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 
@@ -31,7 +32,7 @@ interface Connection {
 
 async function connect(database: TestDatabase): Promise<Connection> {
   if (!database.url) {
-    const client = new PGlite();
+    const client = new PGlite(EMBEDDED_PGLITE_OPTIONS);
     const db = drizzlePglite(client);
     return {
       migrateTo: (folder) => migratePglite(db, { migrationsFolder: folder }),
