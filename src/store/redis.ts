@@ -78,6 +78,8 @@ export const REDIS_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 const ERROR_LOG_INTERVAL_MS = 30_000;
 const RESTART_DELAY_MS = 500;
+/** Between PINGs to a Redis that stopped answering, when one fails at once (the connection refused). */
+const PROBE_DELAY_MS = 500;
 
 /** Where Redis Sentinel runs; the master group's name is the host of the Redis URL. */
 export interface SentinelSettings {
@@ -205,6 +207,27 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
     loggedAt = Date.now();
     logger?.warn({ err: error }, "Redis token store unreachable; reconnecting");
   });
+  /**
+   * Set when a command got no answer within REDIS_TIMEOUT_MS on an open connection (a server
+   * that hangs, a CLIENT PAUSE, a network that drops packets): no error event comes, so
+   * without this every call would wait out its own timeout. Until Redis answers a PING again,
+   * calls fail at once, as they do while it is known to be down.
+   */
+  let unanswered: Error | undefined;
+  const isTimeout = (error: unknown) => error instanceof Error && error.message === "Command timed out";
+  function probeUntilAnswered(): void {
+    redis.ping().then(
+      () => {
+        if (unanswered) logger?.info("Redis token store answering again");
+        unanswered = undefined;
+      },
+      // A refused connection fails the PING at once: the pause keeps that from spinning.
+      () => {
+        if (!closed) setTimeout(probeUntilAnswered, PROBE_DELAY_MS).unref();
+      },
+    );
+  }
+
   /** The required commands this server lacks, asked once per connection (a failover may land on another server). */
   let lacking: Promise<string[]> | undefined;
   const askLacking = async () => {
@@ -227,6 +250,8 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
   };
   redis.on("ready", () => {
     redis.options.enableOfflineQueue = true;
+    // A new connection's ready check was answered.
+    unanswered = undefined;
     if (lastError) logger?.info("Redis token store connected again");
     lastError = undefined;
     loggedAt = 0;
@@ -234,10 +259,16 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
   });
 
   /** Names the cause when the connection is down, instead of ioredis's retry-limit message. */
-  async function run<T>(command: Promise<T>): Promise<T> {
+  async function run<T>(command: () => Promise<T>): Promise<T> {
+    if (unanswered) throw new Error(`Redis token store unavailable: no answer within ${REDIS_TIMEOUT_MS} ms`, { cause: unanswered });
     try {
-      return await command;
+      return await command();
     } catch (error) {
+      if (isTimeout(error) && redis.status === "ready" && !unanswered) {
+        unanswered = error as Error;
+        logger?.warn({ timeoutMs: REDIS_TIMEOUT_MS }, "Redis token store not answering; calls fail at once until it answers a PING");
+        probeUntilAnswered();
+      }
       if (redis.status === "ready") throw error;
       throw new Error(`Redis token store unavailable: ${lastError?.message ?? (error as Error).message}`, { cause: error });
     }
@@ -246,39 +277,39 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
   return {
     async set(key, value, ttlSeconds) {
       assertTtl(ttlSeconds);
-      await run(redis.set(key, value, "EX", ttlSeconds));
+      await run(() => redis.set(key, value, "EX", ttlSeconds));
     },
 
     async swap(key, value, ttlSeconds) {
       assertTtl(ttlSeconds);
-      return run(redis.set(key, value, "EX", ttlSeconds, "GET"));
+      return run(() => redis.set(key, value, "EX", ttlSeconds, "GET"));
     },
 
-    get: (key) => run(redis.get(key)),
+    get: (key) => run(() => redis.get(key)),
 
-    consume: (key) => run(redis.getdel(key)),
+    consume: (key) => run(() => redis.getdel(key)),
 
     async consumeWhere(key, where) {
-      const answer = await run(redis.authConsumeWhere(key, ...Object.entries(where).flat()));
+      const answer = await run(() => redis.authConsumeWhere(key, ...Object.entries(where).flat()));
       return answer && { value: answer[0], consumed: answer[1] === 1 };
     },
 
     async increment(key, ttlSeconds, by = 1, window) {
       assertTtl(ttlSeconds);
-      const [count, ttl, expiresAt] = await run(redis.authIncrement(key, ttlSeconds, by, window ?? ""));
+      const [count, ttl, expiresAt] = await run(() => redis.authIncrement(key, ttlSeconds, by, window ?? ""));
       return { count, ttlSeconds: ttl, window: expiresAt };
     },
 
     async delete(key) {
-      await run(redis.del(key));
+      await run(() => redis.del(key));
     },
 
     async ping() {
       // Both at once: the readiness check gives the store REDIS_TIMEOUT_MS in all.
       const [, missing] = await Promise.all([
-        run(redis.ping()),
+        run(() => redis.ping()),
         // A question that failed (not answered) is asked again at the next ping rather than taken for an answer.
-        (lacking ??= run(askLacking()).catch((error: unknown) => {
+        (lacking ??= run(askLacking).catch((error: unknown) => {
           lacking = undefined;
           throw error;
         })),

@@ -69,6 +69,23 @@ describeWithRedisServer("Redis outage", () => {
     await waitFor(issued, 10_000);
     expect((await readiness()).status).toBe(200);
   });
+
+  test("Redis stops answering (CLIENT PAUSE): one call waits out the timeout, the next fail at once, and it recovers when Redis answers", async () => {
+    const admin = new Redis(port, "127.0.0.1");
+    try {
+      await admin.call("CLIENT", "PAUSE", "5000", "ALL");
+      // Its rate-limit count waits out the 2 s timeout (the call goes on uncounted), then its token is refused at once.
+      await expectCleanFastFailure(issue);
+      const started = Date.now();
+      await expectCleanFastFailure(issue);
+      expect(await readiness()).toMatchObject({ status: 503, body: { checks: { redis: "unavailable" } } });
+      // Neither waited for an answer.
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await waitFor(issued, 10_000);
+    } finally {
+      admin.disconnect();
+    }
+  });
 });
 
 describeWithRedisServer("a Redis without the commands the store needs", () => {
