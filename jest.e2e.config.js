@@ -12,5 +12,10 @@ module.exports = {
   // real token lifetimes (5 s access tokens, an 8 s refresh timeout), so two overlap their
   // waits (~97 s → ~70 s here) and still passed with a third process holding one core busy.
   maxWorkers: 2,
+  // As in jest.config.js: a worker keeps every finished file's modules (jestjs/jest#14605), here
+  // ~120 MB of heap a file (one ended a run at 423 MB after three), and CI once reported a worker
+  // as failing to exit gracefully. Past this heap a worker is replaced between files: the last
+  // file then ran in a fresh one (150 MB).
+  workerIdleMemoryLimit: "200MB",
   testTimeout: 120_000,
 };
