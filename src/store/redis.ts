@@ -214,6 +214,7 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
    * calls fail at once, as they do while it is known to be down.
    */
   let unanswered: Error | undefined;
+  // ioredis's commandTimeout rejects with a plain Error of this message (its Command.js), no class of its own.
   const isTimeout = (error: unknown) => error instanceof Error && error.message === "Command timed out";
   function probeUntilAnswered(): void {
     redis.ping().then(
