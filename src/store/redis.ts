@@ -259,7 +259,11 @@ export function createRedisStore(settings: RedisStoreSettings): TokenStore {
     lacking = undefined;
   });
 
-  /** Names the cause when the connection is down, instead of ioredis's retry-limit message. */
+  /**
+   * Sends a command, unless Redis has stopped answering (then fails at once), and notices when
+   * it has: a timeout on a ready connection. Names the cause when the connection is down,
+   * instead of ioredis's retry-limit message.
+   */
   async function run<T>(command: () => Promise<T>): Promise<T> {
     if (unanswered) throw new Error(`Redis token store unavailable: no answer within ${REDIS_TIMEOUT_MS} ms`, { cause: unanswered });
     try {
