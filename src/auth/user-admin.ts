@@ -1,6 +1,6 @@
 import { and, count, eq, ilike, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { sessions as sessionsTable, users as usersTable, type Role, type UserRow } from "../db/schema";
+import { sessions as sessionsTable, users as usersTable, userViewColumns, type Role, type UserRow, type UserView } from "../db/schema";
 import { badInput, forbidden, invalidAccessToken } from "../errors";
 import type { Config } from "../config";
 import { checkEmail } from "./emails";
@@ -13,7 +13,7 @@ import { updateUser, type Users } from "./users";
 import { CONTROL_CHARACTER, UNPAIRED_SURROGATE } from "./text";
 
 export interface UserPage {
-  users: UserRow[];
+  users: UserView[];
   hasNextPage: boolean;
 }
 
@@ -150,7 +150,7 @@ export function createUserAdmin(deps: {
       // A row comparison: the index scan starts at the cursor, so a page costs the same however deep.
       const position = after ? sql`(${usersTable.createdAt}, ${usersTable.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined;
       const rows = await db
-        .select()
+        .select(userViewColumns)
         .from(usersTable)
         .where(and(filter, position))
         // As users_created_at_id_idx orders them, so a page is read from it in order: a plain DESC

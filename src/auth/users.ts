@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
-import { sessions, users, type Role, type UserRow } from "../db/schema";
+import { sessions, users, userViewColumns, type Role, type UserRow, type UserView } from "../db/schema";
 import { endSessionsOf, type EndReason } from "./sessions";
 
 export type Users = ReturnType<typeof createUsers>;
@@ -50,7 +50,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
     .where(eq(users.id, sql.placeholder("id")))
     .prepare("user_by_id");
   const byIds = db
-    .select()
+    .select(userViewColumns)
     .from(users)
     .where(sql`${users.id} = any(${sql.placeholder("ids")}::uuid[])`)
     .prepare("users_by_ids");
@@ -71,8 +71,8 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       return row ?? null;
     },
 
-    /** One query for a whole batch, in the order asked (DataLoader's contract). */
-    async findByIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
+    /** One query for a whole batch, in the order asked (DataLoader's contract): the accounts as shown. */
+    async findByIds(ids: readonly string[]): Promise<(UserView | null)[]> {
       const rows = ids.length ? await byIds.execute({ ids }) : [];
       const byKey = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byKey.get(id) ?? null);

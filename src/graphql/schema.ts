@@ -4,7 +4,7 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { type GraphQLSchema, parse } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
 import { isUuid } from "../auth/ids";
-import type { UserRow } from "../db/schema";
+import type { UserView } from "../db/schema";
 import { badInput } from "../errors";
 import { authChecker } from "./auth-checker";
 import type { Context } from "./context";
@@ -20,7 +20,7 @@ const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/fede
 const referenceResolvers = {
   User: {
     // Entities from the gateway are batched through the request's DataLoader: one query for N users.
-    __resolveReference(reference: { id: string }, ctx: Context): Promise<UserRow | null> | null {
+    __resolveReference(reference: { id: string }, ctx: Context): Promise<UserView | null> | null {
       return isUuid(reference.id) ? ctx.loaders.userById.load(reference.id.toLowerCase()) : null;
     },
   },

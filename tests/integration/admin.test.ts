@@ -69,6 +69,8 @@ describe("users", () => {
     expect(res.errors).toBeUndefined();
     const sent = queries.filter((q) => /from "users"/.test(q.text) && /ilike/.test(q.text));
     expect(sent).toHaveLength(2);
+    // The page reads what a User shows, never a password hash.
+    expect(sent.map((query) => /password_hash|token_version/.test(query.text))).toEqual([false, false]);
     for (const query of sent) {
       // The test's table is small enough to read whole, so that is priced out: without these
       // indexes a plan still has to, through the newest-first index if not in a scan of the table.

@@ -103,6 +103,8 @@ test("the gateway resolves post authors from this service, all in one SQL query"
   expect(res.data.posts.map((p: any) => p.author)).toEqual(authors.map((a) => ({ id: a.user.id, name: a.user.name })));
   expect(queries).toHaveLength(1);
   expect(queries[0]).toMatch(/from "users"/);
+  // Only what a User shows: a gateway's batch never reads a password hash.
+  expect(queries[0]).not.toMatch(/password_hash|token_version/);
 });
 
 test("me works through the gateway with the forwarded Authorization header", async () => {

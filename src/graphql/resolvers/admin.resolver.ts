@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { checkId } from "../../auth/ids";
 import { encodeCursor } from "../../auth/user-admin";
-import type { UserRow } from "../../db/schema";
+import type { UserView } from "../../db/schema";
 import type { Context } from "../context";
 import { UserConnection } from "../types/user-connection.type";
 import { Role, User } from "../types/user.type";
@@ -35,7 +35,7 @@ export class AdminResolver {
   }
 
   @Query(() => User, { nullable: true, description: "ADMIN only." })
-  user(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<UserRow | null> {
+  user(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<UserView | null> {
     return ctx.loaders.userById.load(checkId(id));
   }
 

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
-import type { UserRow } from "../../db/schema";
+import type { UserView } from "../../db/schema";
 import type { Context } from "../context";
 import { RequireCaptcha } from "../middlewares/captcha";
 import { RateLimit } from "../middlewares/rate-limit";
@@ -34,7 +34,7 @@ export class EmailTokenResolver {
 
   @UseMiddleware(RateLimit("verifyEmail"))
   @Mutation(() => User)
-  async verifyEmail(@Arg("token", () => String) token: string, @Ctx() ctx: Context): Promise<UserRow> {
+  async verifyEmail(@Arg("token", () => String) token: string, @Ctx() ctx: Context): Promise<UserView> {
     const user = await ctx.services.emailVerification.verify(token, ctx.client);
     // The emailed token proves the caller owns this account.
     ctx.provenOwnerOf.add(user.id);

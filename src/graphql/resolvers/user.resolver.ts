@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
-import type { UserRow } from "../../db/schema";
+import type { UserView } from "../../db/schema";
 import { forbidden } from "../../errors";
 import type { Context } from "../context";
 import { Role, User } from "../types/user.type";
@@ -10,7 +10,7 @@ import { Role, User } from "../types/user.type";
  * another subgraph's authors may ask for them, and a FORBIDDEN on a non-null field would null
  * the whole entity.
  */
-async function assertSelfOrAdmin(ctx: Context, user: UserRow): Promise<void> {
+async function assertSelfOrAdmin(ctx: Context, user: UserView): Promise<void> {
   if (ctx.provenOwnerOf.has(user.id)) return;
   const viewer = await ctx.viewer();
   if (viewer?.user.id !== user.id && viewer?.user.role !== "ADMIN") throw forbidden("Not visible to you");
@@ -19,24 +19,24 @@ async function assertSelfOrAdmin(ctx: Context, user: UserRow): Promise<void> {
 @Resolver(() => User)
 export class UserResolver {
   @Query(() => User, { nullable: true, description: "The caller's account; null when the request carries no access token." })
-  async me(@Ctx() ctx: Context): Promise<UserRow | null> {
+  async me(@Ctx() ctx: Context): Promise<UserView | null> {
     return (await ctx.viewer())?.user ?? null;
   }
 
   @FieldResolver(() => String)
-  async email(@Root() user: UserRow, @Ctx() ctx: Context): Promise<string> {
+  async email(@Root() user: UserView, @Ctx() ctx: Context): Promise<string> {
     await assertSelfOrAdmin(ctx, user);
     return user.email;
   }
 
   @FieldResolver(() => Role)
-  async role(@Root() user: UserRow, @Ctx() ctx: Context): Promise<string> {
+  async role(@Root() user: UserView, @Ctx() ctx: Context): Promise<string> {
     await assertSelfOrAdmin(ctx, user);
     return user.role;
   }
 
   @FieldResolver(() => Boolean)
-  async emailVerified(@Root() user: UserRow, @Ctx() ctx: Context): Promise<boolean> {
+  async emailVerified(@Root() user: UserView, @Ctx() ctx: Context): Promise<boolean> {
     await assertSelfOrAdmin(ctx, user);
     return user.emailVerified;
   }
