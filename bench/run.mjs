@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     accounts: { type: "string" },
     "argon2-concurrency": { type: "string" },
     rounds: { type: "string" },
+    rate: { type: "string" },
+    "node-env": { type: "string" },
     compare: { type: "string" },
     "log-level": { type: "string", default: "info" },
     profile: { type: "boolean", default: false },
@@ -53,6 +55,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`npm run bench -- [--smoke] [--embedded] [--only me,login,…] [--duration S] [--warmup S]
   [--argon2-warmup S] [--connections N] [--entities-connections N] [--accounts N] [--argon2-concurrency N] [--rounds N] [--log-level L]
+  [--rate R] [--node-env E]
   [--profile] [--no-build] [--keep-log] [--out DIR] [--database-url URL] [--redis-url URL] [--compare better-auth]
 workloads: ${ALL.join(", ")}`);
   process.exit(0);
@@ -80,9 +83,15 @@ const settings = {
   argon2Concurrency: Number(args["argon2-concurrency"] ?? process.env.ARGON2_CONCURRENCY ?? availableParallelism()),
   logLevel: args["log-level"],
   // Production needs a DATABASE_URL, so the embedded back ends run as in development.
-  nodeEnv: args.embedded ? "development" : "production",
+  // Development also takes argon2 costs production refuses (a cheap hash, to see the rest of a login).
+  nodeEnv: args["node-env"] ?? (args.embedded ? "development" : "production"),
+  // Requests a second for each workload (its warm-up and measured run), all connections together
+  // (autocannon's overallRate), instead of as fast as the service answers: CPU per operation at a
+  // given rate. Its throughput ratio then says nothing; the paired rounds behind the targets stay unpaced.
+  rate: args.rate === undefined ? null : Number(args.rate),
   profile: args.profile,
 };
+if (settings.rate !== null && !(settings.rate > 0)) throw new Error(`--rate: "${args.rate}" is no rate; requests a second, above 0`);
 for (const name of settings.workloads) if (!ALL.includes(name)) throw new Error(`unknown workload "${name}"; one of ${ALL.join(", ")}`);
 const alternative = args.compare ? ALTERNATIVES[args.compare] : null;
 if (args.compare && !alternative) throw new Error(`--compare: unknown alternative "${args.compare}"; one of ${Object.keys(ALTERNATIVES).join(", ")}`);
@@ -162,8 +171,8 @@ async function main() {
   const profileDir = join(outDir, `profile-${id}`);
   const nodeArgs = (name) => (settings.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
   const warmupOf = (workload) => (ceilingOf(workload) === "argon2" ? settings.argon2WarmupSeconds : settings.warmupSeconds);
-  const load = async (workload, url, data, serverPid, connections = settings.connections, { warmupSeconds = settings.warmupSeconds, seconds = settings.seconds } = {}) => {
-    const phase = { url, workload, connections, data };
+  const load = async (workload, url, data, serverPid, connections = settings.connections, { warmupSeconds = settings.warmupSeconds, seconds = settings.seconds, rate = null } = {}) => {
+    const phase = { url, workload, connections, data, rate };
     return runLoad(
       {
         warmup: warmupSeconds > 0 ? { ...phase, seconds: warmupSeconds, data: data.warmup ?? data } : null,
@@ -308,7 +317,7 @@ async function main() {
         const stopMemory = sampleMemory(service.pid);
         say(`workload: ${name}`);
         const connections = name === "entities" ? settings.entitiesConnections : c;
-        const { warmup, measured } = await load(name, service.url, data, service.pid, connections, { warmupSeconds: warmupOf(name) });
+        const { warmup, measured } = await load(name, service.url, data, service.pid, connections, { warmupSeconds: warmupOf(name), rate: settings.rate });
         const memory = stopMemory();
         results.workloads[name] = { ...measured, warmupErrors: warmup?.errors, warmupErrorSamples: warmup?.errorSamples, memory: { ...memory, isPeakPerWorkload: isPeakReset } };
         checkErrors(name, measured, results);
@@ -356,7 +365,7 @@ async function main() {
         const isPeakReset = resetPeak(server.pid);
         const stopMemory = sampleMemory(server.pid);
         say(`workload: ${workload}`);
-        const { warmup, measured } = await load(workload, server.url, { accounts, origin: server.url }, server.pid, settings.connections, { warmupSeconds: warmupOf(workload) });
+        const { warmup, measured } = await load(workload, server.url, { accounts, origin: server.url }, server.pid, settings.connections, { warmupSeconds: warmupOf(workload), rate: settings.rate });
         results.workloads[workload] = { ...measured, alternative: name, warmupErrors: warmup?.errors, memory: { ...stopMemory(), isPeakPerWorkload: isPeakReset } };
         checkErrors(workload, measured, results, name);
         if (warmup) checkErrors(`${workload} (warm-up)`, warmup, results, name);

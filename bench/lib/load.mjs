@@ -7,7 +7,7 @@ import { WORKLOADS } from "./workloads.mjs";
 const MAX_SAMPLES = 5;
 
 /**
- * @param {{ url: string, workload: string, connections: number, seconds: number, data: any }} phase
+ * @param {{ url: string, workload: string, connections: number, seconds: number, rate: number | null, data: any }} phase
  */
 async function runPhase(phase) {
   const workload = WORKLOADS[phase.workload];
@@ -27,6 +27,7 @@ async function runPhase(phase) {
     connections: phase.connections,
     duration: phase.seconds,
     timeout: 30,
+    ...(phase.rate && { overallRate: phase.rate }),
     // Each connection gets its own sequence (and with it its own state: a refresh chain, a token).
     setupClient: (c) => c.setRequests(workload.requests(client++, phase.data, record)),
   });

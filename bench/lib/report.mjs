@@ -273,7 +273,7 @@ function markdown(results) {
     "# Benchmark results",
     "",
     `Run \`${results.id}\`, ${results.startedAt}, \`npm run bench${s.smoke ? " -- --smoke" : ""}\`: ${s.backEnds}` +
-      ` (${Object.values(results.backEndVersions).join(", ") || "in process"}), NODE_ENV=${s.nodeEnv}, LOG_LEVEL=${s.logLevel}, ARGON2_CONCURRENCY=${s.argon2Concurrency}` +
+      ` (${Object.values(results.backEndVersions).join(", ") || "in process"}), NODE_ENV=${s.nodeEnv}, LOG_LEVEL=${s.logLevel}${s.rate ? `, each workload paced at ${s.rate} requests/s` : ""}, ARGON2_CONCURRENCY=${s.argon2Concurrency}` +
       `${Object.entries(s.imageEnv ?? {}).map(([name, value]) => `, ${name}=${value}`).join("")} (the image's);` +
       ` ${s.warmupSeconds} s warm-up (${s.argon2WarmupSeconds ?? s.warmupSeconds} s for the workloads bound by argon2) then ${s.seconds} s per workload, autocannon in its own process.`,
     "",
