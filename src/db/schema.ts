@@ -82,7 +82,8 @@ export type Role = (typeof role.enumValues)[number];
 /**
  * The columns of an account that the GraphQL User shows. A read made only to show accounts (a
  * gateway's entities, the admin list) takes these and no more: never the password hash, and
- * 7 columns a row to map rather than 11.
+ * 7 columns a row to map rather than 11. The admin list's edges type their node as the User
+ * class, so a field added to User without its column here fails the type check.
  */
 export const userViewColumns = {
   id: users.id,
