@@ -96,8 +96,12 @@ for (const name of settings.workloads) if (!ALL.includes(name)) throw new Error(
 const alternative = args.compare ? ALTERNATIVES[args.compare] : null;
 if (args.compare && !alternative) throw new Error(`--compare: unknown alternative "${args.compare}"; one of ${Object.keys(ALTERNATIVES).join(", ")}`);
 if (alternative && args.embedded) throw new Error("--compare needs PostgreSQL: it cannot run with --embedded");
-// _entities asks for 50 users, and each refresh chain (warm-up and measured) needs a session of its own.
-settings.accounts = Math.max(settings.accounts, 50, 2 * settings.connections);
+// Each refresh chain (warm-up and measured) needs a session of its own. _entities asks for 50
+// users, each connection its own: as many accounts as that takes, so that concurrent calls ask
+// for different users as a gateway's would (the same 50 would share their rows in one query).
+// A smoke run, which measures nothing, lets them overlap.
+const entitiesAccounts = settings.workloads.includes("entities") && !smoke ? 50 * settings.entitiesConnections : 50;
+settings.accounts = Math.max(settings.accounts, entitiesAccounts, 2 * settings.connections);
 
 // Only a whole run replaces bench/results/; a smoke run or a few workloads go beside it.
 const outDir = resolve(args.out ?? join(ROOT, "bench", "results", smoke ? "smoke" : args.only ? "partial" : ""));
@@ -296,7 +300,7 @@ async function main() {
       // Separate chains for warm-up and measurement: a request cut at the end of the warm-up
       // would leave its chain on a token the client never saw.
       refresh: async () => ({ warmup: { refreshTokens: chains.slice(0, c).map((a) => a.refreshToken) }, measured: { refreshTokens: chains.slice(c).map((a) => a.refreshToken) } }),
-      entities: async () => ({ userIds: accounts.slice(0, 50).map((a) => a.id) }),
+      entities: async () => ({ userIds: accounts.map((a) => a.id) }),
       login: async () => ({ accounts }),
       register: async () => ({ warmup: { emailPrefix: `${id}-warmup` }, measured: { emailPrefix: `${id}-measured` } }),
     };

@@ -206,15 +206,17 @@ export const WORKLOADS = {
     name: "entities",
     title: "_entities, 50 users",
     unit: "req",
-    requests: (_client, data, record) => {
-      const representations = data.userIds.map((id) => ({ __typename: "User", id }));
+    // Each connection its own 50 users, in turn from the accounts' start (apart while there are enough).
+    requests: (client, data, record) => {
+      const userIds = Array.from({ length: 50 }, (_, i) => data.userIds[(client * 50 + i) % data.userIds.length]);
+      const representations = userIds.map((id) => ({ __typename: "User", id }));
       return [
         {
           ...post({ query: "query($r:[_Any!]!){ _entities(representations:$r){ ... on User { id name } } }", variables: { r: representations } }),
           onResponse: (status, body) =>
             checked(status, body, record, (d) => {
               must(d?._entities?.length === representations.length, "wrong number of entities");
-              must(d._entities.every((user, i) => user?.id === data.userIds[i] && user.name), "missing or misplaced user");
+              must(d._entities.every((user, i) => user?.id === userIds[i] && user.name), "missing or misplaced user");
             }),
         },
       ];

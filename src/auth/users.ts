@@ -1,3 +1,4 @@
+import DataLoader from "dataloader";
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
@@ -5,6 +6,9 @@ import { sessions, users, userViewColumns, type Role, type UserRow, type UserVie
 import { endSessionsOf, type EndReason } from "./sessions";
 
 export type Users = ReturnType<typeof createUsers>;
+
+/** Ids one users_by_ids query takes at most; a larger batch is split. */
+const MAX_SHOWN_PER_QUERY = 1000;
 
 /**
  * Writes `values` to the accounts `where` selects and returns them as written. With `ends`, the
@@ -54,6 +58,18 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
     .from(users)
     .where(sql`${users.id} = any(${sql.placeholder("ids")}::uuid[])`)
     .prepare("users_by_ids");
+  // Accounts as shown, for every request's loader (graphql/loaders.ts). Lookups that arrive in
+  // the same turn of the event loop share one query, as the session checks do (Sessions): a
+  // gateway's concurrent _entities calls cost one round trip instead of one each. No cache:
+  // each request reads the accounts as they are when it asks.
+  const shown = new DataLoader<string, UserView | null>(
+    async (ids) => {
+      const rows = await byIds.execute({ ids });
+      const byKey = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byKey.get(id) ?? null);
+    },
+    { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: MAX_SHOWN_PER_QUERY },
+  );
   const byEmail = db
     .select()
     .from(users)
@@ -71,11 +87,12 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       return row ?? null;
     },
 
-    /** One query for a whole batch, in the order asked (DataLoader's contract): the accounts as shown. */
+    /** The accounts as shown, in the order asked (DataLoader's contract); a failed query rejects. */
     async findByIds(ids: readonly string[]): Promise<(UserView | null)[]> {
-      const rows = ids.length ? await byIds.execute({ ids }) : [];
-      const byKey = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byKey.get(id) ?? null);
+      const found = await shown.loadMany(ids);
+      const failure = found.find((user) => user instanceof Error);
+      if (failure) throw failure;
+      return found as (UserView | null)[];
     },
 
     /** Returns null when the address already has an account. */

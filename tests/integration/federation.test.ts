@@ -107,6 +107,17 @@ test("the gateway resolves post authors from this service, all in one SQL query"
   expect(queries[0]).not.toMatch(/password_hash|token_version/);
 });
 
+test("lookups that arrive together, from different requests' loaders, share one SQL query and each get their own users", async () => {
+  const [a, b, c] = authors.map((author) => author.user.id);
+  const unknown = "00000000-0000-4000-8000-000000000000";
+  const { users } = auth.app.services;
+  queries.length = 0;
+  const [first, second] = await Promise.all([users.findByIds([a!, b!]), users.findByIds([c!, a!, unknown])]);
+  expect(first.map((user) => user?.id)).toEqual([a, b]);
+  expect(second.map((user) => user?.id ?? null)).toEqual([c, a, null]);
+  expect(queries).toHaveLength(1);
+});
+
 test("me works through the gateway with the forwarded Authorization header", async () => {
   const res = await viaGateway(`{ me { id email } }`, authors[0]!.accessToken);
   expect(res.data.me).toEqual({ id: authors[0]!.user.id, email: authors[0]!.user.email });
