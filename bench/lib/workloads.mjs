@@ -206,7 +206,7 @@ export const WORKLOADS = {
     name: "entities",
     title: "_entities, 50 users",
     unit: "req",
-    // Each connection its own 50 users, in turn from the accounts' start (apart while there are enough).
+    // Each connection its own 50 users, from 50 × its number on: disjoint with 50 accounts per connection.
     requests: (client, data, record) => {
       const userIds = Array.from({ length: 50 }, (_, i) => data.userIds[(client * 50 + i) % data.userIds.length]);
       const representations = userIds.map((id) => ({ __typename: "User", id }));
