@@ -1,9 +1,9 @@
-import DataLoader from "dataloader";
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "../db/schema";
+import { sharedLookup } from "../db/shared-lookup";
 import { invalidRefreshToken } from "../errors";
 import { generateToken, hashToken } from "./opaque-tokens";
 import { sealSuccessor, unsealSuccessor } from "./refresh-tokens";
@@ -74,9 +74,8 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
   const successor = alias(refreshTokens, "successor");
 
   // The session check of every authenticated request. Checks that arrive in the same turn of
-  // the event loop share one prepared query (DataLoader without a cache, batched at
-  // setImmediate, across requests): each request still sees the database as it is when it
-  // asks, and under load one round trip answers many of them.
+  // the event loop share one prepared query (db/shared-lookup.ts): each request still sees the
+  // database as it is when it asks, and under load one round trip answers many of them.
   const liveSessionUsers = db
     .select({ user: users, sessionId: sessions.id, endedAt: sessions.endedAt, expiresAt: sessions.expiresAt })
     .from(sessions)
@@ -84,14 +83,7 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     .where(sql`${sessions.id} = any(${sql.placeholder("ids")}::uuid[])`)
     .prepare("live_session_users");
   type SessionUser = Awaited<ReturnType<typeof liveSessionUsers.execute>>[number];
-  const sessionChecks = new DataLoader<string, SessionUser | null>(
-    async (ids) => {
-      const rows = await liveSessionUsers.execute({ ids });
-      const byId = new Map(rows.map((row) => [row.sessionId, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
-    { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 200 },
-  );
+  const sessionChecks = sharedLookup<SessionUser>((ids) => liveSessionUsers.execute({ ids }), (row) => row.sessionId, 200);
 
   const purgeable = or(lt(sessions.endedAt, sql.placeholder("cutoff")), lt(sessions.expiresAt, sql.placeholder("cutoff")));
   const purgeableSessions = db.select({ id: sessions.id }).from(sessions).where(purgeable).limit(sql.placeholder("limit")).prepare("purgeable_sessions");

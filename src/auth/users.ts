@@ -1,8 +1,8 @@
-import DataLoader from "dataloader";
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
 import { sessions, users, userViewColumns, type Role, type UserRow, type UserView } from "../db/schema";
+import { sharedLookup } from "../db/shared-lookup";
 import { endSessionsOf, type EndReason } from "./sessions";
 
 export type Users = ReturnType<typeof createUsers>;
@@ -58,18 +58,10 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
     .from(users)
     .where(sql`${users.id} = any(${sql.placeholder("ids")}::uuid[])`)
     .prepare("users_by_ids");
-  // Accounts as shown, for every request's loader (graphql/loaders.ts). Lookups that arrive in
-  // the same turn of the event loop share one query, as the session checks do (Sessions): a
-  // gateway's concurrent _entities calls cost one round trip instead of one each. No cache:
-  // each request reads the accounts as they are when it asks.
-  const shown = new DataLoader<string, UserView | null>(
-    async (ids) => {
-      const rows = await byIds.execute({ ids });
-      const byKey = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byKey.get(id) ?? null);
-    },
-    { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: MAX_SHOWN_PER_QUERY },
-  );
+  // Accounts as shown, for every request's loader (graphql/loaders.ts), shared across requests
+  // as the session checks are (Sessions): a gateway's concurrent _entities calls cost one round
+  // trip instead of one each.
+  const shown = sharedLookup<UserView>((ids) => byIds.execute({ ids }), (row) => row.id, MAX_SHOWN_PER_QUERY);
   const byEmail = db
     .select()
     .from(users)
