@@ -56,7 +56,9 @@ test("SIGTERM: requests in flight finish with 200, new ones are turned away, a s
   // Eight registrations at about 0.8 s of argon2 each, two at a time: some are still running
   // when SIGTERM arrives, however fast the machine, and all have arrived however busy it is
   // (150 ms was not always enough for eight requests to reach a loaded CI machine's server).
-  const server = await startServerProcess({ ...SERVICE_ARGON2, ARGON2_TIME_COST: "60", ARGON2_CONCURRENCY: "2", SHUTDOWN_TIMEOUT: "10" }, database);
+  // Their 3.2 s took over 10 s in CI with the browser tests beside this run, so the timeout
+  // that cuts the stuck request leaves them 20 s.
+  const server = await startServerProcess({ ...SERVICE_ARGON2, ARGON2_TIME_COST: "60", ARGON2_CONCURRENCY: "2", SHUTDOWN_TIMEOUT: "20" }, database);
   const stuck = stuckRequest(server.url);
   const inFlight = Array.from({ length: 8 }, () => registerOver(server.url));
   await sleep(1_000);
@@ -72,8 +74,8 @@ test("SIGTERM: requests in flight finish with 200, new ones are turned away, a s
   await expect(stuck).resolves.toBe("closed by the server");
   expect(await server.exited).toEqual({ code: 0, signal: null });
   const elapsed = Date.now() - signalled;
-  expect(elapsed).toBeGreaterThanOrEqual(10_000);
-  expect(elapsed).toBeLessThan(15_000);
+  expect(elapsed).toBeGreaterThanOrEqual(20_000);
+  expect(elapsed).toBeLessThan(25_000);
 
   const lines = logLines(server);
   const shutdownAt = lines.find((line) => line.msg === "shutting down")!.time;
