@@ -79,7 +79,8 @@ class ImageBlob extends Blob {
   readonly #image: Buffer;
 
   constructor(image: Buffer) {
-    super([]);
+    // The Blob holds the bytes too, so its size, stream() and text() tell the truth.
+    super([image]);
     this.#image = image;
   }
 
