@@ -90,7 +90,7 @@ export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"
       if (known && clockTimestamp < known.exp) return known;
       if (known) verified.delete(token);
       const checks = checksOf(token);
-      if (!checks) throw invalidAccessToken();
+      if (!checks || !hasCanonicalSignature(token)) throw invalidAccessToken();
       let decoded: jwt.Jwt;
       try {
         decoded = jwt.verify(token, checks.key, { ...checks.options, clockTimestamp });
@@ -109,6 +109,18 @@ export function createAccessTokens(deps: { key: SigningKey; config: Config["jwt"
       return claims;
     },
   };
+}
+
+/**
+ * Whether the signature is spelled as base64url spells its bytes. The last character of a
+ * signature carries a few unused bits, and jsonwebtoken's RS256 and ES256 checks decode
+ * whatever they hold: a token with them set would verify as another string, a second key
+ * for the cache above and for anything a caller keys on the token (16 spellings of an
+ * RS256 or ES256 token).
+ */
+function hasCanonicalSignature(token: string): boolean {
+  const signature = token.slice(token.lastIndexOf(".") + 1);
+  return Buffer.from(signature, "base64url").toString("base64url") === signature;
 }
 
 /** The kid of a token's header, read before any check: it only chooses which key checks the signature. */

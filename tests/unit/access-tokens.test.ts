@@ -94,6 +94,23 @@ describe("access tokens", () => {
     expect(() => tokens.verify("not-a-jwt")).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
   });
 
+  test.each([
+    // HS256 needs no check of its own: jsonwebtoken compares its signatures as text.
+    ["RS256", { JWT_PRIVATE_KEY: rsaPem() }],
+    ["ES256", { JWT_PRIVATE_KEY: ecPem() }],
+  ])("an %s token whose signature's unused bits are set is refused: one token has one spelling", (_alg, env) => {
+    const { tokens } = setup(env);
+    const token = tokens.sign(subject);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(token.at(-1)!);
+    // The same signature bytes: only the 4 bits past the last byte differ.
+    const respelled = `${token.slice(0, -1)}${alphabet[last | 1]}`;
+    expect(respelled).not.toBe(token);
+    expect(Buffer.from(respelled.split(".")[2]!, "base64url")).toEqual(Buffer.from(token.split(".")[2]!, "base64url"));
+    expect(() => tokens.verify(respelled)).toThrow(expect.objectContaining({ code: "UNAUTHENTICATED" }));
+    expect(tokens.verify(token).sub).toBe(subject.userId);
+  });
+
   test("a weak RSA key is refused at start", () => {
     const weak = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     expect(() => setup({ JWT_PRIVATE_KEY: weak })).toThrow(/at least 2048 bits/);
