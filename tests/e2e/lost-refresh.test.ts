@@ -100,3 +100,34 @@ test("a refresh refused for a passing reason at page load is tried again, and th
   expect(device.errors).toEqual([]);
   await device.close();
 }, 30_000);
+
+test("an operation the service never answers is given up after its deadline: the form says so and can be sent again", async () => {
+  const email = "never-answered@example.com";
+  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  const device = await launchBrowser();
+  const page = await device.newPage();
+  // The page's clock, AbortSignal.timeout's included, moves only when the test says.
+  await page.clock.install();
+  let holding = false;
+  let hold!: () => void;
+  const held = new Promise<void>((resolve) => (hold = resolve));
+  await page.route("**/graphql", async (route) => {
+    if (!/mutation Login\(/.test(route.request().postData() ?? "") || holding) return route.fallback();
+    holding = true; // and never answered
+    hold();
+  });
+  await signIn(page, service.pages, email, STRONG_PASSWORD);
+  await held;
+  const timedOut = page.getByRole("alert").filter({ hasText: "did not answer in time" });
+  await page.clock.runFor(29_000);
+  expect(await timedOut.count()).toBe(0);
+  await page.clock.runFor(2_000);
+  await timedOut.waitFor();
+
+  // The same form, sent again, signs in.
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your profile" }).waitFor();
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  expect(device.errors).toEqual([]);
+  await device.close();
+}, 60_000);

@@ -38,6 +38,8 @@ function defaultMessage(code: string, serverMessage: string, retryAfter: number 
       return serverMessage;
     case "NETWORK":
       return "We could not reach the service. Check your connection and try again.";
+    case "TIMEOUT":
+      return "The service did not answer in time. Please try again in a moment.";
     default:
       return "Something went wrong on our side. Please try again in a moment.";
   }
@@ -57,6 +59,9 @@ export function describeError(error: unknown, wording: Wording = {}): Problem {
     serverMessage = first.message;
     field = typeof extensions.field === "string" ? extensions.field : undefined;
     retryAfter = typeof extensions.retryAfter === "number" ? Math.max(1, Math.ceil(extensions.retryAfter)) : undefined;
+  } else if (error instanceof DOMException && error.name === "TimeoutError") {
+    // An operation past its deadline (graphql/client.ts).
+    code = "TIMEOUT";
   } else if (error instanceof RefreshFailed || error instanceof TypeError || ServerParseError.is(error)) {
     code = "NETWORK";
   } else if (ServerError.is(error)) {

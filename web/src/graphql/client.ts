@@ -5,6 +5,19 @@ import { ErrorLink } from "@apollo/client/link/error";
 import { from, switchMap, throwError } from "rxjs";
 import type { Tokens } from "../auth/tokens";
 
+/**
+ * How long an operation waits for its whole answer. A service that never answers (a hung
+ * instance, a connection a proxy holds open) would otherwise leave its form sending for good;
+ * a sign-in under load is answered or shed (RATE_LIMITED) within seconds.
+ */
+const OPERATION_TIMEOUT_MS = 30_000;
+
+/** fetch, given up with a TimeoutError once OPERATION_TIMEOUT_MS pass without the whole answer. */
+const fetchWithDeadline: typeof fetch = (input, init) => {
+  const deadline = AbortSignal.timeout(OPERATION_TIMEOUT_MS);
+  return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+};
+
 /** The service refused the caller: no token, or one of a session that has ended. */
 export const isUnauthenticated = (error: unknown) =>
   CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
@@ -29,7 +42,7 @@ export function createClient(tokens: Tokens, uri: string) {
   });
 
   const client = new ApolloClient({
-    link: ApolloLink.from([retryOnceAfterRefresh, withAccessToken, new HttpLink({ uri, credentials: "same-origin" })]),
+    link: ApolloLink.from([retryOnceAfterRefresh, withAccessToken, new HttpLink({ uri, credentials: "same-origin", fetch: fetchWithDeadline })]),
     cache: new InMemoryCache(),
   });
   // However the session ended (a sign-out here or in another tab, a refresh the service refused
