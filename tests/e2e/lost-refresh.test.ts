@@ -131,3 +131,17 @@ test("an operation the service never answers is given up after its deadline: the
   expect(device.errors).toEqual([]);
   await device.close();
 }, 60_000);
+
+test("a browser without AbortSignal.any still signs in (its operations keep HttpLink's own signal, without a deadline)", async () => {
+  const email = "older-browser@example.com";
+  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  const device = await launchBrowser();
+  const page = await device.newPage();
+  // Safari before 17.4, Firefox before 124.
+  await page.addInitScript(() => Reflect.deleteProperty(AbortSignal, "any"));
+  await signIn(page, service.pages, email, STRONG_PASSWORD);
+  await page.getByRole("heading", { level: 1, name: "Your profile" }).waitFor();
+  await page.getByText(email).waitFor();
+  expect(device.errors).toEqual([]);
+  await device.close();
+});

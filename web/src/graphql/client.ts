@@ -12,10 +12,16 @@ import type { Tokens } from "../auth/tokens";
  */
 const OPERATION_TIMEOUT_MS = 30_000;
 
-/** fetch, given up with a TimeoutError once OPERATION_TIMEOUT_MS pass without the whole answer. */
+/**
+ * fetch, given up with a TimeoutError once OPERATION_TIMEOUT_MS pass without the whole answer.
+ * HttpLink passes a signal of its own (it aborts an operation nobody waits for any more); a
+ * browser without AbortSignal.any (Safari before 17.4, Firefox before 124) keeps only that one.
+ */
 const fetchWithDeadline: typeof fetch = (input, init) => {
   const deadline = AbortSignal.timeout(OPERATION_TIMEOUT_MS);
-  return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+  const given = init?.signal;
+  const signal = !given ? deadline : typeof AbortSignal.any === "function" ? AbortSignal.any([given, deadline]) : given;
+  return fetch(input, { ...init, signal });
 };
 
 /** The service refused the caller: no token, or one of a session that has ended. */
