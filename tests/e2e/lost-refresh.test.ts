@@ -1,6 +1,6 @@
 import { blockSiteData, launchBrowser, signIn, type Browser } from "./helpers/browser";
 import { startService, type Service } from "./helpers/service";
-import { STRONG_PASSWORD } from "../helpers/test-app";
+import { register, STRONG_PASSWORD } from "../helpers/test-app";
 
 // A scheduled refresh whose answer is lost after the service rotated the token: the tab's retry
 // presents the previous token, which the service takes as a retry only within
@@ -23,7 +23,7 @@ afterAll(async () => {
 
 test("a refresh whose answer was lost is retried within the reuse interval, and the session goes on", async () => {
   const email = "lost-answer@example.com";
-  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  await register(service.t, { email });
   const page = await browser.newPage();
   await signIn(page, service.pages, email, STRONG_PASSWORD);
   await page.getByRole("heading", { level: 1, name: "Your profile" }).waitFor();
@@ -60,7 +60,7 @@ test("a refresh whose answer was lost is retried within the reuse interval, and 
 
 test("with storage blocked, a sign-in keeps its token in the tab: no session is left that nobody can end", async () => {
   const email = "no-storage@example.com";
-  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  await register(service.t, { email });
   const user = await service.t.app.services.users.findByEmail(email);
   const page = await browser.newPage();
   await blockSiteData(page);
@@ -77,7 +77,7 @@ test("with storage blocked, a sign-in keeps its token in the tab: no session is 
 
 test("a refresh refused for a passing reason at page load is tried again, and the session resumes", async () => {
   const email = "resumes@example.com";
-  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  await register(service.t, { email });
   // A device of its own: the other tests' browser is signed in to their accounts.
   const device = await launchBrowser();
   const page = await device.newPage();
@@ -103,7 +103,7 @@ test("a refresh refused for a passing reason at page load is tried again, and th
 
 test("an operation the service never answers is given up after its deadline: the form says so and can be sent again", async () => {
   const email = "never-answered@example.com";
-  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  await register(service.t, { email });
   const device = await launchBrowser();
   const page = await device.newPage();
   // The page's clock, AbortSignal.timeout's included, moves only when the test says.
@@ -134,7 +134,7 @@ test("an operation the service never answers is given up after its deadline: the
 
 test("a browser without AbortSignal.any still signs in (its operations keep HttpLink's own signal, without a deadline)", async () => {
   const email = "older-browser@example.com";
-  await service.t.gql(`mutation($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { user { id } } }`, { e: email, p: STRONG_PASSWORD });
+  await register(service.t, { email });
   const device = await launchBrowser();
   const page = await device.newPage();
   // Safari before 17.4, Firefox before 124.
