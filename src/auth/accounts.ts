@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { UserRow } from "../db/schema";
-import { AppError, badInput, invalidAccessToken, invalidRefreshToken, unauthenticated } from "../errors";
+import { AppError, badInput, forbidden, invalidAccessToken, invalidRefreshToken, unauthenticated } from "../errors";
 import type { AccessTokens } from "./access-tokens";
 import type { EmailVerification } from "./email-verification";
 import { checkEmail } from "./emails";
@@ -145,6 +145,22 @@ export function createAccounts(deps: {
       // A reset, another change or the end of this session landed while the hashes ran: that one stands.
       if (!(await users.setPassword(viewer.user.id, passwordHash, { tokenVersion, sessionId: viewer.sessionId, reason: "password_changed" }))) throw invalidAccessToken();
       events.passwordChanged(viewer.user.id, client);
+      return true;
+    },
+
+    /**
+     * Deletes the caller's account once its password is confirmed, with every session and
+     * refresh token of it: its access tokens stop working at once, and the address may register
+     * again. An ADMIN is refused, as deactivating oneself is: another admin makes it a USER first,
+     * so the service is never left without the admin who could have stopped it.
+     */
+    async deleteAccount(viewer: Viewer, password: string, client: ClientInfo): Promise<boolean> {
+      if (viewer.user.role !== "USER") throw forbidden("An admin account cannot be deleted; another admin can make it a USER first");
+      const check = await passwords.verify(viewer.user.passwordHash, password);
+      if (!check.ok) throw badInput("password", "Password is incorrect");
+      // A new password, a deactivation, a promotion or the end of this session landed while the hash ran: that one stands.
+      if (!(await users.delete(viewer.user.id, { tokenVersion: viewer.user.tokenVersion, sessionId: viewer.sessionId }))) throw invalidAccessToken();
+      events.accountDeleted(viewer.user.id, client);
       return true;
     },
 

@@ -53,6 +53,11 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics })
       logger.warn({ event: "refresh_token_reuse", userId, sessionId, ...origin(client) }, "refresh token reuse detected; session ended");
     },
 
+    /** By its owner, with its password (an admin deactivates instead). */
+    accountDeleted(userId: string, client: ClientInfo): void {
+      logger.warn({ event: "account_deleted", userId, ...origin(client) }, "account deleted");
+    },
+
     accountDeactivated(userId: string, adminId: string, client: ClientInfo): void {
       logger.warn({ event: "account_deactivated", userId, adminId, ...origin(client) }, "account deactivated");
     },

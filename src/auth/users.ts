@@ -130,5 +130,18 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       const row = await updateUser(db, values, where, { reason: as.reason, at, except: as.sessionId });
       return row ?? null;
     },
+
+    /**
+     * Deletes an account as its owner last saw it: the token version read with the caller (a new
+     * password, role or deactivation takes a new one), and the caller's session still live. Its
+     * sessions and refresh tokens go with it (ON DELETE CASCADE: PostgreSQL leaves no session of
+     * it behind, not even one a sign-in was starting meanwhile). False when the account changed
+     * in between.
+     */
+    async delete(id: string, as: { tokenVersion: number; sessionId: string }): Promise<boolean> {
+      const liveSession = sql`exists (select 1 from ${sessions} where ${sessions.id} = ${as.sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`;
+      const where = and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), liveSession);
+      return (await db.delete(users).where(where).returning({ id: users.id })).length > 0;
+    },
   };
 }

@@ -144,6 +144,13 @@ describe("REFRESH_TOKEN_COOKIE=true", () => {
     expect(res.data).toEqual({ logoutAll: true });
     expect(refreshCookieOf(res.headers)?.value).toBe("");
   });
+
+  test("deleteAccount clears the cookie", async () => {
+    const auth = await register(t);
+    const res = await t.gql(`mutation($p: String!) { deleteAccount(password: $p) }`, { p: STRONG_PASSWORD }, { token: auth.accessToken, ...withCookie(auth.refreshToken) });
+    expect(res.data).toEqual({ deleteAccount: true });
+    expect(refreshCookieOf(res.headers)?.value).toBe("");
+  });
 });
 
 describe("REFRESH_TOKEN_COOKIE off (the default)", () => {

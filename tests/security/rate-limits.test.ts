@@ -305,6 +305,18 @@ test("changePassword: wrong current passwords are limited per user", async () =>
   expect(errorCode(await change(STRONG_PASSWORD))).toBe("RATE_LIMITED");
 });
 
+test("deleteAccount: its wrong passwords count with changePassword's, and a refused call deletes nothing", async () => {
+  const auth = await register(t);
+  const as = { token: auth.accessToken };
+  const change = (current: string) => t.gql(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "a-brand-new-passphrase") }`, { c: current }, as);
+  const remove = (password: string) => t.gql(`mutation($p: String!) { deleteAccount(password: $p) }`, { p: password }, as);
+  for (let i = 0; i < 3; i++) expect(errorCode(await change("not-my-password"))).toBe("BAD_USER_INPUT");
+  for (let i = 0; i < 2; i++) expect(errorCode(await remove("not-my-password"))).toBe("BAD_USER_INPUT");
+  expect(errorCode(await remove(STRONG_PASSWORD))).toBe("RATE_LIMITED");
+  expect(errorCode(await change(STRONG_PASSWORD))).toBe("RATE_LIMITED");
+  expect((await t.gql(`{ me { id } }`, {}, as)).data).toEqual({ me: { id: auth.user.id } });
+});
+
 // In the embedded mode each process has its own in-process store: sharing limits between
 // instances is what REDIS_URL is for, so this part runs with TEST_REDIS_URL.
 (process.env.TEST_REDIS_URL ? test : test.skip)("limits hold across two instances sharing Redis", async () => {

@@ -105,4 +105,18 @@ export class AuthResolver {
   ) {
     return ctx.services.accounts.changePassword(await ctx.requireViewer(), currentPassword, newPassword, ctx.client);
   }
+
+  @Authorized()
+  // Counted with changePassword's failures: both check the account's password, so a stolen
+  // access token buys one allowance of guesses at it, not one per mutation.
+  @UseMiddleware(RateLimit("changePassword"))
+  @Mutation(() => Boolean, {
+    description:
+      "Deletes the caller's account, with every session of it, once its password is confirmed. Requires authentication. An ADMIN account is refused (FORBIDDEN): another admin makes it a USER first.",
+  })
+  async deleteAccount(@Arg("password", () => String) password: string, @Ctx() ctx: Context) {
+    const deleted = await ctx.services.accounts.deleteAccount(await ctx.requireViewer(), password, ctx.client);
+    ctx.refreshCookie.clear();
+    return deleted;
+  }
 }
