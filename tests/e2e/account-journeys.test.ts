@@ -170,6 +170,33 @@ test("sign up, confirm the address from the email, sign in elsewhere, see profil
   await page.close();
 });
 
+test("delete the account: a wrong password is named on its field, the right one deletes it and signs out, and the address may sign up again", async () => {
+  const email = "grace@example.com";
+  const page = await signedInTab(email);
+  await page.getByRole("link", { name: "Delete your account" }).click();
+  await heading(page, "Delete your account");
+
+  await page.getByLabel("Your password, to confirm").fill("not-the-password-at-all");
+  await page.getByRole("button", { name: "Delete my account" }).click();
+  const passwordError = page.locator("#field-password-error");
+  await passwordError.waitFor();
+  expect(await passwordError.innerText()).toBe("Password is incorrect");
+  expect(await focused(page)).toBe("INPUT:password");
+  await screenshot(page, "delete-account");
+
+  await page.getByLabel("Your password, to confirm").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Delete my account" }).click();
+  await heading(page, "Sign in");
+  expect(await page.getByRole("status").innerText()).toBe("Your account is deleted.");
+  // Its cookie went with its sessions: a reload stays signed out, and the account is gone.
+  await page.reload();
+  await heading(page, "Sign in");
+  await signIn(page, email, NEW_PASSWORD);
+  expect(await alertText(page)).toBe("The email address or the password is not right.");
+  expect((await registerAccount(email)).data?.register.user.id).toEqual(expect.any(String));
+  await page.close();
+});
+
 test("forgot password: the emailed link resets it once, and the new password signs in", async () => {
   const email = "grace@example.com";
   await service.t.gql(`mutation($input: RegisterInput!) { register(input: $input) { accessToken } }`, {

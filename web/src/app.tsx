@@ -4,6 +4,7 @@ import { Layout } from "./components/layout";
 import { Redirect } from "./components/page";
 import { SESSION_ENDED } from "./errors";
 import { ChangePasswordPage } from "./pages/change-password";
+import { DeleteAccountPage } from "./pages/delete-account";
 import { ForgotPasswordPage } from "./pages/forgot-password";
 import { NotFoundPage } from "./pages/not-found";
 import { ProfilePage } from "./pages/profile";
@@ -26,6 +27,7 @@ const ROUTES: Record<string, { access: Access; render: () => ReactNode }> = {
   "/profile": { access: "signed-in", render: () => <ProfilePage /> },
   "/sessions": { access: "signed-in", render: () => <SessionsPage /> },
   "/change-password": { access: "signed-in", render: () => <ChangePasswordPage /> },
+  "/delete-account": { access: "signed-in", render: () => <DeleteAccountPage /> },
 };
 
 function Content() {

@@ -79,10 +79,12 @@ export function Alert({ problem, children }: { problem: Problem | null; children
   );
 }
 
-export function SubmitButton({ form, label, busyLabel }: { form: SubmitState; label: string; busyLabel: string }) {
+/** `isDanger`: the form does what cannot be undone (its button is red). */
+export function SubmitButton({ form, label, busyLabel, isDanger = false }: { form: SubmitState; label: string; busyLabel: string; isDanger?: boolean }) {
   const waiting = form.secondsToWait > 0;
+  const className = [isDanger && "danger", (form.isBusy || waiting) && "is-disabled"].filter(Boolean).join(" ") || undefined;
   return (
-    <button type="submit" aria-disabled={form.isBusy || waiting} className={form.isBusy || waiting ? "is-disabled" : undefined}>
+    <button type="submit" aria-disabled={form.isBusy || waiting} className={className}>
       {waiting ? `Try again in ${form.secondsToWait} s` : form.isBusy ? busyLabel : label}
     </button>
   );

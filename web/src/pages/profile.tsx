@@ -71,6 +71,11 @@ export function ProfilePage() {
             <li>
               <Link to="/change-password">Change your password</Link>
             </li>
+            {me.role === "USER" && (
+              <li>
+                <Link to="/delete-account">Delete your account</Link>
+              </li>
+            )}
           </ul>
         </>
       )}
