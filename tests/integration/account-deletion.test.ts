@@ -35,6 +35,9 @@ test("deletes the account and every session of it: its tokens stop working at on
   }
   expect(errorCode(await t.gql(LOGIN, { email: first.user.email, password: STRONG_PASSWORD }))).toBe("UNAUTHENTICATED");
   expect(await rowsOf(first.user.id)).toEqual({ users: [], sessions: [] });
+  // A gateway resolving the id learns it is gone.
+  const entities = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }`, { r: [{ __typename: "User", id: first.user.id }] });
+  expect(entities.data).toEqual({ _entities: [null] });
 
   const again = await register(t, { email: first.user.email });
   expect(again.user.id).not.toBe(first.user.id);
@@ -42,6 +45,18 @@ test("deletes the account and every session of it: its tokens stop working at on
   const event = logs.records().find((record) => record.event === "account_deleted");
   expect(event).toMatchObject({ userId: first.user.id, ip: expect.any(String), requestId: expect.any(String) });
   expect(JSON.stringify(event)).not.toContain(first.user.email);
+});
+
+test("the one-time tokens the account issued die with it, whoever presents them", async () => {
+  const auth = await register(t);
+  const issued = await t.gql(`mutation { issueOneTimeToken(purpose: "export") { token } }`, {}, { token: auth.accessToken });
+  const token = issued.data!.issueOneTimeToken.token as string;
+  expect((await deleteAccount(auth, STRONG_PASSWORD)).data).toEqual({ deleteAccount: true });
+  const email = uniqueEmail("admin");
+  await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
+  const admin = await signIn(email);
+  const consumed = await t.gql(`mutation($t: String!) { consumeOneTimeToken(token: $t, purpose: "export") { purpose } }`, { t: token }, { token: admin.accessToken });
+  expect(errorCode(consumed)).toBe("INVALID_TOKEN");
 });
 
 test("a wrong password deletes nothing and names the field", async () => {
