@@ -152,7 +152,7 @@ export function createAccounts(deps: {
      * Deletes the caller's account once its password is confirmed, with every session and
      * refresh token of it: its access tokens stop working at once, and the address may register
      * again. An ADMIN is refused, as deactivating oneself is: another admin makes it a USER first,
-     * so the service is never left without the admin who could have stopped it.
+     * so an admin always remains.
      */
     async deleteAccount(viewer: Viewer, password: string, client: ClientInfo): Promise<boolean> {
       if (viewer.user.role !== "USER") throw forbidden("An admin account cannot be deleted; another admin can make it a USER first");

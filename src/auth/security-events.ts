@@ -53,9 +53,9 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics })
       logger.warn({ event: "refresh_token_reuse", userId, sessionId, ...origin(client) }, "refresh token reuse detected; session ended");
     },
 
-    /** By its owner, with its password (an admin deactivates instead). */
-    accountDeleted(userId: string, client: ClientInfo): void {
-      logger.warn({ event: "account_deleted", userId, ...origin(client) }, "account deleted");
+    /** By its owner, with its password, or by an admin (`adminId`). */
+    accountDeleted(userId: string, client: ClientInfo, adminId?: string): void {
+      logger.warn({ event: "account_deleted", userId, ...(adminId && { adminId }), ...origin(client) }, "account deleted");
     },
 
     accountDeactivated(userId: string, adminId: string, client: ClientInfo): void {

@@ -61,7 +61,7 @@ export function createUserAdmin(deps: {
   users: Users;
   passwords: PasswordHasher;
   policy: Config["passwords"];
-  events?: Pick<SecurityEvents, "accountDeactivated" | "accountReactivated" | "roleChanged">;
+  events?: Pick<SecurityEvents, "accountDeactivated" | "accountReactivated" | "roleChanged" | "accountDeleted">;
   now?: () => Date;
 }) {
   const { db, users, passwords, policy } = deps;
@@ -106,12 +106,13 @@ export function createUserAdmin(deps: {
    * (an EXISTS) is pushed below the lock by the planner, which then locks only the admin's row,
    * and two such changes deadlock on each other's target.
    */
+  const stillAdmin = (adminId: string, target: string) => sql`(
+    select coalesce(bool_or(locked.id = ${adminId}::uuid and locked.role = 'ADMIN' and locked.active), false)
+    from (select id, role, active from ${usersTable} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
+  )`;
+
   async function updateAsAdmin(adminId: string, target: string, values: Change, onlyIf?: SQL, ends?: EndReason): Promise<UserRow | undefined> {
-    const stillAdmin = sql`(
-      select coalesce(bool_or(locked.id = ${adminId}::uuid and locked.role = 'ADMIN' and locked.active), false)
-      from (select id, role, active from ${usersTable} where id in (${adminId}::uuid, ${target}::uuid) order by id for update) as locked
-    )`;
-    return update(target, values, and(stillAdmin, onlyIf), ends);
+    return update(target, values, and(stillAdmin(adminId, target), onlyIf), ends);
   }
 
   /**
@@ -186,6 +187,26 @@ export function createUserAdmin(deps: {
       if (!active && !changed) await endSessionsOf(db, eq(sessionsTable.userId, user.id), "deactivated", now());
       if (changed) deps.events?.[active ? "accountReactivated" : "accountDeactivated"](user.id, adminId, client);
       return user;
+    },
+
+    /**
+     * Deletes a USER account with every session and refresh token of it (ON DELETE CASCADE), as
+     * its owner can (Accounts.deleteAccount). An ADMIN account is made a USER first, and an admin
+     * cannot delete their own: an admin always remains. Like the changes above, it is written only
+     * while the admin making it still is one, under the same locks: a promotion of the account or
+     * a demotion of the admin that lands first stands.
+     */
+    async deleteUser(adminId: string, id: string, client: ClientInfo): Promise<boolean> {
+      const target = checkId(id);
+      if (target === adminId) throw forbidden("You cannot delete your own account");
+      const where = and(eq(usersTable.id, target), eq(usersTable.role, "USER"), stillAdmin(adminId, target));
+      if (!(await db.delete(usersTable).where(where).returning({ id: usersTable.id })).length) {
+        const user = await existingUser(target);
+        if (user.role !== "USER") throw forbidden("An admin account cannot be deleted; make it a USER first");
+        throw invalidAccessToken();
+      }
+      deps.events?.accountDeleted(target, client, adminId);
+      return true;
     },
 
     /**

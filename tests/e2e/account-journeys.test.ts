@@ -171,7 +171,7 @@ test("sign up, confirm the address from the email, sign in elsewhere, see profil
 });
 
 test("delete the account: a wrong password is named on its field, the right one deletes it and signs out, and the address may sign up again", async () => {
-  const email = "grace@example.com";
+  const email = "leaving@example.com";
   const page = await signedInTab(email);
   await page.getByRole("link", { name: "Delete your account" }).click();
   await heading(page, "Delete your account");

@@ -7,7 +7,7 @@ import postgres from "postgres";
 import { createTestDatabase } from "../helpers/databases";
 import { captureLogs } from "../helpers/log-capture";
 import { planOf, type SentQuery } from "../helpers/query-plans";
-import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { startStuckApp, testWithPostgres } from "../helpers/with-postgres";
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
@@ -159,7 +159,9 @@ describe("users", () => {
 
   test("everything here is FORBIDDEN to a USER and UNAUTHENTICATED to nobody", async () => {
     const user = await register(t);
-    for (const query of [USERS, `query { user(id: "${user.user.id}") { id } }`, `mutation { setUserRole(id: "${user.user.id}", role: ADMIN) { id } }`]) {
+    const other = await register(t);
+    const adminOnly = [USERS, `query { user(id: "${user.user.id}") { id } }`, `mutation { setUserRole(id: "${user.user.id}", role: ADMIN) { id } }`, `mutation { deleteUser(id: "${other.user.id}") }`];
+    for (const query of adminOnly) {
       expect(errorCode(await t.gql(query, {}, { token: user.accessToken }))).toBe("FORBIDDEN");
       expect(errorCode(await t.gql(query))).toBe("UNAUTHENTICATED");
     }
@@ -248,6 +250,59 @@ describe("setUserActive and setUserRole", () => {
   test("an unknown or malformed id is BAD_USER_INPUT", async () => {
     expect(errorCode(await asAdmin(SET_ACTIVE, { id: "00000000-0000-4000-8000-000000000000", active: false }))).toBe("BAD_USER_INPUT");
     expect(errorCode(await asAdmin(SET_ACTIVE, { id: "nope", active: false }))).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("deleteUser", () => {
+  const DELETE_USER = `mutation($id: ID!) { deleteUser(id: $id) }`;
+
+  test("deletes a USER with every session of it: its tokens stop at once, and the audit log names the admin", async () => {
+    const victim = await register(t);
+    expect((await asAdmin(DELETE_USER, { id: victim.user.id })).data).toEqual({ deleteUser: true });
+    expect(errorCode(await t.gql(`{ me { id } }`, {}, { token: victim.accessToken }))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await t.gql(`mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }`, { t: victim.refreshToken }))).toBe("UNAUTHENTICATED");
+    expect((await asAdmin(`query($id: ID!) { user(id: $id) { id } }`, { id: victim.user.id })).data).toEqual({ user: null });
+    expect(logs.records().filter((record) => record.event === "account_deleted" && record.userId === victim.user.id)).toEqual([
+      expect.objectContaining({ adminId: admin.user.id, requestId: expect.any(String) }),
+    ]);
+    // Gone, not found: a second deletion names the id.
+    expect(errorCode(await asAdmin(DELETE_USER, { id: victim.user.id }))).toBe("BAD_USER_INPUT");
+  });
+
+  test("an ADMIN account is refused, the admin's own too: an admin always remains", async () => {
+    const rival = await rivalAdmin();
+    expect((await asAdmin(DELETE_USER, { id: rival.id })).errors?.[0]).toMatchObject({ extensions: { code: "FORBIDDEN" }, message: expect.stringMatching(/make it a USER first/) });
+    expect(errorCode(await asAdmin(DELETE_USER, { id: admin.user.id }))).toBe("FORBIDDEN");
+    expect(await t.app.services.users.findById(rival.id)).toMatchObject({ role: "ADMIN" });
+    expect(await t.app.services.users.findById(admin.user.id)).toMatchObject({ role: "ADMIN" });
+  });
+
+  test("an unknown or malformed id is BAD_USER_INPUT", async () => {
+    expect(errorCode(await asAdmin(DELETE_USER, { id: "00000000-0000-4000-8000-000000000000" }))).toBe("BAD_USER_INPUT");
+    expect(errorCode(await asAdmin(DELETE_USER, { id: "nope" }))).toBe("BAD_USER_INPUT");
+  });
+
+  // The embedded database has one connection, so it cannot hold a row locked beside the deletion.
+  testWithPostgres.each([
+    ["the admin demoted", "UNAUTHENTICATED", (rival: { id: string }) => `update users set role = 'USER', token_version = token_version + 1 where id = '${rival.id}'`],
+    ["the account promoted", "FORBIDDEN", (_rival: { id: string }, victim: { id: string }) => `update users set role = 'ADMIN', token_version = token_version + 1 where id = '${victim.id}'`],
+  ])("%s while the deletion waits for the rows: that change stands, and the account stays (%s)", async (_change, code, change) => {
+    const rival = await rivalAdmin();
+    const victim = (await register(t)).user;
+    const sql = postgres(t.app.config.database.url!, { max: 1 });
+    try {
+      let answer: Promise<GraphQLResponse> | undefined;
+      await sql.begin(async (tx) => {
+        await tx`select id from users where id in (${rival.id}, ${victim.id}) for update`;
+        answer = t.gql(DELETE_USER, { id: victim.id }, { token: rival.accessToken });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await tx.unsafe(change(rival, victim));
+      });
+      expect(errorCode(await answer!)).toBe(code);
+      expect(await t.app.services.users.findById(victim.id)).toMatchObject({ id: victim.id });
+    } finally {
+      await sql.end();
+    }
   });
 });
 

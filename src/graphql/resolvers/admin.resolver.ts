@@ -50,4 +50,10 @@ export class AdminResolver {
     const viewer = await ctx.requireViewer();
     return ctx.services.userAdmin.setRole(viewer.user.id, id, role, ctx.client);
   }
+
+  @Mutation(() => Boolean, { description: "ADMIN only. Deletes a USER account with every session of it; an ADMIN account is made a USER first (FORBIDDEN)." })
+  async deleteUser(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
+    const viewer = await ctx.requireViewer();
+    return ctx.services.userAdmin.deleteUser(viewer.user.id, id, ctx.client);
+  }
 }
