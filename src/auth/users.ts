@@ -36,6 +36,10 @@ export async function updateUser(
   });
 }
 
+/** For a write to the users row: the session is the account's, and has not ended. */
+const isLiveSessionOfUser = (sessionId: string) =>
+  sql`exists (select 1 from ${sessions} where ${sessions.id} = ${sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`;
+
 export interface NewUser {
   email: string;
   passwordHash: string;
@@ -121,9 +125,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
      */
     async setPassword(id: string, passwordHash: string, as: { tokenVersion: number; reason: EndReason; sessionId?: string; verifiesEmail?: boolean }): Promise<UserRow | null> {
       const at = now();
-      const liveSession = as.sessionId
-        ? sql`exists (select 1 from ${sessions} where ${sessions.id} = ${as.sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`
-        : undefined;
+      const liveSession = as.sessionId ? isLiveSessionOfUser(as.sessionId) : undefined;
       const values = { passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at, ...(as.verifiesEmail ? { emailVerified: true } : {}) };
       const where = and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), eq(users.active, true), liveSession);
       // A login with the new password reads it only once this has committed: its session is not among those ended.
@@ -139,8 +141,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
      * in between.
      */
     async delete(id: string, as: { tokenVersion: number; sessionId: string }): Promise<boolean> {
-      const liveSession = sql`exists (select 1 from ${sessions} where ${sessions.id} = ${as.sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`;
-      const where = and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), liveSession);
+      const where = and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), isLiveSessionOfUser(as.sessionId));
       return (await db.delete(users).where(where).returning({ id: users.id })).length > 0;
     },
   };

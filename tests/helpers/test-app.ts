@@ -138,3 +138,19 @@ export async function register(t: TestApp, input: { email?: string; password?: s
 export function errorCode(res: GraphQLResponse): string | undefined {
   return res.errors?.[0]?.extensions.code;
 }
+
+/**
+ * Runs `meanwhile` once, inside the next call of one of the app's password-hasher methods,
+ * after its argon2 work: a step of another request that lands while a login (or a password
+ * change, a deletion) is hashing.
+ */
+export function during(app: TestApp, method: "verify" | "hash", meanwhile: () => Promise<unknown>): void {
+  const hasher = app.app.services.passwords;
+  const original = hasher[method] as (...args: unknown[]) => Promise<unknown>;
+  (hasher as Record<typeof method, unknown>)[method] = async (...args: unknown[]) => {
+    hasher[method] = original as never;
+    const result = await original(...args);
+    await meanwhile();
+    return result;
+  };
+}

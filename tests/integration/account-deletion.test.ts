@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { sessions, users } from "../../src/db/schema";
 import { captureLogs } from "../helpers/log-capture";
-import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+import { AUTH_FIELDS, during, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
 
 const DELETE_ACCOUNT = `mutation($password: String!) { deleteAccount(password: $password) }`;
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
@@ -79,24 +79,12 @@ test("an admin account is refused: it stays, and can still sign in", async () =>
   expect((await signIn(email)).user.role).toBe("ADMIN");
 });
 
-/** Runs `step` once, right after the next password check's argon2 work: a request landing while deleteAccount hashes. */
-function meanwhile(step: () => Promise<void>): void {
-  const hasher = t.app.services.passwords;
-  const verify = hasher.verify;
-  hasher.verify = async (...args) => {
-    hasher.verify = verify;
-    const result = await verify(...args);
-    await step();
-    return result;
-  };
-}
-
 // Each change below retires the caller the deletion was authenticated as; the change stands.
 describe("a change that lands while the password is checked stands, and the account stays", () => {
   test("a new password, set through the same session (which it keeps)", async () => {
     const auth = await register(t);
     const NEW_PASSWORD = "quince-lantern-harbor-7";
-    meanwhile(async () => {
+    during(t, "verify", async () => {
       expect((await t.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken })).data).toEqual({ changePassword: true });
     });
     expect(errorCode(await deleteAccount(auth, STRONG_PASSWORD))).toBe("UNAUTHENTICATED");
@@ -107,7 +95,7 @@ describe("a change that lands while the password is checked stands, and the acco
     const auth = await register(t);
     const other = await signIn(auth.user.email);
     const { sid } = JSON.parse(Buffer.from(auth.accessToken.split(".")[1]!, "base64url").toString()) as { sid: string };
-    meanwhile(async () => {
+    during(t, "verify", async () => {
       expect((await t.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: sid }, { token: other.accessToken })).data).toEqual({ revokeSession: true });
     });
     expect(errorCode(await deleteAccount(auth, STRONG_PASSWORD))).toBe("UNAUTHENTICATED");
@@ -119,7 +107,7 @@ describe("a change that lands while the password is checked stands, and the acco
     const email = uniqueEmail("admin");
     await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
     const admin = await signIn(email);
-    meanwhile(async () => {
+    during(t, "verify", async () => {
       const res = await t.gql(`mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { role } }`, { id: auth.user.id }, { token: admin.accessToken });
       expect(res.data).toEqual({ setUserRole: { role: "ADMIN" } });
     });

@@ -5,7 +5,7 @@ import postgres from "postgres";
 import { users } from "../../src/db/schema";
 import { createTestDatabase } from "../helpers/databases";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
-import { AUTH_FIELDS, errorCode, register, SERVICE_ARGON2, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
+import { AUTH_FIELDS, during, errorCode, register, SERVICE_ARGON2, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
 import { startStuckApp, testWithPostgres } from "../helpers/with-postgres";
 
@@ -17,21 +17,6 @@ const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { $
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
 const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }`;
 const NEW_PASSWORD = "quince-lantern-harbor-7";
-
-/**
- * Runs `meanwhile` once, inside the next call of one of the app's password-hasher methods,
- * after its argon2 work: a step of another request that lands while a login is hashing.
- */
-function during(app: TestApp, method: "verify" | "hash", meanwhile: () => Promise<unknown>): void {
-  const hasher = app.app.services.passwords;
-  const original = hasher[method] as (...args: unknown[]) => Promise<unknown>;
-  (hasher as Record<typeof method, unknown>)[method] = async (...args: unknown[]) => {
-    hasher[method] = original as never;
-    const result = await original(...args);
-    await meanwhile();
-    return result;
-  };
-}
 
 let t: TestApp;
 beforeAll(async () => {
