@@ -154,6 +154,8 @@ const Env = z.object({
 
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAIL_FROM: z.string().min(3).default("Auth Service <no-reply@localhost>"),
+  // Emails telling an owner that their password changed or their account was deleted.
+  ACCOUNT_NOTICES: flag(true),
   // The base the links append "/reset-password?token=…" to: a query would swallow the path. A
   // fragment may stay, for an app that routes on it (https://app.example.com/#).
   FRONTEND_URL: optionalText.pipe(
@@ -481,6 +483,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     mail: Object.freeze({
       smtpUrl: e.SMTP_URL,
       from: e.MAIL_FROM,
+      notices: e.ACCOUNT_NOTICES,
       // Links in emails point at the hosted account pages when they are served.
       frontendUrl: (e.FRONTEND_URL ?? (accountUi ? `http://${publicHost}:${e.PORT}/account` : "http://localhost:3000")).replace(/\/$/, ""),
     }),

@@ -2,6 +2,7 @@ import type { BackgroundWork } from "./background";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
 import { createAccessTokens } from "./auth/access-tokens";
+import { createAccountNotices } from "./auth/account-notices";
 import { createAccounts } from "./auth/accounts";
 import { createCaptcha } from "./auth/captcha";
 import { createEmailVerification } from "./auth/email-verification";
@@ -43,7 +44,8 @@ export async function createServices(deps: ServiceDeps) {
   const passwords = await createPasswordHasher(config.passwords);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
   const emailVerification = createEmailVerification({ store, users, mailer, background, logger, events, config: { ttl: config.tokens.emailVerificationTtl } });
-  const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, config: config.passwords });
+  const notices = createAccountNotices({ mailer, background, enabled: config.mail.notices, now });
+  const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, notices, config: config.passwords });
   const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });
   const passwordReset = createPasswordReset({
     store,
@@ -54,10 +56,11 @@ export async function createServices(deps: ServiceDeps) {
     logger,
     events,
     rateLimits,
+    notices,
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
   });
   const oneTimeTokens = createOneTimeTokens({ store, sessions, config: config.tokens, now });
   const captcha = createCaptcha({ config: config.captcha });
-  const userAdmin = createUserAdmin({ db, users, passwords, policy: config.passwords, events, now });
+  const userAdmin = createUserAdmin({ db, users, passwords, policy: config.passwords, events, notices, now });
   return { events, users, sessions, passwords, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
 }

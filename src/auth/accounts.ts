@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { UserRow } from "../db/schema";
 import { AppError, badInput, forbidden, invalidAccessToken, invalidRefreshToken, unauthenticated } from "../errors";
 import type { AccessTokens } from "./access-tokens";
+import type { AccountNotices } from "./account-notices";
 import type { EmailVerification } from "./email-verification";
 import { checkEmail } from "./emails";
 import { isBusy, type PasswordHasher } from "./passwords";
@@ -58,9 +59,10 @@ export function createAccounts(deps: {
   accessTokens: AccessTokens;
   emailVerification: EmailVerification;
   events: SecurityEvents;
+  notices: AccountNotices;
   config: Config["passwords"];
 }) {
-  const { users, sessions, passwords, accessTokens, emailVerification, events, config } = deps;
+  const { users, sessions, passwords, accessTokens, emailVerification, events, notices, config } = deps;
 
   function issue(user: UserRow, issued: IssuedRefreshToken): AuthResult {
     const accessToken = accessTokens.sign({
@@ -145,6 +147,7 @@ export function createAccounts(deps: {
       // A reset, another change or the end of this session landed while the hashes ran: that one stands.
       if (!(await users.setPassword(viewer.user.id, passwordHash, { tokenVersion, sessionId: viewer.sessionId, reason: "password_changed" }))) throw invalidAccessToken();
       events.passwordChanged(viewer.user.id, client);
+      notices.passwordChanged(viewer.user, "changed", client);
       return true;
     },
 
@@ -161,6 +164,7 @@ export function createAccounts(deps: {
       // A new password, a deactivation, a promotion or the end of this session landed while the hash ran: that one stands.
       if (!(await users.delete(viewer.user.id, { tokenVersion: viewer.user.tokenVersion, sessionId: viewer.sessionId }))) throw invalidAccessToken();
       events.accountDeleted(viewer.user.id, client);
+      notices.accountDeleted(viewer.user, "owner", client);
       return true;
     },
 

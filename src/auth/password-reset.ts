@@ -7,6 +7,7 @@ import type { Mailer } from "../mail/mailer";
 import type { TokenStore } from "../store/token-store";
 import { checkEmail } from "./emails";
 import { generateToken, hashToken } from "./opaque-tokens";
+import type { AccountNotices } from "./account-notices";
 import type { PasswordHasher } from "./passwords";
 import type { RateLimits } from "./rate-limits";
 import type { SecurityEvents } from "./security-events";
@@ -32,9 +33,10 @@ export function createPasswordReset(deps: {
   logger: Logger;
   events: Pick<SecurityEvents, "passwordResetRequested" | "passwordReset">;
   rateLimits: Pick<RateLimits, "forgetFailedLogins">;
+  notices: Pick<AccountNotices, "passwordChanged">;
   config: { ttl: number; policy: Config["passwords"] };
 }) {
-  const { store, users, passwords, mailer, background, logger, events, rateLimits, config } = deps;
+  const { store, users, passwords, mailer, background, logger, events, rateLimits, notices, config } = deps;
 
   async function issue(user: UserRow, client: ClientInfo): Promise<void> {
     const token = generateToken();
@@ -86,6 +88,7 @@ export function createPasswordReset(deps: {
       if (!(await users.setPassword(user.id, passwordHash, { tokenVersion: user.tokenVersion, verifiesEmail: true, reason: "password_reset" }))) throw invalidToken();
       await rateLimits.forgetFailedLogins(user.email, client);
       events.passwordReset(user.id, client);
+      notices.passwordChanged(user, "reset", client);
       return true;
     },
   };

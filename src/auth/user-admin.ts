@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { sessions as sessionsTable, users as usersTable, userViewColumns, type Role, type UserRow, type UserView } from "../db/schema";
 import { badInput, forbidden, invalidAccessToken } from "../errors";
 import type { Config } from "../config";
+import type { AccountNotices } from "./account-notices";
 import { checkEmail } from "./emails";
 import { checkId } from "./ids";
 import type { PasswordHasher } from "./passwords";
@@ -62,6 +63,7 @@ export function createUserAdmin(deps: {
   passwords: PasswordHasher;
   policy: Config["passwords"];
   events?: Pick<SecurityEvents, "accountDeactivated" | "accountReactivated" | "roleChanged" | "accountDeleted">;
+  notices?: Pick<AccountNotices, "accountDeleted">;
   now?: () => Date;
 }) {
   const { db, users, passwords, policy } = deps;
@@ -200,12 +202,14 @@ export function createUserAdmin(deps: {
       const target = checkId(id);
       if (target === adminId) throw forbidden("You cannot delete your own account");
       const where = and(eq(usersTable.id, target), eq(usersTable.role, "USER"), stillAdmin(adminId, target));
-      if (!(await db.delete(usersTable).where(where).returning({ id: usersTable.id })).length) {
+      const [deleted] = await db.delete(usersTable).where(where).returning({ id: usersTable.id, email: usersTable.email });
+      if (!deleted) {
         const user = await existingUser(target);
         if (user.role !== "USER") throw forbidden("An admin account cannot be deleted; make it a USER first");
         throw invalidAccessToken();
       }
       deps.events?.accountDeleted(target, client, adminId);
+      deps.notices?.accountDeleted(deleted, "admin", client);
       return true;
     },
 

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger";
-import { emailVerificationMessage, passwordResetMessage, type MessageContent } from "./messages";
+import { accountDeletedMessage, emailVerificationMessage, passwordChangedMessage, passwordResetMessage, type MessageContent } from "./messages";
 import type { MailTransport } from "./transports";
 
 export type Mailer = ReturnType<typeof createMailer>;
@@ -51,6 +51,16 @@ export function createMailer(deps: { transport: MailTransport; from: string; fro
 
     sendEmailVerification(to: string, token: string, ttlSeconds: number, context: MailContext = {}): Promise<void> {
       return send("email_verification", to, emailVerificationMessage(link("verify-email", token), ttlSeconds), context);
+    },
+
+    /** A notice, without a link, that the account's password was changed or reset at `at`. */
+    sendPasswordChanged(to: string, how: "changed" | "reset", at: Date, context: MailContext = {}): Promise<void> {
+      return send("password_changed", to, passwordChangedMessage(how, at), context);
+    },
+
+    /** A notice, without a link, that the account was deleted at `at`, by its owner or by an admin. */
+    sendAccountDeleted(to: string, by: "owner" | "admin", at: Date, context: MailContext = {}): Promise<void> {
+      return send("account_deleted", to, accountDeletedMessage(by, at), context);
     },
   };
 }

@@ -53,3 +53,53 @@ export function emailVerificationMessage(link: string, ttlSeconds: number): Mess
     outro: "If you did not create an account, ignore this email.",
   });
 }
+
+/** "2026-12-02 at 13:05 UTC": when a change was made, in one zone for every reader. */
+function describeMoment(at: Date): string {
+  const iso = at.toISOString();
+  return `${iso.slice(0, 10)} at ${iso.slice(11, 16)} UTC`;
+}
+
+/**
+ * A notice of a change to an account, as plain text and as HTML saying the same. It carries no
+ * link: whoever did not make the change is told what to do, not handed a button, so a
+ * look-alike of it phishing for a password has nothing true to copy.
+ */
+function noticeMessage(content: { subject: string; paragraphs: string[] }): MessageContent {
+  const text = content.paragraphs.flatMap((paragraph) => [paragraph, ""]).join("\n");
+  const html = [
+    "<!doctype html>",
+    '<html><body style="font-family: sans-serif; line-height: 1.5">',
+    ...content.paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`),
+    "</body></html>",
+  ].join("\n");
+  return { subject: content.subject, text, html };
+}
+
+/** After changePassword (`changed`: the caller's session stays) or resetPassword (`reset`: every session ends). */
+export function passwordChangedMessage(how: "changed" | "reset", at: Date): MessageContent {
+  const what =
+    how === "changed"
+      ? `The password of the account registered with this address was changed on ${describeMoment(at)}, and its other sessions were signed out.`
+      : `The password of the account registered with this address was reset with an emailed link on ${describeMoment(at)}, and all its sessions were signed out.`;
+  return noticeMessage({
+    subject: "Your password was changed",
+    paragraphs: [
+      what,
+      "If it was you, there is nothing more to do.",
+      "If it was not, someone else has your password or can read your email: secure your email account, then choose a new password with “Forgot your password?” on the sign-in page.",
+    ],
+  });
+}
+
+/** After deleteAccount (`owner`, with the password) or deleteUser (`admin`). */
+export function accountDeletedMessage(by: "owner" | "admin", at: Date): MessageContent {
+  const what =
+    by === "owner"
+      ? `The account registered with this address was deleted on ${describeMoment(at)}, after its password was confirmed.`
+      : `An administrator deleted the account registered with this address on ${describeMoment(at)}.`;
+  return noticeMessage({
+    subject: "Your account was deleted",
+    paragraphs: [what, "Its sessions were signed out and its data removed. This address may be used to register again.", "If you did not expect this, contact the people who run this service."],
+  });
+}

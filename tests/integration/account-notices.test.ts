@@ -1,0 +1,130 @@
+import { captureLogs } from "../helpers/log-capture";
+import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from "../helpers/smtp-receiver";
+import { errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
+import { waitFor } from "../helpers/wait-for";
+
+const FRONTEND = "http://frontend.test/account";
+const NEW_PASSWORD = "fresh-harbor-lamp-9";
+const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }`;
+const REQUEST_RESET = `mutation($email: String!) { requestPasswordReset(email: $email) }`;
+const RESET = `mutation($token: String!, $password: String!) { resetPassword(token: $token, newPassword: $password) }`;
+const DELETE_ACCOUNT = `mutation($password: String!) { deleteAccount(password: $password) }`;
+const DELETE_USER = `mutation($id: ID!) { deleteUser(id: $id) }`;
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { accessToken } }`;
+
+const PASSWORD_CHANGED = "Your password was changed";
+const ACCOUNT_DELETED = "Your account was deleted";
+
+let smtp: SmtpReceiver;
+let t: TestApp;
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  t = await startTestApp({ SMTP_URL: smtp.url, FRONTEND_URL: FRONTEND });
+});
+afterAll(async () => {
+  await t?.close();
+  await smtp?.close();
+});
+
+const signIn = async (app: TestApp, email: string, password: string) => (await app.gql<{ login: { accessToken: string } }>(LOGIN, { email, password })).data!.login;
+const noticesTo = (receiver: SmtpReceiver, to: string, subject: string) => receiver.mails.filter((mail) => mail.to.includes(to) && mail.subject === subject);
+
+/** A notice says what happened and when, and hands its reader nothing to click or copy. */
+function expectNotice(mail: ReceivedMail, says: RegExp): void {
+  expect(mail.text).toMatch(says);
+  expect(mail.text).toMatch(/ on \d{4}-\d{2}-\d{2} at \d{2}:\d{2} UTC/);
+  expect(mail.html).toMatch(says);
+  for (const body of [mail.text, mail.html]) {
+    expect(body).not.toMatch(/https?:|token=/);
+    expect(body).not.toContain(FRONTEND);
+  }
+}
+
+/** The reset link emailed to `email`, asked for now. */
+async function resetToken(email: string): Promise<string> {
+  await t.gql(REQUEST_RESET, { email });
+  const pattern = /reset-password\?token=([A-Za-z0-9_-]+)/;
+  return pattern.exec((await smtp.waitForMail(email, (mail) => pattern.test(mail.text))).text)![1]!;
+}
+
+/** A new admin's id, and an access token of theirs. */
+async function signedInAdmin(): Promise<{ id: string; accessToken: string }> {
+  const email = uniqueEmail("admin");
+  const { user } = await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
+  return { id: user.id, ...(await signIn(t, email, STRONG_PASSWORD)) };
+}
+
+test("a changed password is notified to the account's address, once the change is made", async () => {
+  const auth = await register(t);
+  const email = auth.user.email;
+  // A refused change (wrong current password) notifies nobody: a reset link asked for after it
+  // arrives, and a notice sent would have come first.
+  expect(errorCode(await t.gql(CHANGE_PASSWORD, { current: "not-my-password-at-all", next: NEW_PASSWORD }, { token: auth.accessToken }))).toBe("BAD_USER_INPUT");
+  await resetToken(email);
+  expect(noticesTo(smtp, email, PASSWORD_CHANGED)).toEqual([]);
+
+  expect((await t.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken })).data).toEqual({ changePassword: true });
+
+  const mail = await smtp.waitForMail(email, (m) => m.subject === PASSWORD_CHANGED);
+  expectNotice(mail, /password of the account registered with this address was changed/);
+  expect(mail.text).toMatch(/If it was not, .*Forgot your password/);
+  expect(noticesTo(smtp, email, PASSWORD_CHANGED)).toHaveLength(1);
+});
+
+test("a password reset through the emailed link is notified too", async () => {
+  const auth = await register(t);
+  const email = auth.user.email;
+  expect((await t.gql(RESET, { token: await resetToken(email), password: NEW_PASSWORD })).data).toEqual({ resetPassword: true });
+  expectNotice(await smtp.waitForMail(email, (m) => m.subject === PASSWORD_CHANGED), /was reset with an emailed link/);
+});
+
+test("an account deleted by its owner, or by an admin, is notified to the address it had", async () => {
+  const owner = await register(t);
+  expect((await t.gql(DELETE_ACCOUNT, { password: STRONG_PASSWORD }, { token: owner.accessToken })).data).toEqual({ deleteAccount: true });
+  expectNotice(await smtp.waitForMail(owner.user.email, (m) => m.subject === ACCOUNT_DELETED), /deleted on .*, after its password was confirmed/);
+
+  const user = await register(t);
+  const admin = await signedInAdmin();
+  // An admin account is refused: nothing is deleted, and nobody is told it was.
+  expect(errorCode(await t.gql(DELETE_USER, { id: (await signedInAdmin()).id }, { token: admin.accessToken }))).toBe("FORBIDDEN");
+  expect((await t.gql(DELETE_USER, { id: user.user.id }, { token: admin.accessToken })).data).toEqual({ deleteUser: true });
+  expectNotice(await smtp.waitForMail(user.user.email, (m) => m.subject === ACCOUNT_DELETED), /An administrator deleted the account/);
+  expect(smtp.mails.filter((m) => m.subject === ACCOUNT_DELETED && m.to.some((to) => to.startsWith("admin-")))).toEqual([]);
+});
+
+test("a mail server that refuses the notice loses nothing: the change stands, and the log says which email failed", async () => {
+  const refusing = await startSmtpReceiver({ refuseRecipients: true });
+  const logs = captureLogs();
+  const app = await startTestApp({ SMTP_URL: refusing.url }, { logger: logs.logger });
+  try {
+    const auth = await register(app);
+    expect((await app.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken })).data).toEqual({ changePassword: true });
+    const failure = await waitFor(async () => logs.records().find((r) => r.msg === "email could not be sent" && r.kind === "password_changed") ?? Promise.reject(new Error("not yet")), 5000);
+    expect(failure).toMatchObject({ userId: auth.user.id });
+    expect(JSON.stringify(failure)).not.toContain(auth.user.email);
+    expect(errorCode(await app.gql(LOGIN, { email: auth.user.email, password: NEW_PASSWORD }))).toBeUndefined();
+  } finally {
+    await app.close();
+    await refusing.close();
+  }
+});
+
+test("ACCOUNT_NOTICES=false sends none: the deployment notifies its users itself", async () => {
+  const receiver = await startSmtpReceiver();
+  const app = await startTestApp({ SMTP_URL: receiver.url, FRONTEND_URL: FRONTEND, ACCOUNT_NOTICES: "false" });
+  try {
+    const auth = await register(app);
+    expect((await app.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken })).data).toEqual({ changePassword: true });
+    // The change retired the access token it was made with.
+    const { accessToken } = await signIn(app, auth.user.email, NEW_PASSWORD);
+    expect((await app.gql(DELETE_ACCOUNT, { password: NEW_PASSWORD }, { token: accessToken })).data).toEqual({ deleteAccount: true });
+    // Emails still go: a reset link asked for after them arrives, and a notice sent would have come first.
+    const other = await register(app);
+    await app.gql(REQUEST_RESET, { email: other.user.email });
+    await receiver.waitForMail(other.user.email, (mail) => mail.text.includes("reset-password?token="));
+    expect(receiver.mails.filter((mail) => [PASSWORD_CHANGED, ACCOUNT_DELETED].includes(mail.subject))).toEqual([]);
+  } finally {
+    await app.close();
+    await receiver.close();
+  }
+});
