@@ -152,6 +152,17 @@ export function createAccounts(deps: {
     },
 
     /**
+     * Sets the caller's name under register's rules; null or a blank one clears it, and an
+     * omitted one (undefined) leaves it as it is.
+     */
+    async updateProfile(viewer: Viewer, changes: { name?: string | null }): Promise<UserRow> {
+      if (changes.name === undefined) return viewer.user;
+      const user = await users.setName(viewer.user.id, checkName(changes.name), { sessionId: viewer.sessionId });
+      if (!user) throw invalidAccessToken();
+      return user;
+    },
+
+    /**
      * Deletes the caller's account once its password is confirmed, with every session and
      * refresh token of it: its access tokens stop working at once, and the address may register
      * again. An ADMIN is refused, as deactivating oneself is: another admin makes it a USER first,

@@ -134,6 +134,19 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
     },
 
     /**
+     * Sets the name shown (null clears it) while the caller's session is live: a session ended,
+     * or an account deactivated or deleted, in the meantime stands. Null when it did.
+     */
+    async setName(id: string, name: string | null, as: { sessionId: string }): Promise<UserRow | null> {
+      const [row] = await db
+        .update(users)
+        .set({ name, updatedAt: now() })
+        .where(and(eq(users.id, id), isLiveSessionOfUser(as.sessionId)))
+        .returning();
+      return row ?? null;
+    },
+
+    /**
      * Deletes an account as its owner last saw it: the token version read with the caller (a new
      * password, role or deactivation takes a new one), and the caller's session still live. Its
      * sessions and refresh tokens go with it (ON DELETE CASCADE: PostgreSQL leaves no session of

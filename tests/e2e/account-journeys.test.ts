@@ -29,6 +29,13 @@ afterEach(() => {
 });
 
 const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name }).waitFor();
+
+/** The error shown under the field named `name`, once it shows. */
+async function fieldError(page: Page, name: string): Promise<string> {
+  const error = page.locator(`#field-${name}-error`);
+  await error.waitFor();
+  return error.innerText();
+}
 const alertText = (page: Page) => page.getByRole("alert").innerText();
 
 /** An account made through the API, to start a journey from. */
@@ -68,9 +75,7 @@ test("sign up, confirm the address from the email, sign in elsewhere, see profil
   // A refused password: the service's reason is shown on the field, which takes the focus.
   await page.getByLabel("Password", { exact: true }).fill("password123");
   await page.getByRole("button", { name: "Create account" }).click();
-  const passwordError = page.locator("#field-password-error");
-  await passwordError.waitFor();
-  expect(await passwordError.innerText()).toMatch(/common/i);
+  expect(await fieldError(page, "password")).toMatch(/common/i);
   expect(await page.getByLabel("Password", { exact: true }).getAttribute("aria-invalid")).toBe("true");
   expect(await focused(page)).toBe("INPUT:password");
   // Taking the focus, the field reads its error out with it: an alert as well would say it twice.
@@ -143,8 +148,7 @@ test("sign up, confirm the address from the email, sign in elsewhere, see profil
   await phonePage.getByLabel("Current password").fill("not-my-password");
   await phonePage.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
   await phonePage.getByRole("button", { name: "Change password" }).click();
-  await phonePage.locator("#field-currentPassword-error").waitFor();
-  expect(await phonePage.locator("#field-currentPassword-error").innerText()).toBe("Current password is incorrect");
+  expect(await fieldError(phonePage, "currentPassword")).toBe("Current password is incorrect");
   expect(await focused(phonePage)).toBe("INPUT:currentPassword");
   await phonePage.getByLabel("Current password").fill(STRONG_PASSWORD);
   await phonePage.getByRole("button", { name: "Change password" }).click();
@@ -178,9 +182,7 @@ test("delete the account: a wrong password is named on its field, the right one 
 
   await page.getByLabel("Your password, to confirm").fill("not-the-password-at-all");
   await page.getByRole("button", { name: "Delete my account" }).click();
-  const passwordError = page.locator("#field-password-error");
-  await passwordError.waitFor();
-  expect(await passwordError.innerText()).toBe("Password is incorrect");
+  expect(await fieldError(page, "password")).toBe("Password is incorrect");
   expect(await focused(page)).toBe("INPUT:password");
   await screenshot(page, "delete-account");
 
@@ -194,6 +196,31 @@ test("delete the account: a wrong password is named on its field, the right one 
   await signIn(page, email, NEW_PASSWORD);
   expect(await alertText(page)).toBe("The email address or the password is not right.");
   expect((await registerAccount(email)).data?.register.user.id).toEqual(expect.any(String));
+  await page.close();
+});
+
+test("edit the profile: a refused name is named on its field, and the saved one shows on the profile at once and after a reload", async () => {
+  const page = await signedInTab("renamed@example.com");
+  await page.getByRole("link", { name: "Edit your profile" }).click();
+  await heading(page, "Edit your profile");
+  const name = page.getByLabel("Name");
+  await name.fill("Ada\u202Eevil");
+  await page.getByRole("button", { name: "Save" }).click();
+  expect(await fieldError(page, "name")).toBe("Name must not contain invisible or text-direction characters");
+  expect(await focused(page)).toBe("INPUT:name");
+  await screenshot(page, "edit-profile");
+  await name.fill("Katherine Johnson");
+
+  await page.getByRole("button", { name: "Save" }).click();
+  await heading(page, "Your profile");
+  expect(await page.getByRole("status").innerText()).toBe("Your profile is saved.");
+  await page.getByText("Katherine Johnson").waitFor();
+  await page.reload();
+  await heading(page, "Your profile");
+  await page.getByText("Katherine Johnson").waitFor();
+  // The journeys after this one start signed out in this browser.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page, "Sign in");
   await page.close();
 });
 
@@ -388,8 +415,7 @@ test("every error code of the contract reads as a sentence a person can act on",
   await page.getByLabel("Email address").fill("ada@example.com");
   await page.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
-  await page.locator("#field-email-error").waitFor();
-  expect(await page.locator("#field-email-error").innerText()).toBe("An account with this email address already exists.");
+  expect(await fieldError(page, "email")).toBe("An account with this email address already exists.");
   await page.getByRole("link", { name: "reset your password" }).waitFor();
 
   // BAD_USER_INPUT on a field: the service's sentence.

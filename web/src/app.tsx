@@ -5,6 +5,7 @@ import { Redirect } from "./components/page";
 import { SESSION_ENDED } from "./errors";
 import { ChangePasswordPage } from "./pages/change-password";
 import { DeleteAccountPage } from "./pages/delete-account";
+import { EditProfilePage } from "./pages/edit-profile";
 import { ForgotPasswordPage } from "./pages/forgot-password";
 import { NotFoundPage } from "./pages/not-found";
 import { ProfilePage } from "./pages/profile";
@@ -25,6 +26,7 @@ const ROUTES: Record<string, { access: Access; render: () => ReactNode }> = {
   "/reset-password": { access: "any", render: () => <ResetPasswordPage /> },
   "/verify-email": { access: "any", render: () => <VerifyEmailPage /> },
   "/profile": { access: "signed-in", render: () => <ProfilePage /> },
+  "/edit-profile": { access: "signed-in", render: () => <EditProfilePage /> },
   "/sessions": { access: "signed-in", render: () => <SessionsPage /> },
   "/change-password": { access: "signed-in", render: () => <ChangePasswordPage /> },
   "/delete-account": { access: "signed-in", render: () => <DeleteAccountPage /> },

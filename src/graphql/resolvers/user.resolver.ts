@@ -1,7 +1,8 @@
-import { Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { UserView } from "../../db/schema";
 import { forbidden } from "../../errors";
 import type { Context } from "../context";
+import { UpdateProfileInput } from "../inputs/update-profile.input";
 import { Role, User } from "../types/user.type";
 
 /**
@@ -21,6 +22,12 @@ export class UserResolver {
   @Query(() => User, { nullable: true, description: "The caller's account; null when the request carries no access token." })
   async me(@Ctx() ctx: Context): Promise<UserView | null> {
     return (await ctx.viewer())?.user ?? null;
+  }
+
+  @Authorized()
+  @Mutation(() => User, { description: "Changes the caller's profile and returns it. Requires authentication." })
+  async updateProfile(@Arg("input", () => UpdateProfileInput) input: UpdateProfileInput, @Ctx() ctx: Context): Promise<UserView> {
+    return ctx.services.accounts.updateProfile(await ctx.requireViewer(), input);
   }
 
   @FieldResolver(() => String)

@@ -95,6 +95,15 @@ export const REVOKE_SESSION: TypedDocumentNode<{ revokeSession: boolean }, { id:
   }
 `;
 
+export const UPDATE_PROFILE: TypedDocumentNode<{ updateProfile: Pick<Me, "id" | "name"> }, { input: { name: string | null } }> = gql`
+  mutation UpdateProfile($input: UpdateProfileInput!) {
+    updateProfile(input: $input) {
+      id
+      name
+    }
+  }
+`;
+
 export const DELETE_ACCOUNT: TypedDocumentNode<{ deleteAccount: boolean }, { password: string }> = gql`
   mutation DeleteAccount($password: String!) {
     deleteAccount(password: $password)

@@ -66,6 +66,9 @@ export function ProfilePage() {
           )}
           <ul className="actions">
             <li>
+              <Link to="/edit-profile">Edit your profile</Link>
+            </li>
+            <li>
               <Link to="/sessions">Where you are signed in</Link>
             </li>
             <li>
