@@ -26,6 +26,7 @@ export class AppError extends Error {
 export const unauthenticated = (message = "Authentication required") => new AppError("UNAUTHENTICATED", message);
 export const forbidden = (message = "Not allowed") => new AppError("FORBIDDEN", message);
 export const badInput = (field: string, message: string) => new AppError("BAD_USER_INPUT", message, { field });
+export const emailTaken = (field = "email") => new AppError("EMAIL_TAKEN", "An account with this email already exists", { field });
 export const invalidToken = (message = "This link is invalid or has expired") => new AppError("INVALID_TOKEN", message);
 // One answer whatever made the token unusable: which check failed is nobody's business.
 export const invalidAccessToken = () => unauthenticated("Invalid or expired access token");

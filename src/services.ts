@@ -43,8 +43,8 @@ export async function createServices(deps: ServiceDeps) {
   const sessions = createSessions({ db, config: config.sessions, events, now });
   const passwords = await createPasswordHasher(config.passwords);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
-  const emailVerification = createEmailVerification({ store, users, mailer, background, logger, events, config: { ttl: config.tokens.emailVerificationTtl } });
   const notices = createAccountNotices({ mailer, background, enabled: config.mail.notices, now });
+  const emailVerification = createEmailVerification({ store, users, mailer, background, logger, events, notices, config: { ttl: config.tokens.emailVerificationTtl } });
   const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, notices, config: config.passwords });
   const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });
   const passwordReset = createPasswordReset({

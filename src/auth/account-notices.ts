@@ -9,14 +9,14 @@ type Owner = Pick<UserRow, "id" | "email">;
 
 /**
  * Emails that tell an account's owner of a change they may not have made themselves: a new
- * password (changed while signed in, or reset through an emailed link) and the account's
- * deletion. NIST SP 800-63B asks for such a notice when an authenticator changes; the owner is
+ * password (changed while signed in, or reset through an emailed link), a new address (told
+ * to the old one) and the account's deletion. NIST SP 800-63B asks for such a notice when an authenticator changes; the owner is
  * the one who can tell a stolen session or mailbox from their own doing. Each is sent once the
  * change is written, in the background: a slow or failing mail server (logged by the mailer)
  * neither delays the answer nor undoes the change. ACCOUNT_NOTICES=false leaves them to the
  * deployment (the security events in the log say the same, by account id).
  */
-export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordChanged" | "sendAccountDeleted">; background: BackgroundWork; enabled: boolean; now?: () => Date }) {
+export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordChanged" | "sendAccountDeleted" | "sendEmailChanged">; background: BackgroundWork; enabled: boolean; now?: () => Date }) {
   const { mailer, background, enabled } = deps;
   const now = deps.now ?? (() => new Date());
 
@@ -29,6 +29,12 @@ export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordC
     passwordChanged(owner: Owner, how: "changed" | "reset", client: Pick<ClientInfo, "requestId">): void {
       const at = now();
       send(owner, client, (context) => mailer.sendPasswordChanged(owner.email, how, at, context));
+    },
+
+    /** To the address the account had (`owner.email`). */
+    emailChanged(owner: Owner, newEmail: string, client: Pick<ClientInfo, "requestId">): void {
+      const at = now();
+      send(owner, client, (context) => mailer.sendEmailChanged(owner.email, newEmail, at, context));
     },
 
     accountDeleted(owner: Owner, by: "owner" | "admin", client: Pick<ClientInfo, "requestId">): void {

@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { UserRow } from "../db/schema";
-import { AppError, badInput, forbidden, invalidAccessToken, invalidRefreshToken, unauthenticated } from "../errors";
+import { badInput, emailTaken, forbidden, invalidAccessToken, invalidRefreshToken, unauthenticated } from "../errors";
 import type { AccessTokens } from "./access-tokens";
 import type { AccountNotices } from "./account-notices";
 import type { EmailVerification } from "./email-verification";
@@ -87,7 +87,7 @@ export function createAccounts(deps: {
       const name = checkName(input.name);
       const password = checkPassword(config, input.password, "password", email, name);
       const user = await users.create({ email, name, passwordHash: await passwords.hash(password) });
-      if (!user) throw new AppError("EMAIL_TAKEN", "An account with this email already exists", { field: "email" });
+      if (!user) throw emailTaken();
       await emailVerification.sendAfterRegistration(user, client);
       // Null only if an admin deactivated the account in the instant since it was made.
       const result = await signIn(user, client);
@@ -148,6 +148,23 @@ export function createAccounts(deps: {
       if (!(await users.setPassword(viewer.user.id, passwordHash, { tokenVersion, sessionId: viewer.sessionId, reason: "password_changed" }))) throw invalidAccessToken();
       events.passwordChanged(viewer.user.id, client);
       notices.passwordChanged(viewer.user, "changed", client);
+      return true;
+    },
+
+    /**
+     * Emails a link to `newEmail` that makes it the caller's address (EmailVerification.verify),
+     * once the caller's password is confirmed: a stolen session alone cannot move the account,
+     * and with it the password resets, to an address of the thief's. Only the newest link
+     * works, so one sent to a mistyped address dies when the right one is asked for.
+     */
+    async requestEmailChange(viewer: Viewer, newEmail: string, password: string, client: ClientInfo): Promise<boolean> {
+      const email = checkEmail(newEmail, "newEmail");
+      if (email === viewer.user.email) throw badInput("newEmail", "This is already your email address");
+      const check = await passwords.verify(viewer.user.passwordHash, password);
+      if (!check.ok) throw badInput("password", "Password is incorrect");
+      // Told now rather than once the link is opened; register tells as much to anyone.
+      if (await users.findByEmail(email)) throw emailTaken("newEmail");
+      await emailVerification.sendChange(viewer.user, email, client);
       return true;
     },
 

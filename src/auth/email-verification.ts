@@ -1,9 +1,10 @@
 import type { BackgroundWork } from "../background";
 import type { UserRow } from "../db/schema";
-import { invalidToken } from "../errors";
+import { emailTaken, invalidToken } from "../errors";
 import type { Logger } from "../logger";
 import type { Mailer } from "../mail/mailer";
 import type { TokenStore } from "../store/token-store";
+import type { AccountNotices } from "./account-notices";
 import { generateToken, hashToken } from "./opaque-tokens";
 import type { SecurityEvents } from "./security-events";
 import type { ClientInfo } from "./sessions";
@@ -12,6 +13,19 @@ import type { Users } from "./users";
 export type EmailVerification = ReturnType<typeof createEmailVerification>;
 
 const tokenKey = (hash: string) => `verify:${hash}`;
+// The hash of an account's newest address-change token: only that one makes the change.
+const latestChangeKey = (userId: string) => `email-change-latest:${userId}`;
+
+/**
+ * What a token stands for: the account and the address its link was sent to. A change also
+ * holds the account's token version when it was asked for: a password change or reset, a
+ * deactivation or a role change since retires it, as it retires reset links.
+ */
+interface Grant {
+  userId: string;
+  email: string;
+  change?: { tokenVersion: number };
+}
 
 export function createEmailVerification(deps: {
   store: TokenStore;
@@ -19,24 +33,53 @@ export function createEmailVerification(deps: {
   mailer: Mailer;
   background: BackgroundWork;
   logger: Logger;
-  events: Pick<SecurityEvents, "emailVerified">;
+  events: Pick<SecurityEvents, "emailVerified" | "emailChangeRequested" | "emailChanged">;
+  notices: Pick<AccountNotices, "emailChanged">;
   config: { ttl: number };
 }) {
-  const { store, users, mailer, background, logger, events, config } = deps;
+  const { store, users, mailer, background, logger, events, notices, config } = deps;
 
   /** Stores a token bound to the account and its current address, and emails the link. */
   async function send(user: Pick<UserRow, "id" | "email" | "emailVerified">, client: Pick<ClientInfo, "requestId">): Promise<boolean> {
     if (user.emailVerified) return true;
     const token = generateToken();
-    await store.set(tokenKey(hashToken(token)), JSON.stringify({ userId: user.id, email: user.email }), config.ttl);
+    await store.set(tokenKey(hashToken(token)), JSON.stringify({ userId: user.id, email: user.email } satisfies Grant), config.ttl);
     // Sent in the background: a slow or failing mail server (logged by the mailer) never fails the caller.
     const context = { userId: user.id, requestId: client.requestId };
     background.run(() => mailer.sendEmailVerification(user.email, token, config.ttl, context), () => {});
     return true;
   }
 
+  /** Makes `email` the account's address, when the token (`hash`) is the newest change asked for. */
+  async function change(user: UserRow, email: string, asked: { tokenVersion: number }, hash: string, client: ClientInfo): Promise<UserRow> {
+    if ((await store.get(latestChangeKey(user.id))) !== hash) throw invalidToken();
+    const changed = await users.changeEmail(user.id, email, asked);
+    if (changed === "taken") throw emailTaken();
+    if (!changed) throw invalidToken();
+    await store.delete(latestChangeKey(user.id));
+    events.emailChanged(user.id, client);
+    notices.emailChanged(user, changed.email, client);
+    return changed;
+  }
+
   return {
     send,
+
+    /**
+     * Emails `email` a link that makes it the account's address once opened (verify). It
+     * replaces the account's previous such link: the swap is atomic, so of concurrent requests
+     * one link stays usable, the last swapped in.
+     */
+    async sendChange(user: Pick<UserRow, "id" | "tokenVersion">, email: string, client: ClientInfo): Promise<void> {
+      const token = generateToken();
+      const hash = hashToken(token);
+      await store.set(tokenKey(hash), JSON.stringify({ userId: user.id, email, change: { tokenVersion: user.tokenVersion } } satisfies Grant), config.ttl);
+      const previous = await store.swap(latestChangeKey(user.id), hash, config.ttl);
+      if (previous) await store.delete(tokenKey(previous));
+      events.emailChangeRequested(user.id, client);
+      const context = { userId: user.id, requestId: client.requestId };
+      background.run(() => mailer.sendEmailChange(email, token, config.ttl, context), () => {});
+    },
 
     /**
      * At registration the account already exists: a token store outage must not turn that
@@ -48,13 +91,19 @@ export function createEmailVerification(deps: {
       });
     },
 
-    /** Spends the token once and marks the address verified. */
+    /**
+     * Spends the token once and marks the address verified; a change's token makes its address
+     * the account's, verified.
+     */
     async verify(token: string, client: ClientInfo): Promise<UserRow> {
-      const stored = await store.consume(tokenKey(hashToken(token)));
+      const hash = hashToken(token);
+      const stored = await store.consume(tokenKey(hash));
       if (!stored) throw invalidToken();
-      const { userId, email } = JSON.parse(stored) as { userId: string; email: string };
-      const user = await users.findById(userId);
-      if (!user?.active || user.email !== email) throw invalidToken();
+      const grant = JSON.parse(stored) as Grant;
+      const user = await users.findById(grant.userId);
+      if (!user?.active) throw invalidToken();
+      if (grant.change) return change(user, grant.email, grant.change, hash, client);
+      if (user.email !== grant.email) throw invalidToken();
       const verified = user.emailVerified ? user : await users.markEmailVerified(user.id);
       events.emailVerified(user.id, client);
       return verified ?? user;

@@ -47,6 +47,15 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics })
       logger.info({ event: "email_verified", userId, ...origin(client) }, "email verified");
     },
 
+    emailChangeRequested(userId: string, client: ClientInfo): void {
+      logger.info({ event: "email_change_requested", userId, ...origin(client) }, "email change requested");
+    },
+
+    /** Neither address is logged: the account's id joins the two events. */
+    emailChanged(userId: string, client: ClientInfo): void {
+      logger.warn({ event: "email_changed", userId, ...origin(client) }, "email changed");
+    },
+
     /** A retired refresh token came back: two parties held it, and its session was ended. */
     refreshTokenReused(userId: string, sessionId: string, client: ClientInfo): void {
       metrics.refreshTokenReuse.inc();

@@ -40,6 +40,14 @@ export async function updateUser(
 const isLiveSessionOfUser = (sessionId: string) =>
   sql`exists (select 1 from ${sessions} where ${sessions.id} = ${sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`;
 
+/** PostgreSQL's unique_violation, however the driver or Drizzle wrapped it. */
+function isUniqueViolation(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as Error & { code?: unknown }).code === "23505") return true;
+  }
+  return false;
+}
+
 export interface NewUser {
   email: string;
   passwordHash: string;
@@ -131,6 +139,29 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       // A login with the new password reads it only once this has committed: its session is not among those ended.
       const row = await updateUser(db, values, where, { reason: as.reason, at, except: as.sessionId });
       return row ?? null;
+    },
+
+    /**
+     * Makes `email` the account's address, verified (the link emailed to it proved it), and takes
+     * a new token version: the reset links sent to the old address die with it (as do the access
+     * tokens issued so far; their sessions go on, and a refresh gets new ones). Only while the
+     * account is active at the version the link was issued at: a password change, a reset, a
+     * deactivation or a role change since stands. Null when one did; "taken" when another
+     * account holds the address by now.
+     */
+    async changeEmail(id: string, email: string, as: { tokenVersion: number }): Promise<UserRow | "taken" | null> {
+      const values = { email, emailVerified: true, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: now() };
+      try {
+        const [row] = await db
+          .update(users)
+          .set(values)
+          .where(and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), eq(users.active, true)))
+          .returning();
+        return row ?? null;
+      } catch (error) {
+        if (isUniqueViolation(error)) return "taken";
+        throw error;
+      }
     },
 
     /**

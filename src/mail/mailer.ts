@@ -1,5 +1,5 @@
 import type { Logger } from "../logger";
-import { accountDeletedMessage, emailVerificationMessage, passwordChangedMessage, passwordResetMessage, type MessageContent } from "./messages";
+import { accountDeletedMessage, emailChangedMessage, emailChangeMessage, emailVerificationMessage, passwordChangedMessage, passwordResetMessage, type MessageContent } from "./messages";
 import type { MailTransport } from "./transports";
 
 export type Mailer = ReturnType<typeof createMailer>;
@@ -51,6 +51,16 @@ export function createMailer(deps: { transport: MailTransport; from: string; fro
 
     sendEmailVerification(to: string, token: string, ttlSeconds: number, context: MailContext = {}): Promise<void> {
       return send("email_verification", to, emailVerificationMessage(link("verify-email", token), ttlSeconds), context);
+    },
+
+    /** To the new address of an account: its link, the contract's verify-email one, makes the change. */
+    sendEmailChange(to: string, token: string, ttlSeconds: number, context: MailContext = {}): Promise<void> {
+      return send("email_change", to, emailChangeMessage(link("verify-email", token), ttlSeconds), context);
+    },
+
+    /** A notice, without a link, to the address an account had, that it moved to `newEmail` at `at`. */
+    sendEmailChanged(to: string, newEmail: string, at: Date, context: MailContext = {}): Promise<void> {
+      return send("email_changed", to, emailChangedMessage(newEmail, at), context);
     },
 
     /** A notice, without a link, that the account's password was changed or reset at `at`. */

@@ -54,6 +54,17 @@ export function emailVerificationMessage(link: string, ttlSeconds: number): Mess
   });
 }
 
+export function emailChangeMessage(link: string, ttlSeconds: number): MessageContent {
+  return linkMessage({
+    subject: "Confirm your new email address",
+    intro: "Someone asked to make this the email address of their account.",
+    action: "Make this my account's address",
+    link,
+    ttlSeconds,
+    outro: "If it was not you, ignore this email: nothing changes.",
+  });
+}
+
 /** "2026-12-02 at 13:05 UTC": when a change was made, in one zone for every reader. */
 function describeMoment(at: Date): string {
   const iso = at.toISOString();
@@ -101,5 +112,17 @@ export function accountDeletedMessage(by: "owner" | "admin", at: Date): MessageC
   return noticeMessage({
     subject: "Your account was deleted",
     paragraphs: [what, "Its sessions were signed out and its data removed. This address may be used to register again.", "If you did not expect this, contact the people who run this service."],
+  });
+}
+
+/** To the address an account had, after its owner moved it to `newEmail`. */
+export function emailChangedMessage(newEmail: string, at: Date): MessageContent {
+  return noticeMessage({
+    subject: "Your email address was changed",
+    paragraphs: [
+      `The account registered with this address moved to ${newEmail} on ${describeMoment(at)}, after its password was confirmed and the new address opened the link sent to it. Emails about the account now go there, and this address can no longer reset its password.`,
+      "If it was you, there is nothing more to do.",
+      "If it was not, someone else has your password: contact the people who run this service.",
+    ],
   });
 }

@@ -5,7 +5,7 @@ import { RequireCaptcha } from "../middlewares/captcha";
 import { RateLimit } from "../middlewares/rate-limit";
 import { User } from "../types/user.type";
 
-/** The flows that reach the user by email: password reset and address verification. */
+/** The flows that reach the user by email: password reset, address verification and change. */
 @Resolver()
 export class EmailTokenResolver {
   @UseMiddleware(RateLimit("requestPasswordReset"), RequireCaptcha)
@@ -32,8 +32,20 @@ export class EmailTokenResolver {
     return ctx.services.emailVerification.send((await ctx.requireViewer()).user, ctx.client);
   }
 
+  @Authorized()
+  // The link is a verification email: it counts with requestEmailVerification's, per account.
+  // And a wrong password counts with changePassword's failures (deleteAccount's too).
+  @UseMiddleware(RateLimit("requestEmailVerification"), RateLimit("changePassword"))
+  @Mutation(() => Boolean, {
+    description:
+      "Emails newEmail a verify-email link that makes it the caller's address, verified, once opened; only the newest such link works. Requires authentication and the caller's password.",
+  })
+  async requestEmailChange(@Arg("newEmail", () => String) newEmail: string, @Arg("password", () => String) password: string, @Ctx() ctx: Context) {
+    return ctx.services.accounts.requestEmailChange(await ctx.requireViewer(), newEmail, password, ctx.client);
+  }
+
   @UseMiddleware(RateLimit("verifyEmail"))
-  @Mutation(() => User)
+  @Mutation(() => User, { description: "Spends the emailed token: confirms the address, or, with a link from requestEmailChange, makes it the account's address." })
   async verifyEmail(@Arg("token", () => String) token: string, @Ctx() ctx: Context): Promise<UserView> {
     const user = await ctx.services.emailVerification.verify(token, ctx.client);
     // The emailed token proves the caller owns this account.

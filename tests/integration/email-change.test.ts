@@ -1,0 +1,143 @@
+import { captureLogs } from "../helpers/log-capture";
+import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
+import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+
+const FRONTEND = "http://frontend.test/account";
+const REQUEST_CHANGE = `mutation($email: String!, $password: String!) { requestEmailChange(newEmail: $email, password: $password) }`;
+const VERIFY = `mutation($token: String!) { verifyEmail(token: $token) { id email emailVerified } }`;
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
+const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken } }`;
+const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }`;
+const REQUEST_RESET = `mutation($email: String!) { requestPasswordReset(email: $email) }`;
+const RESET = `mutation($token: String!, $password: String!) { resetPassword(token: $token, newPassword: $password) }`;
+const ME = `{ me { id email emailVerified } }`;
+
+const logs = captureLogs();
+let smtp: SmtpReceiver;
+let t: TestApp;
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  t = await startTestApp({ SMTP_URL: smtp.url, FRONTEND_URL: FRONTEND }, { logger: logs.logger });
+});
+afterAll(async () => {
+  await t?.close();
+  await smtp?.close();
+});
+
+const requestChange = (auth: AuthPayload, email: string, password = STRONG_PASSWORD) => t.gql(REQUEST_CHANGE, { email, password }, { token: auth.accessToken });
+
+/** The token of the `skip`-th link of that kind emailed to `to`. */
+async function tokenFromMail(to: string, path: "verify-email" | "reset-password", skip = 0): Promise<string> {
+  const pattern = new RegExp(`${FRONTEND}/${path}\\?token=([A-Za-z0-9_-]+)`);
+  const mail = await smtp.waitForMail(to, (m) => pattern.test(m.text) && smtp.mails.filter((x) => x.to.includes(to) && pattern.test(x.text)).indexOf(m) === skip);
+  return pattern.exec(mail.text)![1]!;
+}
+
+test("the link emailed to the new address makes it the account's, verified; the old address is told, and signs in no more", async () => {
+  const auth = await register(t);
+  const oldEmail = auth.user.email;
+  const newEmail = uniqueEmail("moved");
+  expect((await requestChange(auth, newEmail.toUpperCase())).data).toEqual({ requestEmailChange: true });
+  // Nothing changes until the new address opens its link.
+  expect((await t.gql(ME, {}, { token: auth.accessToken })).data?.me).toEqual({ id: auth.user.id, email: oldEmail, emailVerified: false });
+
+  const token = await tokenFromMail(newEmail, "verify-email");
+  const mail = smtp.mails.find((m) => m.to.includes(newEmail))!;
+  expect(mail.subject).toBe("Confirm your new email address");
+  expect((await t.gql(VERIFY, { token })).data).toEqual({ verifyEmail: { id: auth.user.id, email: newEmail, emailVerified: true } });
+  expect(errorCode(await t.gql(VERIFY, { token }))).toBe("INVALID_TOKEN");
+
+  // The access tokens issued before are retired; the session goes on, and its refresh sees the new address.
+  expect(errorCode(await t.gql(ME, {}, { token: auth.accessToken }))).toBe("UNAUTHENTICATED");
+  const refreshed = (await t.gql(REFRESH, { token: auth.refreshToken })).data!.refreshToken.accessToken as string;
+  expect((await t.gql(ME, {}, { token: refreshed })).data?.me).toEqual({ id: auth.user.id, email: newEmail, emailVerified: true });
+  expect(errorCode(await t.gql(LOGIN, { email: oldEmail, password: STRONG_PASSWORD }))).toBe("UNAUTHENTICATED");
+  expect((await t.gql<{ login: AuthPayload }>(LOGIN, { email: newEmail, password: STRONG_PASSWORD })).data?.login.user.id).toBe(auth.user.id);
+
+  const notice = await smtp.waitForMail(oldEmail, (m) => m.subject === "Your email address was changed");
+  expect(notice.text).toContain(`moved to ${newEmail} on `);
+  expect(notice.text).not.toMatch(/https?:|token=/);
+  // The log joins the request and the change by the account's id, naming neither address.
+  const events = logs.records().filter((r) => r.userId === auth.user.id && ["email_change_requested", "email_changed"].includes(r.event));
+  expect(events.map((r) => r.event)).toEqual(["email_change_requested", "email_changed"]);
+  expect(JSON.stringify(events)).not.toMatch(new RegExp(`${oldEmail}|${newEmail}`));
+});
+
+test("only the newest link works: one sent to a mistyped address dies when the right one is asked for", async () => {
+  const auth = await register(t);
+  const mistyped = uniqueEmail("typo");
+  const intended = uniqueEmail("intended");
+  await requestChange(auth, mistyped);
+  const stale = await tokenFromMail(mistyped, "verify-email");
+  await requestChange(auth, intended);
+  const fresh = await tokenFromMail(intended, "verify-email");
+  expect(errorCode(await t.gql(VERIFY, { token: stale }))).toBe("INVALID_TOKEN");
+  expect((await t.gql(VERIFY, { token: fresh })).data?.verifyEmail.email).toBe(intended);
+});
+
+test("with the store's record of the newest link lost (evicted, say), an earlier link still does not work", async () => {
+  const auth = await register(t);
+  const first = uniqueEmail("first");
+  await requestChange(auth, first);
+  const stale = await tokenFromMail(first, "verify-email");
+  await t.app.store.delete(`email-change-latest:${auth.user.id}`);
+  const second = uniqueEmail("second");
+  await requestChange(auth, second);
+  const fresh = await tokenFromMail(second, "verify-email");
+  expect(errorCode(await t.gql(VERIFY, { token: stale }))).toBe("INVALID_TOKEN");
+  expect((await t.gql(VERIFY, { token: fresh })).data?.verifyEmail.email).toBe(second);
+});
+
+test("a wrong password, the same address, a malformed one or one already taken is refused on its field, and nothing is sent", async () => {
+  const auth = await register(t);
+  const other = await register(t);
+  const wrongPassword = uniqueEmail("unsent");
+  expect((await requestChange(auth, wrongPassword, "not-my-password-at-all")).errors?.[0]).toMatchObject({
+    message: "Password is incorrect",
+    extensions: { code: "BAD_USER_INPUT", field: "password" },
+  });
+  expect((await requestChange(auth, ` ${auth.user.email.toUpperCase()} `)).errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "newEmail" });
+  expect((await requestChange(auth, "not an address")).errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "newEmail" });
+  expect((await requestChange(auth, other.user.email)).errors?.[0]?.extensions).toEqual({ code: "EMAIL_TAKEN", field: "newEmail" });
+  // A link asked for after them arrives: one sent for them would have come first.
+  const accepted = uniqueEmail("sent");
+  await requestChange(auth, accepted);
+  await tokenFromMail(accepted, "verify-email");
+  expect(smtp.mails.filter((m) => m.to.includes(wrongPassword) || (m.to.includes(other.user.email) && m.subject === "Confirm your new email address"))).toEqual([]);
+});
+
+test("needs a caller", async () => {
+  expect(errorCode(await t.gql(REQUEST_CHANGE, { email: uniqueEmail(), password: STRONG_PASSWORD }))).toBe("UNAUTHENTICATED");
+});
+
+test("a reset link sent to the old address dies with the change", async () => {
+  const auth = await register(t);
+  await t.gql(REQUEST_RESET, { email: auth.user.email });
+  const reset = await tokenFromMail(auth.user.email, "reset-password");
+  const newEmail = uniqueEmail("moved");
+  await requestChange(auth, newEmail);
+  await t.gql(VERIFY, { token: await tokenFromMail(newEmail, "verify-email") });
+  expect(errorCode(await t.gql(RESET, { token: reset, password: "fresh-harbor-lamp-9" }))).toBe("INVALID_TOKEN");
+  expect(errorCode(await t.gql(LOGIN, { email: newEmail, password: STRONG_PASSWORD }))).toBeUndefined();
+});
+
+test("a password changed after the request retires its link: the address stays", async () => {
+  const auth = await register(t);
+  const newEmail = uniqueEmail("moved");
+  await requestChange(auth, newEmail);
+  const token = await tokenFromMail(newEmail, "verify-email");
+  expect((await t.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: "fresh-harbor-lamp-9" }, { token: auth.accessToken })).data).toEqual({ changePassword: true });
+  expect(errorCode(await t.gql(VERIFY, { token }))).toBe("INVALID_TOKEN");
+  expect(errorCode(await t.gql(LOGIN, { email: auth.user.email, password: "fresh-harbor-lamp-9" }))).toBeUndefined();
+});
+
+test("an address another account took meanwhile is EMAIL_TAKEN when the link is opened, and both accounts keep theirs", async () => {
+  const auth = await register(t);
+  const contested = uniqueEmail("contested");
+  await requestChange(auth, contested);
+  const token = await tokenFromMail(contested, "verify-email");
+  const rival = await register(t, { email: contested });
+  expect(errorCode(await t.gql(VERIFY, { token }))).toBe("EMAIL_TAKEN");
+  expect((await t.gql<{ login: AuthPayload }>(LOGIN, { email: auth.user.email, password: STRONG_PASSWORD })).data?.login.user.id).toBe(auth.user.id);
+  expect((await t.gql<{ login: AuthPayload }>(LOGIN, { email: contested, password: STRONG_PASSWORD })).data?.login.user.id).toBe(rival.user.id);
+});
