@@ -224,6 +224,42 @@ test("edit the profile: a refused name is named on its field, and the saved one 
   await page.close();
 });
 
+test("change the email address: a wrong password is named on its field; the link sent to the new address makes the change, and the profile shows it", async () => {
+  const email = "moving@example.com";
+  const newEmail = "moved@example.com";
+  const page = await signedInTab(email);
+  await page.getByRole("link", { name: "Change your email address" }).click();
+  await heading(page, "Change your email address");
+  await page.getByLabel("New email address").fill(newEmail);
+  await page.getByLabel("Your password, to confirm").fill("not-the-password-at-all");
+  await page.getByRole("button", { name: "Send the link" }).click();
+  expect(await fieldError(page, "password")).toBe("Password is incorrect");
+
+  await page.getByLabel("Your password, to confirm").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  expect(await page.getByRole("status").innerText()).toBe(`We sent a link to ${newEmail}. Open it to make that your address; until then it stays ${email}.`);
+  await screenshot(page, "change-email");
+
+  // Opened in the same browser: the page confirms, and the profile reads the account anew.
+  await page.goto(await service.linkFromMail(newEmail, "verify-email"));
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await heading(page, "Email address confirmed");
+  expect(await page.getByRole("status").innerText()).toBe(`Thank you: ${newEmail} is confirmed.`);
+  await page.getByRole("link", { name: "Go to your profile" }).click();
+  await heading(page, "Your profile");
+  await page.getByText(newEmail).waitFor();
+  await page.getByText("Verified", { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page, "Sign in");
+  await signIn(page, email, NEW_PASSWORD);
+  expect(await alertText(page)).toBe("The email address or the password is not right.");
+  await signIn(page, newEmail, NEW_PASSWORD);
+  await heading(page, "Your profile");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page, "Sign in");
+  await page.close();
+});
+
 test("forgot password: the emailed link resets it once, and the new password signs in", async () => {
   const email = "grace@example.com";
   await service.t.gql(`mutation($input: RegisterInput!) { register(input: $input) { accessToken } }`, {

@@ -3,6 +3,7 @@ import { useAuthState, useTokens } from "./auth/auth-context";
 import { Layout } from "./components/layout";
 import { Redirect } from "./components/page";
 import { SESSION_ENDED } from "./errors";
+import { ChangeEmailPage } from "./pages/change-email";
 import { ChangePasswordPage } from "./pages/change-password";
 import { DeleteAccountPage } from "./pages/delete-account";
 import { EditProfilePage } from "./pages/edit-profile";
@@ -29,6 +30,7 @@ const ROUTES: Record<string, { access: Access; render: () => ReactNode }> = {
   "/edit-profile": { access: "signed-in", render: () => <EditProfilePage /> },
   "/sessions": { access: "signed-in", render: () => <SessionsPage /> },
   "/change-password": { access: "signed-in", render: () => <ChangePasswordPage /> },
+  "/change-email": { access: "signed-in", render: () => <ChangeEmailPage /> },
   "/delete-account": { access: "signed-in", render: () => <DeleteAccountPage /> },
 };
 

@@ -104,6 +104,12 @@ export const UPDATE_PROFILE: TypedDocumentNode<{ updateProfile: Pick<Me, "id" | 
   }
 `;
 
+export const REQUEST_EMAIL_CHANGE: TypedDocumentNode<{ requestEmailChange: boolean }, { newEmail: string; password: string }> = gql`
+  mutation RequestEmailChange($newEmail: String!, $password: String!) {
+    requestEmailChange(newEmail: $newEmail, password: $password)
+  }
+`;
+
 export const DELETE_ACCOUNT: TypedDocumentNode<{ deleteAccount: boolean }, { password: string }> = gql`
   mutation DeleteAccount($password: String!) {
     deleteAccount(password: $password)

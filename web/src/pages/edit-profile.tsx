@@ -3,7 +3,7 @@ import { Alert, Field, SubmitButton, useSubmit, valueOf } from "../components/fo
 import { Page } from "../components/page";
 import { describeError } from "../errors";
 import { ME, UPDATE_PROFILE } from "../graphql/documents";
-import { Link, navigate } from "../router";
+import { navigate } from "../router";
 
 export function EditProfilePage() {
   const client = useApolloClient();
@@ -26,9 +26,6 @@ export function EditProfilePage() {
           <SubmitButton form={form} label="Save" busyLabel="Saving…" />
         </form>
       )}
-      <p>
-        <Link to="/profile">Back to your profile</Link>
-      </p>
     </Page>
   );
 }

@@ -72,6 +72,9 @@ export function ProfilePage() {
               <Link to="/sessions">Where you are signed in</Link>
             </li>
             <li>
+              <Link to="/change-email">Change your email address</Link>
+            </li>
+            <li>
               <Link to="/change-password">Change your password</Link>
             </li>
             {me.role === "USER" && (
