@@ -56,7 +56,7 @@ export function createEmailVerification(deps: {
     const changed = await users.changeEmail(user.id, email, asked);
     if (changed === "taken") throw emailTaken();
     if (!changed) throw invalidToken();
-    await store.delete(latestChangeKey(user.id));
+    // The record of the newest link is left to expire: the token it names is spent.
     events.emailChanged(user.id, client);
     notices.emailChanged(user, changed.email, client);
     return changed;
