@@ -154,7 +154,7 @@ const Env = z.object({
 
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAIL_FROM: z.string().min(3).default("Auth Service <no-reply@localhost>"),
-  // Emails telling an owner that their password changed or their account was deleted.
+  // Emails telling an owner that their password or address changed, or their account was deleted.
   ACCOUNT_NOTICES: flag(true),
   // The base the links append "/reset-password?token=…" to: a query would swallow the path. A
   // fragment may stay, for an app that routes on it (https://app.example.com/#).
