@@ -30,6 +30,12 @@ afterEach(() => {
 
 const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name }).waitFor();
 
+/** Signs out from the header, and lands on the sign-in page. */
+async function signOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page, "Sign in");
+}
+
 /** The error shown under the field named `name`, once it shows. */
 async function fieldError(page: Page, name: string): Promise<string> {
   const error = page.locator(`#field-${name}-error`);
@@ -158,8 +164,7 @@ test("sign up, confirm the address from the email, sign in elsewhere, see profil
   await phonePage.getByRole("link", { name: "Profile" }).click();
   await phonePage.getByText("Ada Lovelace").waitFor();
 
-  await phonePage.getByRole("button", { name: "Sign out" }).click();
-  await heading(phonePage, "Sign in");
+  await signOut(phonePage);
   expect(await phonePage.getByRole("status").innerText()).toBe("You are signed out.");
   // The cookie went with the session: a reload stays signed out.
   await phonePage.reload();
@@ -219,8 +224,7 @@ test("edit the profile: a refused name is named on its field, and the saved one 
   await heading(page, "Your profile");
   await page.getByText("Katherine Johnson").waitFor();
   // The journeys after this one start signed out in this browser.
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await heading(page, "Sign in");
+  await signOut(page);
   await page.close();
 });
 
@@ -249,14 +253,12 @@ test("change the email address: a wrong password is named on its field; the link
   await heading(page, "Your profile");
   await page.getByText(newEmail).waitFor();
   await page.getByText("Verified", { exact: true }).waitFor();
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await heading(page, "Sign in");
+  await signOut(page);
   await signIn(page, email, NEW_PASSWORD);
   expect(await alertText(page)).toBe("The email address or the password is not right.");
   await signIn(page, newEmail, NEW_PASSWORD);
   await heading(page, "Your profile");
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await heading(page, "Sign in");
+  await signOut(page);
   await page.close();
 });
 
@@ -309,8 +311,7 @@ test("forgot password: the emailed link resets it once, and the new password sig
   await signIn(page, email, NEW_PASSWORD);
   await heading(page, "Your profile");
   await page.getByText("Grace Hopper").waitFor();
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await heading(page, "Sign in");
+  await signOut(page);
   await page.close();
 });
 
@@ -325,8 +326,7 @@ test("a sign-out that cannot reach the service says so and stays signed in, then
   await heading(page, "Your profile");
 
   await page.unrouteAll();
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await heading(page, "Sign in");
+  await signOut(page);
   await page.reload();
   await heading(page, "Sign in");
   // Chromium reports the aborted request as a failed load; that one was on purpose.
@@ -349,8 +349,7 @@ test("a sign-out the service fails to complete says so, and the session and its 
   }
   await page.reload();
   await heading(page, "Your profile");
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await heading(page, "Sign in");
+  await signOut(page);
   await page.close();
 });
 
@@ -367,8 +366,7 @@ test("a reset link opened while signed in to another account resets that one and
   await page.goto(`${service.pages}/profile`);
   await heading(page, "Your profile");
   await page.getByText("stays-signed-in@example.com").waitFor();
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await heading(page, "Sign in");
+  await signOut(page);
   await page.close();
 });
 
@@ -402,8 +400,7 @@ test("a refresh that never gets an answer lets go of the other tabs after its ti
   await second.getByText(email).waitFor();
   await first.unrouteAll({ behavior: "ignoreErrors" });
   forgiveLaptopErrors(/Failed to load resource|AbortError|signal timed out/i);
-  await second.getByRole("button", { name: "Sign out" }).click();
-  await heading(second, "Sign in");
+  await signOut(second);
   await first.close();
   await second.close();
 });
@@ -436,8 +433,7 @@ test("whoever signs in after a session ended in another tab never sees the accou
   expect(await two.locator("main").innerText()).not.toMatch(/alice|Alice Private/);
   // The tests after this one start signed out.
   await two.unrouteAll();
-  await two.getByRole("button", { name: "Sign out" }).click();
-  await heading(two, "Sign in");
+  await signOut(two);
   forgiveLaptopErrors(/ERR_CONNECTION_REFUSED|Failed to load resource/);
   await one.close();
   await two.close();

@@ -63,29 +63,20 @@ test("the link emailed to the new address makes it the account's, verified; the 
   expect(JSON.stringify(events)).not.toMatch(new RegExp(`${oldEmail}|${newEmail}`));
 });
 
-test("only the newest link works: one sent to a mistyped address dies when the right one is asked for", async () => {
+test.each([
+  ["", false],
+  [", even with the store's record of which is newest lost (evicted, say)", true],
+])("only the newest link works%s: one sent to a mistyped address dies when the right one is asked for", async (_case, isRecordLost) => {
   const auth = await register(t);
   const mistyped = uniqueEmail("typo");
   const intended = uniqueEmail("intended");
   await requestChange(auth, mistyped);
   const stale = await tokenFromMail(mistyped, "verify-email");
+  if (isRecordLost) await t.app.store.delete(`email-change-latest:${auth.user.id}`);
   await requestChange(auth, intended);
   const fresh = await tokenFromMail(intended, "verify-email");
   expect(errorCode(await t.gql(VERIFY, { token: stale }))).toBe("INVALID_TOKEN");
   expect((await t.gql(VERIFY, { token: fresh })).data?.verifyEmail.email).toBe(intended);
-});
-
-test("with the store's record of the newest link lost (evicted, say), an earlier link still does not work", async () => {
-  const auth = await register(t);
-  const first = uniqueEmail("first");
-  await requestChange(auth, first);
-  const stale = await tokenFromMail(first, "verify-email");
-  await t.app.store.delete(`email-change-latest:${auth.user.id}`);
-  const second = uniqueEmail("second");
-  await requestChange(auth, second);
-  const fresh = await tokenFromMail(second, "verify-email");
-  expect(errorCode(await t.gql(VERIFY, { token: stale }))).toBe("INVALID_TOKEN");
-  expect((await t.gql(VERIFY, { token: fresh })).data?.verifyEmail.email).toBe(second);
 });
 
 test("a wrong password, the same address, a malformed one or one already taken is refused on its field, and nothing is sent", async () => {
