@@ -1,6 +1,6 @@
 import type { BackgroundWork } from "../background";
 import type { UserRow } from "../db/schema";
-import type { Mailer } from "../mail/mailer";
+import type { MailContext, Mailer } from "../mail/mailer";
 import type { ClientInfo } from "./sessions";
 
 export type AccountNotices = ReturnType<typeof createAccountNotices>;
@@ -10,36 +10,36 @@ type Owner = Pick<UserRow, "id" | "email">;
 /**
  * Emails that tell an account's owner of a change they may not have made themselves: a new
  * password (changed while signed in, or reset through an emailed link), a new address (told
- * to the old one) and the account's deletion. NIST SP 800-63B asks for such a notice when an authenticator changes; the owner is
- * the one who can tell a stolen session or mailbox from their own doing. Each is sent once the
- * change is written, in the background: a slow or failing mail server (logged by the mailer)
- * neither delays the answer nor undoes the change. ACCOUNT_NOTICES=false leaves them to the
- * deployment (the security events in the log say the same, by account id).
+ * to the old one) and the account's deletion. NIST SP 800-63B asks for such a notice when an
+ * authenticator changes; the owner is the one who can tell a stolen session or mailbox from
+ * their own doing. Each is sent once the change is written, in the background: a slow or
+ * failing mail server (logged by the mailer) neither delays the answer nor undoes the change.
+ * ACCOUNT_NOTICES=false leaves them to the deployment (the security events in the log say the
+ * same, by account id).
  */
 export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordChanged" | "sendAccountDeleted" | "sendEmailChanged">; background: BackgroundWork; enabled: boolean; now?: () => Date }) {
   const { mailer, background, enabled } = deps;
   const now = deps.now ?? (() => new Date());
 
-  function send(owner: Owner, client: Pick<ClientInfo, "requestId">, task: (context: { userId: string; requestId: string | null }) => Promise<void>): void {
+  /** Runs `task` in the background with the moment of the change, which is now. */
+  function send(owner: Owner, client: Pick<ClientInfo, "requestId">, task: (at: Date, context: MailContext) => Promise<void>): void {
     if (!enabled) return;
-    background.run(() => task({ userId: owner.id, requestId: client.requestId }), () => {});
+    const at = now();
+    background.run(() => task(at, { userId: owner.id, requestId: client.requestId }), () => {});
   }
 
   return {
     passwordChanged(owner: Owner, how: "changed" | "reset", client: Pick<ClientInfo, "requestId">): void {
-      const at = now();
-      send(owner, client, (context) => mailer.sendPasswordChanged(owner.email, how, at, context));
+      send(owner, client, (at, context) => mailer.sendPasswordChanged(owner.email, how, at, context));
     },
 
     /** To the address the account had (`owner.email`). */
     emailChanged(owner: Owner, newEmail: string, client: Pick<ClientInfo, "requestId">): void {
-      const at = now();
-      send(owner, client, (context) => mailer.sendEmailChanged(owner.email, newEmail, at, context));
+      send(owner, client, (at, context) => mailer.sendEmailChanged(owner.email, newEmail, at, context));
     },
 
     accountDeleted(owner: Owner, by: "owner" | "admin", client: Pick<ClientInfo, "requestId">): void {
-      const at = now();
-      send(owner, client, (context) => mailer.sendAccountDeleted(owner.email, by, at, context));
+      send(owner, client, (at, context) => mailer.sendAccountDeleted(owner.email, by, at, context));
     },
   };
 }
