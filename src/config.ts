@@ -490,7 +490,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     accountUi,
     captcha: captchaConfig(e, accountUi),
     // Per operation: who is counted (the client address, the email in the arguments, or the
-    // caller) and how often. failuresOnly: a call that succeeds gives its count back.
+    // caller) and how often. failuresOnly: a call that succeeds gives its count back;
+    // successesOnly: a call that fails does (it sent no email).
     rateLimits: Object.freeze({
       login: [
         { by: "email", ...e.RATE_LIMIT_LOGIN_ACCOUNT, failuresOnly: true },
@@ -504,7 +505,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       ],
       resetPassword: [{ by: "ip", ...e.RATE_LIMIT_RESET_PASSWORD_IP }],
       verifyEmail: [{ by: "ip", ...e.RATE_LIMIT_VERIFY_EMAIL_IP }],
-      requestEmailVerification: [{ by: "user", ...e.RATE_LIMIT_EMAIL_VERIFICATION_USER }],
+      requestEmailVerification: [{ by: "user", ...e.RATE_LIMIT_EMAIL_VERIFICATION_USER, successesOnly: true }],
       issueOneTimeToken: [{ by: "user", ...e.RATE_LIMIT_ONE_TIME_TOKEN_USER }],
       consumeOneTimeToken: [{ by: "user", ...e.RATE_LIMIT_ONE_TIME_TOKEN_USER }],
       changePassword: [{ by: "user", ...e.RATE_LIMIT_CHANGE_PASSWORD_USER, failuresOnly: true }],
@@ -528,6 +529,7 @@ export interface RateLimitRule {
   max: number;
   windowSeconds: number;
   failuresOnly?: boolean;
+  successesOnly?: boolean;
 }
 
 export type Config = ReturnType<typeof loadConfig>;

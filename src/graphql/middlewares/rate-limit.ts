@@ -70,7 +70,7 @@ async function count(operation: RateLimitedOperation, rule: RateLimitRule, resol
  * together (their increments leave in one Redis write), and each call counts against every
  * rule it falls under. Counts are given back where nothing happened to what they count:
  * - a rule that counts failures only (`failuresOnly`) gets its count back when the call
- *   succeeds;
+ *   succeeds, and one that counts successes only (`successesOnly`) when it fails;
  * - a call refused before it did anything (by a rule, its captcha, or a busy hasher) gives
  *   back those counts and its counts by email too: the address it named had no password
  *   checked and no email sent, so calls a client cannot make count against nobody's account.
@@ -95,6 +95,8 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
       // Refused before it did anything too: so without a captcha solved per attempt nobody can
       // lock an account out or spend its emails, and a flood that is shed counts for no account.
       if (isStoppedByCaptcha(error) || isBusy(error)) await giveBackUnspent();
+      // A rule that counts what succeeded (the emails sent) gets a failed call's count back.
+      await giveBack((rule) => rule.successesOnly === true);
       throw error;
     }
     await giveBack((rule) => rule.failuresOnly === true);

@@ -33,8 +33,8 @@ export class EmailTokenResolver {
   }
 
   @Authorized()
-  // The link is a verification email: it counts with requestEmailVerification's, per account.
-  // And a wrong password counts with changePassword's failures (deleteAccount's too).
+  // The link is a verification email: once sent, it counts with requestEmailVerification's, per
+  // account. A wrong password counts with changePassword's failures (deleteAccount's too).
   @UseMiddleware(RateLimit("requestEmailVerification"), RateLimit("changePassword"))
   @Mutation(() => Boolean, {
     description:
