@@ -28,6 +28,12 @@ describe("an address that holds someone else's", () => {
     expect(errorCode(await t.gql(`mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: email }))).toBe("BAD_USER_INPUT");
   });
 
+  test.each(LOOK_ALIKES)("%s cannot become an account's new address: it is refused before anything is sent", async (email) => {
+    const auth = await register(t);
+    const moved = await t.gql(`mutation($e: String!, $p: String!) { requestEmailChange(newEmail: $e, password: $p) }`, { e: email, p: STRONG_PASSWORD }, { token: auth.accessToken });
+    expect(moved.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "newEmail" });
+  });
+
   test("an address in another script registers and gets its verification email", async () => {
     const email = `jörg.${Date.now()}@müller.example`;
     expect((await register(t, { email })).user.email).toBe(email);
