@@ -72,7 +72,7 @@ async function count(operation: RateLimitedOperation, rule: RateLimitRule, resol
  * - a rule that counts failures only (`failuresOnly`) gets its count back when the call
  *   succeeds, and one that counts successes only (`successesOnly`) when it fails;
  * - a call refused before it did anything (by a rule, its captcha, or a busy hasher) gives
- *   back those counts and its counts by email too: the address it named had no password
+ *   back both of those and its counts by email too: the address it named had no password
  *   checked and no email sent, so calls a client cannot make count against nobody's account.
  * Counts by address and by caller stay: they are the client's own.
  */
@@ -81,10 +81,11 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
     const rules = context.services.rateLimits.rulesFor(operation);
     const counted = (await Promise.all(rules.map((rule) => count(operation, rule, { root, args, context, info })))).filter((c) => c !== null);
     const giveBack = (which: (rule: RateLimitRule) => boolean) => Promise.all(counted.filter((c) => which(c.rule)).map((c) => c.hit.release()));
-    const giveBackUnspent = () => giveBack((rule) => rule.failuresOnly === true || rule.by === "email");
+    // A call that did nothing spent no attempt at a password, nobody's count by email, and no email.
+    const isUnspent = (rule: RateLimitRule) => rule.failuresOnly === true || rule.successesOnly === true || rule.by === "email";
     const refused = counted.filter((c) => c.limited);
     if (refused.length > 0) {
-      await giveBackUnspent();
+      await giveBack(isUnspent);
       for (const { rule, userId } of refused) context.services.events.rateLimited(operation, rule, userId, context.client);
       throw new AppError("RATE_LIMITED", "Too many attempts; try again later", { retryAfter: Math.max(...refused.map((c) => c.hit.retryAfter)) });
     }
@@ -92,11 +93,11 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
     try {
       result = await next();
     } catch (error) {
-      // Refused before it did anything too: so without a captcha solved per attempt nobody can
-      // lock an account out or spend its emails, and a flood that is shed counts for no account.
-      if (isStoppedByCaptcha(error) || isBusy(error)) await giveBackUnspent();
-      // A rule that counts what succeeded (the emails sent) gets a failed call's count back.
-      await giveBack((rule) => rule.successesOnly === true);
+      // A failed call sent no email. One refused before it did anything (its captcha, a busy
+      // hasher) gives back what a refusal by a rule does: so without a captcha solved per attempt
+      // nobody can lock an account out or spend its emails, and a shed flood counts for no account.
+      const isStoppedEarly = isStoppedByCaptcha(error) || isBusy(error);
+      await giveBack((rule) => rule.successesOnly === true || (isStoppedEarly && isUnspent(rule)));
       throw error;
     }
     await giveBack((rule) => rule.failuresOnly === true);
