@@ -148,6 +148,9 @@ const Env = z.object({
 
   PASSWORD_RESET_TTL: seconds(1800),
   EMAIL_VERIFICATION_TTL: seconds(86_400),
+  // The link that undoes an address change, sent to the address left: long enough for an owner
+  // who reads their mail late, short enough that an address given up is not a way in for long.
+  EMAIL_CHANGE_REVERT_TTL: seconds(259_200),
   // Unset: 60, or the maximum when that is lower (a maximum set alone must not stop the start).
   ONE_TIME_TOKEN_TTL: duration.optional(),
   ONE_TIME_TOKEN_MAX_TTL: seconds(3600),
@@ -477,6 +480,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     tokens: Object.freeze({
       passwordResetTtl: e.PASSWORD_RESET_TTL,
       emailVerificationTtl: e.EMAIL_VERIFICATION_TTL,
+      emailChangeRevertTtl: e.EMAIL_CHANGE_REVERT_TTL,
       oneTimeTokenTtl: e.ONE_TIME_TOKEN_TTL ?? Math.min(60, e.ONE_TIME_TOKEN_MAX_TTL),
       oneTimeTokenMaxTtl: e.ONE_TIME_TOKEN_MAX_TTL,
     }),

@@ -3,6 +3,7 @@ import type { Config } from "./config";
 import type { Database } from "./db/client";
 import { createAccessTokens } from "./auth/access-tokens";
 import { createAccountNotices } from "./auth/account-notices";
+import { createEmailChangeRevert } from "./auth/email-change-revert";
 import { createAccounts } from "./auth/accounts";
 import { createCaptcha } from "./auth/captcha";
 import { createEmailVerification } from "./auth/email-verification";
@@ -44,7 +45,7 @@ export async function createServices(deps: ServiceDeps) {
   const passwords = await createPasswordHasher(config.passwords);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
   const notices = createAccountNotices({ mailer, background, enabled: config.mail.notices, now });
-  const emailVerification = createEmailVerification({ store, users, mailer, background, logger, events, notices, config: { ttl: config.tokens.emailVerificationTtl } });
+  const emailVerification = createEmailVerification({ store, users, mailer, background, logger, events, notices, config: { ttl: config.tokens.emailVerificationTtl, revertTtl: config.tokens.emailChangeRevertTtl } });
   const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, notices, config: config.passwords });
   const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });
   const passwordReset = createPasswordReset({
@@ -59,8 +60,9 @@ export async function createServices(deps: ServiceDeps) {
     notices,
     config: { ttl: config.tokens.passwordResetTtl, policy: config.passwords },
   });
+  const emailChangeRevert = createEmailChangeRevert({ users, passwords, events, rateLimits, notices, config: { policy: config.passwords } });
   const oneTimeTokens = createOneTimeTokens({ store, sessions, config: config.tokens, now });
   const captcha = createCaptcha({ config: config.captcha });
   const userAdmin = createUserAdmin({ db, users, passwords, policy: config.passwords, events, notices, now });
-  return { events, users, sessions, passwords, accounts, emailVerification, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
+  return { events, users, sessions, passwords, accounts, emailVerification, emailChangeRevert, passwordReset, oneTimeTokens, rateLimits, captcha, userAdmin };
 }

@@ -12,12 +12,13 @@ type Owner = Pick<UserRow, "id" | "email">;
  * password (changed while signed in, or reset through an emailed link), a new address (told
  * to the old one) and the account's deletion. NIST SP 800-63B asks for such a notice when an
  * authenticator changes; the owner is the one who can tell a stolen session or mailbox from
- * their own doing. Each is sent once the change is written, in the background: a slow or
+ * their own doing. The notice of a new address also carries the one way back for an owner whose
+ * password was stolen (the thief's address now gets the reset links): a link that undoes it. Each is sent once the change is written, in the background: a slow or
  * failing mail server (logged by the mailer) neither delays the answer nor undoes the change.
  * ACCOUNT_NOTICES=false leaves them to the deployment (the security events in the log say the
  * same, by account id).
  */
-export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordChanged" | "sendAccountDeleted" | "sendEmailChanged">; background: BackgroundWork; enabled: boolean; now?: () => Date }) {
+export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordChanged" | "sendAccountDeleted" | "sendEmailChanged" | "sendEmailChangeReverted">; background: BackgroundWork; enabled: boolean; now?: () => Date }) {
   const { mailer, background, enabled } = deps;
   const now = deps.now ?? (() => new Date());
 
@@ -33,9 +34,17 @@ export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordC
       send(owner, client, (at, context) => mailer.sendPasswordChanged(owner.email, how, at, context));
     },
 
-    /** To the address the account had (`owner.email`). */
-    emailChanged(owner: Owner, newEmail: string, client: Pick<ClientInfo, "requestId">): void {
-      send(owner, client, (at, context) => mailer.sendEmailChanged(owner.email, newEmail, at, context));
+    /**
+     * To the address the account had (`owner.email`), with the link that undoes the change. With
+     * notices off nobody gets that link: the deployment's own notice has to offer a way back.
+     */
+    emailChanged(owner: Owner, newEmail: string, revert: { token: string; ttlSeconds: number }, client: Pick<ClientInfo, "requestId">): void {
+      send(owner, client, (at, context) => mailer.sendEmailChanged(owner.email, newEmail, at, revert, context));
+    },
+
+    /** To the address a revert took from the account (`owner.email`). */
+    emailChangeReverted(owner: Owner, client: Pick<ClientInfo, "requestId">): void {
+      send(owner, client, (at, context) => mailer.sendEmailChangeReverted(owner.email, at, context));
     },
 
     accountDeleted(owner: Owner, by: "owner" | "admin", client: Pick<ClientInfo, "requestId">): void {

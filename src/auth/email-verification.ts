@@ -35,7 +35,7 @@ export function createEmailVerification(deps: {
   logger: Logger;
   events: Pick<SecurityEvents, "emailVerified" | "emailChangeRequested" | "emailChanged">;
   notices: Pick<AccountNotices, "emailChanged">;
-  config: { ttl: number };
+  config: { ttl: number; revertTtl: number };
 }) {
   const { store, users, mailer, background, logger, events, notices, config } = deps;
 
@@ -50,15 +50,20 @@ export function createEmailVerification(deps: {
     return true;
   }
 
-  /** Makes `email` the account's address, when the token (`hash`) is the newest change asked for. */
+  /**
+   * Makes `email` the account's address, when the token (`hash`) is the newest change asked for,
+   * and tells the address it left, with a link that undoes the change (revertEmailChange).
+   */
   async function change(user: UserRow, email: string, asked: { tokenVersion: number }, hash: string, client: ClientInfo): Promise<UserRow> {
     if ((await store.get(latestChangeKey(user.id))) !== hash) throw invalidToken();
-    const changed = await users.changeEmail(user.id, email, asked);
+    const revertToken = generateToken();
+    const revert = { tokenHash: hashToken(revertToken), ttlSeconds: config.revertTtl };
+    const changed = await users.changeEmail({ id: user.id, email: user.email, tokenVersion: asked.tokenVersion }, email, revert);
     if (changed === "taken") throw emailTaken();
     if (!changed) throw invalidToken();
     // The record of the newest link is left to expire: the token it names is spent.
     events.emailChanged(user.id, client);
-    notices.emailChanged(user, changed.email, client);
+    notices.emailChanged(user, changed.email, { token: revertToken, ttlSeconds: config.revertTtl }, client);
     return changed;
   }
 

@@ -56,6 +56,11 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics })
       logger.warn({ event: "email_changed", userId, ...origin(client) }, "email changed");
     },
 
+    /** Through the link sent to the address the account left (revertEmailChange): its sessions ended. */
+    emailChangeReverted(userId: string, client: ClientInfo): void {
+      logger.warn({ event: "email_change_reverted", userId, ...origin(client) }, "email change reverted");
+    },
+
     /** A retired refresh token came back: two parties held it, and its session was ended. */
     refreshTokenReused(userId: string, sessionId: string, client: ClientInfo): void {
       metrics.refreshTokenReuse.inc();

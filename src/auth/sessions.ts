@@ -32,7 +32,7 @@ export interface RotatedRefreshToken extends IssuedRefreshToken {
   user: UserRow;
 }
 
-export type EndReason = "logout" | "logout_all" | "revoked" | "password_changed" | "password_reset" | "deactivated" | "refresh_token_reuse";
+export type EndReason = "logout" | "logout_all" | "revoked" | "password_changed" | "password_reset" | "email_change_reverted" | "deactivated" | "refresh_token_reuse";
 
 export type Sessions = ReturnType<typeof createSessions>;
 

@@ -1,7 +1,7 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, gt, gte, isNull, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
-import { sessions, users, userViewColumns, type Role, type UserRow, type UserView } from "../db/schema";
+import { emailChanges, sessions, users, userViewColumns, type EmailChangeRow, type Role, type UserRow, type UserView } from "../db/schema";
 import { sharedLookup } from "../db/shared-lookup";
 import { endSessionsOf, type EndReason } from "./sessions";
 
@@ -147,17 +147,89 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
      * tokens issued so far; their sessions go on, and a refresh gets new ones). Only while the
      * account is active at the version the link was issued at: a password change, a reset, a
      * deactivation or a role change since stands. Null when one did; "taken" when another
-     * account holds the address by now.
+     * account holds the address by now. The same transaction records the change with the hash of
+     * the token that reverts it (revertEmailChange), valid for `revert.ttlSeconds`.
      */
-    async changeEmail(id: string, email: string, as: { tokenVersion: number }): Promise<UserRow | "taken" | null> {
-      const values = { email, emailVerified: true, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: now() };
+    async changeEmail(
+      user: Pick<UserRow, "id" | "email" | "tokenVersion">,
+      email: string,
+      revert: { tokenHash: string; ttlSeconds: number },
+    ): Promise<UserRow | "taken" | null> {
+      const at = now();
+      const values = { email, emailVerified: true, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: at };
       try {
-        const [row] = await db
-          .update(users)
-          .set(values)
-          .where(and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), eq(users.active, true)))
-          .returning();
-        return row ?? null;
+        return await db.transaction(async (tx) => {
+          const [row] = await tx
+            .update(users)
+            .set(values)
+            .where(and(eq(users.id, user.id), eq(users.tokenVersion, user.tokenVersion), eq(users.active, true)))
+            .returning();
+          if (!row) return null;
+          // At the version read, the address was the one read with it: a change takes a new version.
+          await tx.insert(emailChanges).values({
+            userId: row.id,
+            previousEmail: user.email,
+            newEmail: row.email,
+            tokenVersion: row.tokenVersion,
+            revertTokenHash: revert.tokenHash,
+            changedAt: at,
+            revertExpiresAt: new Date(at.getTime() + revert.ttlSeconds * 1000),
+          });
+          return row;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) return "taken";
+        throw error;
+      }
+    },
+
+    /** The address change whose revert token hashes to `tokenHash`, while its link works, with its account. */
+    async findRevertableEmailChange(tokenHash: string): Promise<{ change: EmailChangeRow; user: UserRow } | null> {
+      const [found] = await db
+        .select({ change: emailChanges, user: users })
+        .from(emailChanges)
+        .innerJoin(users, eq(users.id, emailChanges.userId))
+        .where(and(eq(emailChanges.revertTokenHash, tokenHash), isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, now())))
+        .limit(1);
+      return found ?? null;
+    },
+
+    /**
+     * Undoes `change`: the account gets back the address it left, verified, and `passwordHash`
+     * (whoever made the change knew the old password), takes a new token version and ends every
+     * session. The change and every later one of the account are closed with it, so their links
+     * stop working, while earlier ones keep theirs: whoever moved the account on cannot undo the
+     * owner's revert with a link of their own, nor void the owner's link by reverting a later
+     * change. One transaction, under the account's row lock, which every revert takes first:
+     * of racing reverts one wins, and the others find their change closed. Null when the change
+     * is closed or the account inactive by now; "taken" when another account holds the address
+     * (nothing is written: the link still works once the address is free). `left` is the
+     * address the account had until now.
+     */
+    async revertEmailChange(change: Pick<EmailChangeRow, "id" | "userId" | "previousEmail" | "tokenVersion">, passwordHash: string): Promise<{ user: UserRow; left: string } | "taken" | null> {
+      const at = now();
+      try {
+        return await db.transaction(async (tx) => {
+          const [locked] = await tx
+            .select({ email: users.email })
+            .from(users)
+            .where(and(eq(users.id, change.userId), eq(users.active, true)))
+            .for("update");
+          if (!locked) return null;
+          // Read after the lock: a revert that closed this change has committed.
+          const stillOpen = sql`exists (select 1 from ${emailChanges} where ${emailChanges.id} = ${change.id} and ${emailChanges.closedAt} is null)`;
+          const closed = await tx
+            .update(emailChanges)
+            .set({ closedAt: at })
+            .where(and(eq(emailChanges.userId, change.userId), gte(emailChanges.tokenVersion, change.tokenVersion), isNull(emailChanges.closedAt), stillOpen))
+            .returning({ id: emailChanges.id });
+          if (closed.length === 0) return null;
+          const values = { email: change.previousEmail, emailVerified: true, passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at };
+          const [row] = await tx.update(users).set(values).where(eq(users.id, change.userId)).returning();
+          if (!row) return null;
+          await endSessionsOf(tx, eq(sessions.userId, row.id), "email_change_reverted", at);
+          return { user: row, left: locked.email };
+        });
       } catch (error) {
         if (isUniqueViolation(error)) return "taken";
         throw error;

@@ -75,8 +75,36 @@ export const refreshTokens = pgTable(
   (t) => [index("refresh_tokens_session_id_idx").on(t.sessionId)],
 );
 
+/**
+ * Every change of an account's address, and the link that undoes it: the notice to the address
+ * it left carries a token whose SHA-256 hash is kept here. Kept in PostgreSQL, not with the
+ * emailed tokens in Redis, because spending it must be settled in one transaction with the
+ * account's row and the changes made after it, and must outlive a Redis restart.
+ */
+export const emailChanges = pgTable(
+  "email_changes",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    // The address the account left (restored by a revert) and the one it moved to.
+    previousEmail: text("previous_email").notNull(),
+    newEmail: text("new_email").notNull(),
+    // The account's token version once changed: it orders one account's changes.
+    tokenVersion: integer("token_version").notNull(),
+    revertTokenHash: text("revert_token_hash").notNull(),
+    changedAt: timestamptz("changed_at").notNull(),
+    revertExpiresAt: timestamptz("revert_expires_at").notNull(),
+    // Set when the change is reverted, or when a change made before it is: its link no longer works.
+    closedAt: timestamptz("closed_at"),
+  },
+  (t) => [uniqueIndex("email_changes_revert_token_hash_key").on(t.revertTokenHash), index("email_changes_user_id_idx").on(t.userId)],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
+export type EmailChangeRow = typeof emailChanges.$inferSelect;
 export type Role = (typeof role.enumValues)[number];
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger";
-import { accountDeletedMessage, emailChangedMessage, emailChangeMessage, emailVerificationMessage, passwordChangedMessage, passwordResetMessage, type MessageContent } from "./messages";
+import { accountDeletedMessage, emailChangedMessage, emailChangeRevertedMessage, emailChangeMessage, emailVerificationMessage, passwordChangedMessage, passwordResetMessage, type MessageContent } from "./messages";
 import type { MailTransport } from "./transports";
 
 export type Mailer = ReturnType<typeof createMailer>;
@@ -58,9 +58,17 @@ export function createMailer(deps: { transport: MailTransport; from: string; fro
       return send("email_change", to, emailChangeMessage(link("verify-email", token), ttlSeconds), context);
     },
 
-    /** A notice, without a link, to the address an account had, that it moved to `newEmail` at `at`. */
-    sendEmailChanged(to: string, newEmail: string, at: Date, context: MailContext = {}): Promise<void> {
-      return send("email_changed", to, emailChangedMessage(newEmail, at), context);
+    /**
+     * A notice to the address an account had, that it moved to `newEmail` at `at`, with the link
+     * (`${frontendUrl}/revert-email?token=…`) that undoes the change.
+     */
+    sendEmailChanged(to: string, newEmail: string, at: Date, revert: { token: string; ttlSeconds: number }, context: MailContext = {}): Promise<void> {
+      return send("email_changed", to, emailChangedMessage(newEmail, at, { link: link("revert-email", revert.token), ttlSeconds: revert.ttlSeconds }), context);
+    },
+
+    /** A notice, without a link, to the address a revert took from the account at `at`. */
+    sendEmailChangeReverted(to: string, at: Date, context: MailContext = {}): Promise<void> {
+      return send("email_change_reverted", to, emailChangeRevertedMessage(at), context);
     },
 
     /** A notice, without a link, that the account's password was changed or reset at `at`. */

@@ -16,19 +16,22 @@ function describeDuration(seconds: number): string {
   return plural(Math.round(seconds / 86_400), "day");
 }
 
+/** A link as a paragraph of its own, with how long it lasts, as plain text and as HTML. */
+function linkParts(action: string, link: string, ttlSeconds: number): { text: string[]; html: string[]; validity: string } {
+  return {
+    text: [`${action}:`, link, ""],
+    html: [`<p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`, `<p>Or paste this address into your browser:<br>${escapeHtml(link)}</p>`],
+    validity: `This link is valid for ${describeDuration(ttlSeconds)} and works once.`,
+  };
+}
+
+const htmlPage = (body: string[]) => ["<!doctype html>", '<html><body style="font-family: sans-serif; line-height: 1.5">', ...body, "</body></html>"].join("\n");
+
 /** One short message with one link, as plain text and as HTML saying the same. */
 function linkMessage(content: { subject: string; intro: string; action: string; link: string; ttlSeconds: number; outro: string }): MessageContent {
-  const validity = `This link is valid for ${describeDuration(content.ttlSeconds)} and works once.`;
-  const text = [content.intro, "", `${content.action}:`, content.link, "", validity, content.outro, ""].join("\n");
-  const html = [
-    "<!doctype html>",
-    '<html><body style="font-family: sans-serif; line-height: 1.5">',
-    `<p>${escapeHtml(content.intro)}</p>`,
-    `<p><a href="${escapeHtml(content.link)}">${escapeHtml(content.action)}</a></p>`,
-    `<p>Or paste this address into your browser:<br>${escapeHtml(content.link)}</p>`,
-    `<p>${escapeHtml(validity)} ${escapeHtml(content.outro)}</p>`,
-    "</body></html>",
-  ].join("\n");
+  const link = linkParts(content.action, content.link, content.ttlSeconds);
+  const text = [content.intro, "", ...link.text, link.validity, content.outro, ""].join("\n");
+  const html = htmlPage([`<p>${escapeHtml(content.intro)}</p>`, ...link.html, `<p>${escapeHtml(link.validity)} ${escapeHtml(content.outro)}</p>`]);
   return { subject: content.subject, text, html };
 }
 
@@ -73,17 +76,14 @@ function describeMoment(at: Date): string {
 
 /**
  * A notice of a change to an account, as plain text and as HTML saying the same. It carries no
- * link: whoever did not make the change is told what to do, not handed a button, so a
- * look-alike of it phishing for a password has nothing true to copy.
+ * link, but for the one way back from an address change: whoever did not make the change is
+ * told what to do, not handed a button, so a look-alike of it phishing for a password has
+ * nothing true to copy.
  */
-function noticeMessage(content: { subject: string; paragraphs: string[] }): MessageContent {
-  const text = content.paragraphs.flatMap((paragraph) => [paragraph, ""]).join("\n");
-  const html = [
-    "<!doctype html>",
-    '<html><body style="font-family: sans-serif; line-height: 1.5">',
-    ...content.paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`),
-    "</body></html>",
-  ].join("\n");
+function noticeMessage(content: { subject: string; paragraphs: string[]; link?: { action: string; href: string; ttlSeconds: number } }): MessageContent {
+  const link = content.link && linkParts(content.link.action, content.link.href, content.link.ttlSeconds);
+  const text = [...content.paragraphs.flatMap((paragraph) => [paragraph, ""]), ...(link ? [...link.text, link.validity, ""] : [])].join("\n");
+  const html = htmlPage([...content.paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`), ...(link ? [...link.html, `<p>${escapeHtml(link.validity)}</p>`] : [])]);
   return { subject: content.subject, text, html };
 }
 
@@ -115,14 +115,26 @@ export function accountDeletedMessage(by: "owner" | "admin", at: Date): MessageC
   });
 }
 
-/** To the address an account had, after its owner moved it to `newEmail`. */
-export function emailChangedMessage(newEmail: string, at: Date): MessageContent {
+/** To the address an account had, after its owner moved it to `newEmail`, with the link that undoes it. */
+export function emailChangedMessage(newEmail: string, at: Date, revert: { link: string; ttlSeconds: number }): MessageContent {
   return noticeMessage({
     subject: "Your email address was changed",
     paragraphs: [
       `The account registered with this address moved to ${newEmail} on ${describeMoment(at)}, after its password was confirmed and the new address opened the link sent to it. Emails about the account now go there, and this address can no longer reset its password.`,
       "If it was you, there is nothing more to do.",
-      "If it was not, someone else has your password: contact the people who run this service.",
+      "If it was not, someone else has your password. The link below takes your account back: it gives the account this address again, lets you choose a new password and signs out every session.",
+    ],
+    link: { action: "Take back your account", href: revert.link, ttlSeconds: revert.ttlSeconds },
+  });
+}
+
+/** To the address a revert took from the account (revertEmailChange). */
+export function emailChangeRevertedMessage(at: Date): MessageContent {
+  return noticeMessage({
+    subject: "Your email address was changed back",
+    paragraphs: [
+      `The account that had this address was given back the address it had before on ${describeMoment(at)}, through the link sent there when it moved to this one. Its password was reset and all its sessions were signed out; this address is no longer the account's.`,
+      "If you did not expect this, contact the people who run this service.",
     ],
   });
 }

@@ -17,7 +17,7 @@ describe("loadConfig", () => {
     expect(config.passwords.argon2).toEqual({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
     expect(config.redis.keyPrefix).toBe("auth:");
     expect(config.database).toEqual({ url: undefined, dataDir: "./.data", statementTimeoutMs: 10_000 });
-    expect(config.tokens).toEqual({ passwordResetTtl: 1800, emailVerificationTtl: 86_400, oneTimeTokenTtl: 60, oneTimeTokenMaxTtl: 3600 });
+    expect(config.tokens).toEqual({ passwordResetTtl: 1800, emailVerificationTtl: 86_400, emailChangeRevertTtl: 259_200, oneTimeTokenTtl: 60, oneTimeTokenMaxTtl: 3600 });
     expect(config.mail.frontendUrl).toBe("http://localhost:4000/account");
   });
 

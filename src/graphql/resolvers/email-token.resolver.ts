@@ -5,7 +5,7 @@ import { RequireCaptcha } from "../middlewares/captcha";
 import { RateLimit } from "../middlewares/rate-limit";
 import { User } from "../types/user.type";
 
-/** The flows that reach the user by email: password reset, address verification and change. */
+/** The flows that reach the user by email: password reset, address verification, change and its revert. */
 @Resolver()
 export class EmailTokenResolver {
   @UseMiddleware(RateLimit("requestPasswordReset"), RequireCaptcha)
@@ -42,6 +42,16 @@ export class EmailTokenResolver {
   })
   async requestEmailChange(@Arg("newEmail", () => String) newEmail: string, @Arg("password", () => String) password: string, @Ctx() ctx: Context) {
     return ctx.services.accounts.requestEmailChange(await ctx.requireViewer(), newEmail, password, ctx.client);
+  }
+
+  // Spends an emailed token and sets a password, as resetPassword does: the same guesses count.
+  @UseMiddleware(RateLimit("resetPassword"))
+  @Mutation(() => Boolean, {
+    description:
+      "Spends the link emailed to the address an account left when its address was changed: gives the account that address back, verified, sets the password and ends every session. Links of the changes made since stop working.",
+  })
+  revertEmailChange(@Arg("token", () => String) token: string, @Arg("newPassword", () => String) newPassword: string, @Ctx() ctx: Context) {
+    return ctx.services.emailChangeRevert.revert(token, newPassword, ctx.client);
   }
 
   @UseMiddleware(RateLimit("verifyEmail"))
