@@ -1,5 +1,6 @@
 import type { Logger } from "../logger";
 import type { Sessions } from "./sessions";
+import type { Users } from "./users";
 import { settledWithin } from "../settle";
 
 /** Every refresh adds a row: an hourly run keeps what waits for deletion to an hour's worth. */
@@ -16,12 +17,15 @@ export interface SessionPurge {
 }
 
 /**
- * Deletes ended and expired sessions (Sessions.purgeEnded) shortly after the start and then
+ * Deletes ended and expired sessions (Sessions.purgeEnded), then the address changes whose
+ * revert link expired (Users.purgeExpiredEmailChanges), shortly after the start and then
  * every hour. Each run is scheduled when the previous one ends, so runs never overlap; a failed
  * one is logged and the next tries again. Every instance runs it: the deletes are idempotent.
  */
 export function scheduleSessionPurge(deps: {
   sessions: Pick<Sessions, "purgeEnded">;
+  /** Address changes whose revert link expired: they keep the address left, and serve nothing more. */
+  emailChanges?: Pick<Users, "purgeExpiredEmailChanges">;
   logger: Logger;
   /** False while the database's migrations are pending (it may be down): the run is skipped, not failed. */
   isReady?: () => boolean;
@@ -33,14 +37,21 @@ export function scheduleSessionPurge(deps: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
 
+  /** One kind of row: a failure is logged and leaves the other kinds to their run. */
+  async function purgeRows(what: string, run: () => Promise<number>): Promise<void> {
+    try {
+      const deleted = await run();
+      if (deleted > 0) logger.info({ deleted }, `${what} purged`);
+    } catch (error) {
+      logger.error({ err: error }, `${what} could not be purged; the next run tries again`);
+    }
+  }
+
   async function purge(): Promise<void> {
     if (deps.isReady && !deps.isReady()) return;
-    try {
-      const deleted = await sessions.purgeEnded({ signal: stopping.signal });
-      if (deleted > 0) logger.info({ deleted }, "ended and expired sessions purged");
-    } catch (error) {
-      logger.error({ err: error }, "ended and expired sessions could not be purged; the next run tries again");
-    }
+    await purgeRows("ended and expired sessions", () => sessions.purgeEnded({ signal: stopping.signal }));
+    const { emailChanges } = deps;
+    if (emailChanges && !stopping.signal.aborted) await purgeRows("address changes past their revert link", () => emailChanges.purgeExpiredEmailChanges());
   }
 
   const schedule = (delayMs: number) => {

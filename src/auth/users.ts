@@ -1,9 +1,9 @@
-import { and, eq, gt, gte, isNull, sql, type SQL } from "drizzle-orm";
+import { and, eq, gt, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
 import { emailChanges, sessions, users, userViewColumns, type EmailChangeRow, type Role, type UserRow, type UserView } from "../db/schema";
 import { sharedLookup } from "../db/shared-lookup";
-import { endSessionsOf, type EndReason } from "./sessions";
+import { endSessionsOf, PURGE_GRACE_MS, type EndReason } from "./sessions";
 
 export type Users = ReturnType<typeof createUsers>;
 
@@ -234,6 +234,17 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
         if (isUniqueViolation(error)) return "taken";
         throw error;
       }
+    },
+
+    /**
+     * Deletes the address changes whose revert link expired more than PURGE_GRACE_MS before
+     * `at` (instances' clocks differ: one running ahead must not delete a link another still
+     * takes): the address an account left is kept no longer than its link needs it. Returns
+     * how many were deleted. Address changes are few: one statement deletes them all.
+     */
+    async purgeExpiredEmailChanges(at: Date = now()): Promise<number> {
+      const cutoff = new Date(at.getTime() - PURGE_GRACE_MS);
+      return (await db.delete(emailChanges).where(lt(emailChanges.revertExpiresAt, cutoff)).returning({ id: emailChanges.id })).length;
     },
 
     /**

@@ -1,3 +1,6 @@
+import { eq } from "drizzle-orm";
+import { PURGE_GRACE_MS } from "../../src/auth/sessions";
+import { emailChanges } from "../../src/db/schema";
 import { captureLogs } from "../helpers/log-capture";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { AUTH_FIELDS, during, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
@@ -196,4 +199,18 @@ test("an unknown or expired link, or one of an account deactivated since, is INV
   expect(errorCode(await revert(revertToken))).toBe("INVALID_TOKEN");
   await t.app.services.userAdmin.setActive(admin.user.id, deactivated.user.id, true, client);
   expect((await revert(revertToken)).data).toEqual({ revertEmailChange: true });
+});
+
+test("a change is kept while its link may be spent, and deleted once that link expired a day ago (the purge's grace)", async () => {
+  const auth = await register(t);
+  await moveAccount(auth, auth.user.email);
+  const changes = () => t.app.database.db.select().from(emailChanges).where(eq(emailChanges.userId, auth.user.id));
+  const [change] = await changes();
+  const expiry = change!.revertExpiresAt.getTime();
+  expect(expiry - change!.changedAt.getTime()).toBe(259_200_000);
+
+  await t.app.services.users.purgeExpiredEmailChanges(new Date(expiry + PURGE_GRACE_MS - 1000));
+  expect(await changes()).toHaveLength(1);
+  expect(await t.app.services.users.purgeExpiredEmailChanges(new Date(expiry + PURGE_GRACE_MS + 1000))).toBeGreaterThanOrEqual(1);
+  expect(await changes()).toEqual([]);
 });

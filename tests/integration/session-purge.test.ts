@@ -210,6 +210,26 @@ describe("scheduleSessionPurge", () => {
     expect(await storedFor(auth.user.id)).toMatchObject({ sessionIds: [expect.any(String)], tokens: 1 });
   });
 
+  test("then purges the address changes past their revert link, even when the sessions' purge failed", async () => {
+    const logs = captureLogs();
+    const failing = {
+      purgeEnded: () => Promise.reject(new Error("sessions locked")),
+    };
+    const emailChanges = { purgeExpiredEmailChanges: () => Promise.resolve(2) };
+    const scheduled = scheduleSessionPurge({ sessions: failing, emailChanges, logger: logs.logger, firstDelayMs: 0, intervalMs: HOUR });
+    try {
+      const line = await waitFor(async () => {
+        const found = logs.records().find((record) => record.msg === "address changes past their revert link purged");
+        if (!found) throw new Error("no purge logged yet");
+        return found;
+      }, 5_000);
+      expect(line).toMatchObject({ level: 30, deleted: 2 });
+      expect(logs.records()[0]).toMatchObject({ level: 50, err: { message: "sessions locked" } });
+    } finally {
+      await scheduled.stop();
+    }
+  });
+
   test("a failed run is logged with its cause and the next one still runs; a run that deletes nothing logs nothing", async () => {
     const logs = captureLogs();
     let calls = 0;
