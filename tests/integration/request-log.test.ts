@@ -17,6 +17,7 @@ const LOGIN = `mutation SignIn($input: LoginInput!) { login(input: $input) { ${A
 const REFRESH = `mutation Refresh($token: String!) { refreshToken(refreshToken: $token) { accessToken refreshToken } }`;
 const NEW_PASSWORD = "saffron-ladder-comet-77";
 const WRONG_PASSWORD = "tangerine-wrong-guess-13";
+const REVERT_PASSWORD = "juniper-beacon-retake-58";
 
 const events = (name: string) => logs.records().filter((record) => record.event === name);
 const requestLines = () => logs.records().filter((record) => record.msg === "request completed" || record.msg === "request failed");
@@ -54,6 +55,20 @@ beforeAll(async () => {
   secrets.push(login.data!.login.accessToken, login.data!.login.refreshToken);
   const issued = await t.gql(`mutation { issueOneTimeToken(purpose: "download") { token } }`, {}, { token: login.data!.login.accessToken });
   secrets.push(issued.data?.issueOneTimeToken.token);
+
+  // An address change, and the link that takes it back with a new password.
+  const mover = await register(t);
+  secrets.push(mover.accessToken, mover.refreshToken, REVERT_PASSWORD);
+  const movedTo = uniqueEmail("moved");
+  const requested = await t.gql(`mutation($email: String!, $password: String!) { requestEmailChange(newEmail: $email, password: $password) }`, { email: movedTo, password: STRONG_PASSWORD }, { token: mover.accessToken });
+  expect(requested.data?.requestEmailChange).toBe(true);
+  const changeToken = /verify-email\?token=([\w-]+)/.exec((await smtp.waitForMail(movedTo, (m) => m.text.includes("verify-email?token="))).text)![1]!;
+  secrets.push(changeToken);
+  expect((await t.gql(`mutation($token: String!) { verifyEmail(token: $token) { id } }`, { token: changeToken })).data?.verifyEmail.id).toBe(mover.user.id);
+  const revertToken = /revert-email\?token=([\w-]+)/.exec((await smtp.waitForMail(mover.user.email, (m) => m.text.includes("revert-email?token="))).text)![1]!;
+  secrets.push(revertToken);
+  const reverted = await t.gql(`mutation($token: String!, $password: String!) { revertEmailChange(token: $token, newPassword: $password) }`, { token: revertToken, password: REVERT_PASSWORD });
+  expect(reverted.data?.revertEmailChange).toBe(true);
 
   const adminEmail = uniqueEmail("admin");
   await t.app.services.userAdmin.provisionAdmin(adminEmail, STRONG_PASSWORD);
