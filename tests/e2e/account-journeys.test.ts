@@ -262,6 +262,75 @@ test("change the email address: a wrong password is named on its field; the link
   await page.close();
 });
 
+test("take the account back: the notice to the old address links to a page that restores it with a new password and signs out every session", async () => {
+  const email = "undo-owner@example.com";
+  const newEmail = "undo-new@example.com";
+  const takenBackPassword = "harbour-willow-ember-3";
+  const page = await laptop.newPage();
+  await page.goto(`${service.pages}/sign-up`);
+  await heading(page, "Create an account");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await heading(page, "Your profile");
+  await page.goto(await service.linkFromMail(email, "verify-email"));
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await heading(page, "Email address confirmed");
+
+  // Someone with the password moves the account to an address of theirs.
+  await page.getByRole("link", { name: "Go to your profile" }).click();
+  await page.getByRole("link", { name: "Change your email address" }).click();
+  await heading(page, "Change your email address");
+  await page.getByLabel("New email address").fill(newEmail);
+  await page.getByLabel("Your password, to confirm").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await page.getByRole("status").waitFor();
+  await page.goto(await service.linkFromMail(newEmail, "verify-email"));
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await heading(page, "Email address confirmed");
+
+  // The old address is told, with a link that a mail scanner may open without spending it.
+  const link = await service.linkFromMail(email, "revert-email");
+  expect(link.startsWith(`${service.pages}/revert-email?token=`)).toBe(true);
+  expect((await fetch(link)).status).toBe(200);
+
+  // Opened in the browser still signed in to the moved account.
+  await page.goto(link);
+  await heading(page, "Take back your account");
+  expect(new URL(page.url()).search).toBe("");
+  await screenshot(page, "revert-email");
+  await page.getByLabel("New password", { exact: true }).fill("password1");
+  await page.getByRole("button", { name: "Take back my account" }).click();
+  expect(await fieldError(page, "newPassword")).toMatch(/common/i);
+  expect(await focused(page)).toBe("INPUT:newPassword");
+  // A refused password does not spend the link.
+  await page.getByLabel("New password", { exact: true }).fill(takenBackPassword);
+  await page.getByRole("button", { name: "Take back my account" }).click();
+  await heading(page, "Your email address is restored");
+  expect(await page.getByRole("status").innerText()).toBe("Your account has the address this link was sent to again. Sign in with it and your new password: every session was signed out.");
+  // That was this browser's account: its session ended with the others.
+  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Create account" }).waitFor();
+  expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(0);
+  // The address the account left is told it is no longer the account's.
+  await service.smtp.waitForMail(newEmail, (mail) => mail.subject === "Your email address was changed back");
+
+  await page.goto(link);
+  await page.getByLabel("New password", { exact: true }).fill("another-harbour-willow-4");
+  await page.getByRole("button", { name: "Take back my account" }).click();
+  expect(await alertText(page)).toContain("This link is invalid, has expired or has already been used");
+
+  await signIn(page, newEmail, takenBackPassword);
+  expect(await alertText(page)).toBe("The email address or the password is not right.");
+  await signIn(page, email, NEW_PASSWORD);
+  expect(await alertText(page)).toBe("The email address or the password is not right.");
+  await signIn(page, email, takenBackPassword);
+  await heading(page, "Your profile");
+  await page.getByText(email).waitFor();
+  await page.getByText("Verified", { exact: true }).waitFor();
+  await signOut(page);
+  await page.close();
+});
+
 test("forgot password: the emailed link resets it once, and the new password signs in", async () => {
   const email = "grace@example.com";
   await service.t.gql(`mutation($input: RegisterInput!) { register(input: $input) { accessToken } }`, {
@@ -493,6 +562,24 @@ test("every error code of the contract reads as a sentence a person can act on",
   expect(await alertText(page)).toContain("This link is invalid, has expired or has already been used.");
   await page.goto(`${service.pages}/reset-password`);
   expect(await alertText(page)).toBe("This page needs the link from the email we sent you.");
+  await page.goto(`${service.pages}/revert-email`);
+  expect(await alertText(page)).toBe("This page needs the link from the email we sent you.");
+
+  // EMAIL_TAKEN when taking an account back: the address went to another account meanwhile. The
+  // service names the token, which no input of the form holds: the form's alert says it.
+  await page.route("**/graphql", (route) =>
+    route.request().postDataJSON()?.operationName === "RevertEmailChange"
+      ? route.fulfill({
+          contentType: "application/json",
+          body: JSON.stringify({ data: null, errors: [{ message: "An account with this email already exists", extensions: { code: "EMAIL_TAKEN", field: "token" } }] }),
+        })
+      : route.fallback(),
+  );
+  await page.goto(`${service.pages}/revert-email?token=made-up-token`);
+  await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Take back my account" }).click();
+  expect(await alertText(page)).toBe("Another account now uses this address, so it cannot be given back to yours. Please contact the people who run this service.");
+  await page.unrouteAll();
 
   await page.goto(`${service.pages}/no-such-page`);
   await heading(page, "Page not found");

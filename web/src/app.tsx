@@ -11,6 +11,7 @@ import { ForgotPasswordPage } from "./pages/forgot-password";
 import { NotFoundPage } from "./pages/not-found";
 import { ProfilePage } from "./pages/profile";
 import { ResetPasswordPage } from "./pages/reset-password";
+import { RevertEmailPage } from "./pages/revert-email";
 import { SessionsPage } from "./pages/sessions";
 import { SignInPage } from "./pages/sign-in";
 import { SignUpPage } from "./pages/sign-up";
@@ -26,6 +27,7 @@ const ROUTES: Record<string, { access: Access; render: () => ReactNode }> = {
   "/forgot-password": { access: "any", render: () => <ForgotPasswordPage /> },
   "/reset-password": { access: "any", render: () => <ResetPasswordPage /> },
   "/verify-email": { access: "any", render: () => <VerifyEmailPage /> },
+  "/revert-email": { access: "any", render: () => <RevertEmailPage /> },
   "/profile": { access: "signed-in", render: () => <ProfilePage /> },
   "/edit-profile": { access: "signed-in", render: () => <EditProfilePage /> },
   "/sessions": { access: "signed-in", render: () => <SessionsPage /> },

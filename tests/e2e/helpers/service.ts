@@ -8,7 +8,7 @@ export interface Service {
   /** http://127.0.0.1:PORT/account */
   pages: string;
   /** The link of the newest email of that kind to that address, exactly as the email has it. */
-  linkFromMail(to: string, kind: "verify-email" | "reset-password", nth?: number): Promise<string>;
+  linkFromMail(to: string, kind: "verify-email" | "reset-password" | "revert-email", nth?: number): Promise<string>;
   close(): Promise<void>;
 }
 

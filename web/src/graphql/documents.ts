@@ -134,6 +134,12 @@ export const RESET_PASSWORD: TypedDocumentNode<{ resetPassword: boolean }, { tok
   }
 `;
 
+export const REVERT_EMAIL_CHANGE: TypedDocumentNode<{ revertEmailChange: boolean }, { token: string; newPassword: string }> = gql`
+  mutation RevertEmailChange($token: String!, $newPassword: String!) {
+    revertEmailChange(token: $token, newPassword: $newPassword)
+  }
+`;
+
 export const REQUEST_EMAIL_VERIFICATION: TypedDocumentNode<{ requestEmailVerification: boolean }> = gql`
   mutation RequestEmailVerification {
     requestEmailVerification

@@ -1,6 +1,7 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useState } from "react";
-import { useAuthState, useTokens } from "../auth/auth-context";
+import { useAuthState } from "../auth/auth-context";
+import { useRefreshIfSignedIn } from "../auth/emailed-links";
 import { Alert, SubmitButton, useSubmit } from "../components/form";
 import { Page } from "../components/page";
 import { VERIFY_EMAIL } from "../graphql/documents";
@@ -12,8 +13,8 @@ import { Link, useRoute } from "../router";
  */
 export function VerifyEmailPage() {
   const client = useApolloClient();
-  const tokens = useTokens();
   const state = useAuthState();
+  const refreshIfSignedIn = useRefreshIfSignedIn();
   const { query } = useRoute();
   const [token] = useState(() => query.get("token"));
   const [verified, setVerified] = useState<string | null>(null);
@@ -25,7 +26,7 @@ export function VerifyEmailPage() {
       setVerified(data?.verifyEmail.email ?? "");
       // A new access token carries email_verified: true. The address is confirmed whether or not
       // this refresh gets through: a failure only leaves the claim stale until the next one.
-      if (state === "signed-in") await tokens.refresh().catch(() => {});
+      await refreshIfSignedIn();
     },
   );
 
