@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import type { UserRow } from "../db/schema";
 import { badInput, emailTaken, forbidden, invalidAccessToken, invalidRefreshToken, unauthenticated } from "../errors";
+import { describeMoment } from "../mail/messages";
 import type { AccessTokens } from "./access-tokens";
 import type { AccountNotices } from "./account-notices";
 import type { EmailVerification } from "./email-verification";
@@ -187,6 +188,14 @@ export function createAccounts(deps: {
      */
     async deleteAccount(viewer: Viewer, password: string, client: ClientInfo): Promise<boolean> {
       if (viewer.user.role !== "USER") throw forbidden("An admin account cannot be deleted; another admin can make it a USER first");
+      // Whoever moved the account to their address knows the password: deleting it would take the
+      // owner's way back (revertEmailChange) with it. A change since the check takes a new token version.
+      const revertable = await users.emailChangeRevertableUntil(viewer.user.id);
+      if (revertable) {
+        throw forbidden(
+          `The account's email address was changed recently, and the link sent to the address it had can undo that until ${describeMoment(revertable)}. The account can be deleted after that.`,
+        );
+      }
       const check = await passwords.verify(viewer.user.passwordHash, password);
       if (!check.ok) throw badInput("password", "Password is incorrect");
       // A new password, a deactivation, a promotion or the end of this session landed while the hash ran: that one stands.

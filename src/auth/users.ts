@@ -194,6 +194,15 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       return found ?? null;
     },
 
+    /** Until when a change of the account's address can still be undone: its open links' last expiry, or null. */
+    async emailChangeRevertableUntil(userId: string): Promise<Date | null> {
+      const [row] = await db
+        .select({ until: sql<Date | null>`max(${emailChanges.revertExpiresAt})`.mapWith(emailChanges.revertExpiresAt) })
+        .from(emailChanges)
+        .where(and(eq(emailChanges.userId, userId), isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, now())));
+      return row?.until ?? null;
+    },
+
     /**
      * Undoes `change`: the account gets back the address it left, verified, and `passwordHash`
      * (whoever made the change knew the old password), takes a new token version and ends every

@@ -69,7 +69,7 @@ export function emailChangeMessage(link: string, ttlSeconds: number): MessageCon
 }
 
 /** "2026-12-02 at 13:05 UTC": when a change was made, in one zone for every reader. */
-function describeMoment(at: Date): string {
+export function describeMoment(at: Date): string {
   const iso = at.toISOString();
   return `${iso.slice(0, 10)} at ${iso.slice(11, 16)} UTC`;
 }

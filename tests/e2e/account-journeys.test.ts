@@ -289,6 +289,15 @@ test("take the account back: the notice to the old address links to a page that 
   await page.getByRole("button", { name: "Confirm my email address" }).click();
   await heading(page, "Email address confirmed");
 
+  // Whoever moved it cannot delete it while the change can be undone: the page gives the service's reason.
+  await page.goto(`${service.pages}/delete-account`);
+  await heading(page, "Delete your account");
+  await page.getByLabel("Your password, to confirm").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Delete my account" }).click();
+  expect(await alertText(page)).toMatch(
+    /^The account's email address was changed recently, and the link sent to the address it had can undo that until \d{4}-\d{2}-\d{2} at \d{2}:\d{2} UTC\. The account can be deleted after that\.$/,
+  );
+
   // The old address is told, with a link that a mail scanner may open without spending it.
   const link = await service.linkFromMail(email, "revert-email");
   expect(link.startsWith(`${service.pages}/revert-email?token=`)).toBe(true);

@@ -214,3 +214,26 @@ test("a change is kept while its link may be spent, and deleted once that link e
   expect(await t.app.services.users.purgeExpiredEmailChanges(new Date(expiry + PURGE_GRACE_MS + 1000))).toBeGreaterThanOrEqual(1);
   expect(await changes()).toEqual([]);
 });
+
+test("while the change can be undone the account cannot be deleted (its mover knows the password); once taken back, or past the link, it can", async () => {
+  const moved = await register(t);
+  const { to, accessToken } = await moveAccount(moved, moved.user.email);
+  const refused = await t.gql(DELETE_ACCOUNT, { password: STRONG_PASSWORD }, { token: accessToken });
+  expect(refused.errors?.[0]?.extensions).toEqual({ code: "FORBIDDEN" });
+  expect(refused.errors?.[0]?.message).toMatch(/can undo that until \d{4}-\d{2}-\d{2} at \d{2}:\d{2} UTC/);
+  expect((await login(to, STRONG_PASSWORD)).data?.login.user.id).toBe(moved.user.id);
+
+  clockOffsetMs = 259_200_000 + 1000;
+  try {
+    const later = (await login(to, STRONG_PASSWORD)).data!.login;
+    expect((await t.gql(DELETE_ACCOUNT, { password: STRONG_PASSWORD }, { token: later.accessToken })).data).toEqual({ deleteAccount: true });
+  } finally {
+    clockOffsetMs = 0;
+  }
+
+  const takenBack = await register(t);
+  const { revertToken } = await moveAccount(takenBack, takenBack.user.email);
+  await revert(revertToken);
+  const owner = (await login(takenBack.user.email, OWNERS_PASSWORD)).data!.login;
+  expect((await t.gql(DELETE_ACCOUNT, { password: OWNERS_PASSWORD }, { token: owner.accessToken })).data).toEqual({ deleteAccount: true });
+});

@@ -13,8 +13,8 @@ export interface Problem {
 /** What the pages say when a session is over: an UNAUTHENTICATED answer, or a tab finding its session ended. */
 export const SESSION_ENDED = "Your session has ended. Please sign in again.";
 
-/** Per page, a sentence that fits better than the default for a code. */
-export type Wording = Partial<Record<string, string>>;
+/** Per page, a sentence that fits better than the default for a code, or one made of the service's own. */
+export type Wording = Partial<Record<string, string | ((serverMessage: string) => string)>>;
 
 function formatWait(seconds: number): string {
   if (seconds < 120) return seconds === 1 ? "1 second" : `${seconds} seconds`;
@@ -68,6 +68,7 @@ export function describeError(error: unknown, wording: Wording = {}): Problem {
     code = error.statusCode === 429 ? "RATE_LIMITED" : error.statusCode >= 500 ? "INTERNAL_SERVER_ERROR" : "NETWORK";
   }
 
-  const message = wording[code] ?? defaultMessage(code, serverMessage, retryAfter);
+  const worded = wording[code];
+  const message = typeof worded === "function" ? worded(serverMessage) : (worded ?? defaultMessage(code, serverMessage, retryAfter));
   return { code, message, field, retryAfter };
 }

@@ -13,7 +13,8 @@ export function DeleteAccountPage() {
       // The service deleted every session with the account, this one too: only this side is left.
       await signOut("Your account is deleted.", { hasEnded: true });
     },
-    { FORBIDDEN: "An administrator's account cannot be deleted. Another administrator can make it a user account first." },
+    // An admin's account, or one whose address change can still be undone: the service says which, and until when.
+    { FORBIDDEN: (serverMessage) => serverMessage },
   );
 
   return (
