@@ -13,8 +13,9 @@ type Owner = Pick<UserRow, "id" | "email">;
  * to the old one) and the account's deletion. NIST SP 800-63B asks for such a notice when an
  * authenticator changes; the owner is the one who can tell a stolen session or mailbox from
  * their own doing. The notice of a new address also carries the one way back for an owner whose
- * password was stolen (the thief's address now gets the reset links): a link that undoes it. Each is sent once the change is written, in the background: a slow or
- * failing mail server (logged by the mailer) neither delays the answer nor undoes the change.
+ * password was stolen (the thief's address now gets the reset links): a link that undoes it.
+ * Each is sent once the change is written, in the background: a slow or failing mail server
+ * (logged by the mailer) neither delays the answer nor undoes the change.
  * ACCOUNT_NOTICES=false leaves them to the deployment (the security events in the log say the
  * same, by account id).
  */
