@@ -87,6 +87,27 @@ export function createEmailVerification(deps: {
     },
 
     /**
+     * The address the account's newest change link was sent to, while that link can still make
+     * the change: not yet opened or expired, nor retired by a new token version. Null otherwise.
+     */
+    async pendingChange(user: Pick<UserRow, "id" | "tokenVersion">): Promise<string | null> {
+      const hash = await store.get(latestChangeKey(user.id));
+      const stored = hash ? await store.get(tokenKey(hash)) : null;
+      if (!stored) return null;
+      const grant = JSON.parse(stored) as Grant;
+      return grant.change?.tokenVersion === user.tokenVersion ? grant.email : null;
+    },
+
+    /**
+     * Retires the account's change link, if any: the record of the newest first, which alone
+     * lets a link make the change (verify), then the token it names.
+     */
+    async cancelChange(userId: string): Promise<void> {
+      const hash = await store.consume(latestChangeKey(userId));
+      if (hash) await store.delete(tokenKey(hash));
+    },
+
+    /**
      * At registration the account already exists: a token store outage must not turn that
      * into an error (a retry would then meet EMAIL_TAKEN). The user can ask for another link.
      */

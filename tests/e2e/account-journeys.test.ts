@@ -228,11 +228,29 @@ test("edit the profile: a refused name is named on its field, and the saved one 
   await page.close();
 });
 
-test("change the email address: a wrong password is named on its field; the link sent to the new address makes the change, and the profile shows it", async () => {
+test("change the email address: a change asked for shows on the profile and can be cancelled; a wrong password is named on its field; the link sent to the new address makes the change, and the profile shows it", async () => {
   const email = "moving@example.com";
   const newEmail = "moved@example.com";
   const page = await signedInTab(email);
   await page.getByRole("link", { name: "Change your email address" }).click();
+  await heading(page, "Change your email address");
+
+  // A mistyped address: the profile shows the change waiting for its link, and cancels it.
+  const typo = "mvoed@example.com";
+  await page.getByLabel("New email address").fill(typo);
+  await page.getByLabel("Your password, to confirm").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await page.getByRole("status").waitFor();
+  await page.goto(`${service.pages}/profile`);
+  await page.getByText(`We sent a link to ${typo}: once it is opened there, that becomes your email address. Until then your address stays ${email}.`).waitFor();
+  await page.getByRole("button", { name: "Cancel the change" }).click();
+  expect(await page.getByRole("status").innerText()).toBe("The change is cancelled: the link we sent no longer works.");
+  expect(await page.getByRole("button", { name: "Cancel the change" }).count()).toBe(0);
+  await page.goto(await service.linkFromMail(typo, "verify-email"));
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  expect(await alertText(page)).toContain("This link is invalid, has expired or has already been used.");
+
+  await page.goto(`${service.pages}/change-email`);
   await heading(page, "Change your email address");
   await page.getByLabel("New email address").fill(newEmail);
   await page.getByLabel("Your password, to confirm").fill("not-the-password-at-all");

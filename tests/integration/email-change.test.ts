@@ -133,3 +133,55 @@ test("an address another account took meanwhile is EMAIL_TAKEN when the link is 
   expect((await t.gql<{ login: AuthPayload }>(LOGIN, { email: auth.user.email, password: STRONG_PASSWORD })).data?.login.user.id).toBe(auth.user.id);
   expect((await t.gql<{ login: AuthPayload }>(LOGIN, { email: contested, password: STRONG_PASSWORD })).data?.login.user.id).toBe(rival.user.id);
 });
+
+describe("the pending change", () => {
+  const PENDING = `{ me { pendingEmail } }`;
+  const CANCEL = `mutation { cancelEmailChange }`;
+  const pendingOf = async (auth: AuthPayload) => (await t.gql(PENDING, {}, { token: auth.accessToken })).data?.me.pendingEmail as string | null | undefined;
+
+  test("shows on the account until its link is opened, and cancelEmailChange retires the link: the address stays", async () => {
+    const auth = await register(t);
+    expect(await pendingOf(auth)).toBeNull();
+    const newEmail = uniqueEmail("pending");
+    await requestChange(auth, newEmail);
+    expect(await pendingOf(auth)).toBe(newEmail);
+    const token = await tokenFromMail(newEmail, "verify-email");
+
+    expect((await t.gql(CANCEL, {}, { token: auth.accessToken })).data).toEqual({ cancelEmailChange: true });
+    expect(await pendingOf(auth)).toBeNull();
+    expect(errorCode(await t.gql(VERIFY, { token }))).toBe("INVALID_TOKEN");
+    expect((await t.gql(ME, {}, { token: auth.accessToken })).data?.me.email).toBe(auth.user.email);
+    // Nothing to cancel is no error.
+    expect((await t.gql(CANCEL, {}, { token: auth.accessToken })).data).toEqual({ cancelEmailChange: true });
+    expect(errorCode(await t.gql(CANCEL))).toBe("UNAUTHENTICATED");
+  });
+
+  test("is gone once the link made the change, or once a new password retired it", async () => {
+    const moved = await register(t);
+    const newEmail = uniqueEmail("pending");
+    await requestChange(moved, newEmail);
+    await t.gql(VERIFY, { token: await tokenFromMail(newEmail, "verify-email") });
+    const signedIn = (await t.gql<{ login: AuthPayload }>(LOGIN, { email: newEmail, password: STRONG_PASSWORD })).data!.login;
+    expect(await pendingOf(signedIn)).toBeNull();
+
+    const retired = await register(t);
+    await requestChange(retired, uniqueEmail("pending"));
+    expect((await t.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: "fresh-harbor-lamp-9" }, { token: retired.accessToken })).data).toEqual({ changePassword: true });
+    const again = (await t.gql<{ login: AuthPayload }>(LOGIN, { email: retired.user.email, password: "fresh-harbor-lamp-9" })).data!.login;
+    expect(await pendingOf(again)).toBeNull();
+  });
+
+  test("is for the account itself and admins: another account reading it gets FORBIDDEN", async () => {
+    const owner = await register(t);
+    const other = await register(t);
+    const newEmail = uniqueEmail("pending");
+    await requestChange(owner, newEmail);
+    const ENTITY = `query($id: ID!) { _entities(representations: [{ __typename: "User", id: $id }]) { ... on User { id pendingEmail } } }`;
+    expect(errorCode(await t.gql(ENTITY, { id: owner.user.id }, { token: other.accessToken }))).toBe("FORBIDDEN");
+
+    const adminEmail = uniqueEmail("admin");
+    await t.app.services.userAdmin.provisionAdmin(adminEmail, STRONG_PASSWORD);
+    const admin = (await t.gql<{ login: AuthPayload }>(LOGIN, { email: adminEmail, password: STRONG_PASSWORD })).data!.login;
+    expect((await t.gql(`query($id: ID!) { user(id: $id) { pendingEmail } }`, { id: owner.user.id }, { token: admin.accessToken })).data?.user.pendingEmail).toBe(newEmail);
+  });
+});

@@ -44,6 +44,15 @@ export class EmailTokenResolver {
     return ctx.services.accounts.requestEmailChange(await ctx.requireViewer(), newEmail, password, ctx.client);
   }
 
+  @Authorized()
+  @Mutation(() => Boolean, {
+    description: "Retires the link of the caller's pending address change (requestEmailChange), if any: the address stays as it is. Always true. Requires authentication.",
+  })
+  async cancelEmailChange(@Ctx() ctx: Context) {
+    await ctx.services.emailVerification.cancelChange((await ctx.requireViewer()).user.id);
+    return true;
+  }
+
   // Spends an emailed token and sets a password, as resetPassword does: the same guesses count.
   @UseMiddleware(RateLimit("resetPassword"))
   @Mutation(() => Boolean, {

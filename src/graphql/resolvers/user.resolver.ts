@@ -6,8 +6,8 @@ import { UpdateProfileInput } from "../inputs/update-profile.input";
 import { Role, User } from "../types/user.type";
 
 /**
- * email, role and emailVerified are for the account itself and for admins only (the
- * contract). The rest, active among them, is for anyone who knows the id: a gateway showing
+ * email, role, emailVerified and pendingEmail are for the account itself and for admins only
+ * (the contract says so of the first three). The rest, active among them, is for anyone who knows the id: a gateway showing
  * another subgraph's authors may ask for them, and a FORBIDDEN on a non-null field would null
  * the whole entity.
  */
@@ -40,6 +40,19 @@ export class UserResolver {
   async role(@Root() user: UserView, @Ctx() ctx: Context): Promise<string> {
     await assertSelfOrAdmin(ctx, user);
     return user.role;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "The address a change was asked for (requestEmailChange) while the link sent there can still make it: not yet opened, expired, cancelled or retired. Null otherwise.",
+  })
+  async pendingEmail(@Root() user: UserView, @Ctx() ctx: Context): Promise<string | null> {
+    await assertSelfOrAdmin(ctx, user);
+    // The link is bound to the token version, which an account as shown does not carry.
+    const viewer = await ctx.viewer();
+    const account = viewer?.user.id === user.id ? viewer.user : await ctx.services.users.findById(user.id);
+    return account ? ctx.services.emailVerification.pendingChange(account) : null;
   }
 
   @FieldResolver(() => Boolean)

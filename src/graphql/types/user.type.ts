@@ -10,7 +10,7 @@ registerEnumType(Role, { name: "Role" });
 @Directive('@key(fields: "id")')
 @ObjectType({
   description:
-    "An account. Resolvable by other subgraphs through its key.\nemail, role and emailVerified are visible only to the account itself and to admins; anyone else reading them gets a FORBIDDEN error on that field.",
+    "An account. Resolvable by other subgraphs through its key.\nemail, role, emailVerified and pendingEmail are visible only to the account itself and to admins; anyone else reading them gets a FORBIDDEN error on that field.",
 })
 export class User {
   @Field(() => ID)

@@ -31,10 +31,11 @@ const ME_FIELDS = gql`
   }
 `;
 
-export const ME: TypedDocumentNode<{ me: Me | null }> = gql`
+export const ME: TypedDocumentNode<{ me: (Me & { pendingEmail: string | null }) | null }> = gql`
   query Me {
     me {
       ...MeFields
+      pendingEmail
     }
   }
   ${ME_FIELDS}
@@ -137,6 +138,12 @@ export const RESET_PASSWORD: TypedDocumentNode<{ resetPassword: boolean }, { tok
 export const REVERT_EMAIL_CHANGE: TypedDocumentNode<{ revertEmailChange: boolean }, { token: string; newPassword: string }> = gql`
   mutation RevertEmailChange($token: String!, $newPassword: String!) {
     revertEmailChange(token: $token, newPassword: $newPassword)
+  }
+`;
+
+export const CANCEL_EMAIL_CHANGE: TypedDocumentNode<{ cancelEmailChange: boolean }> = gql`
+  mutation CancelEmailChange {
+    cancelEmailChange
   }
 `;
 

@@ -4,12 +4,16 @@ import { Alert } from "../components/form";
 import { Page } from "../components/page";
 import { describeError, type Problem } from "../errors";
 import { formatDate } from "../format";
-import { ME, REQUEST_EMAIL_VERIFICATION } from "../graphql/documents";
+import { CANCEL_EMAIL_CHANGE, ME, REQUEST_EMAIL_VERIFICATION } from "../graphql/documents";
 import { Link } from "../router";
 
 export function ProfilePage() {
   const { data, error, loading } = useQuery(ME, { fetchPolicy: "cache-and-network" });
   const [requestVerification, { loading: isSending }] = useMutation(REQUEST_EMAIL_VERIFICATION);
+  // The profile is read again after a cancel: its pending address is gone.
+  const [cancelChange, { loading: isCancelling }] = useMutation(CANCEL_EMAIL_CHANGE, { refetchQueries: [ME], awaitRefetchQueries: true });
+  const [cancelled, setCancelled] = useState(false);
+  const [cancelProblem, setCancelProblem] = useState<Problem | null>(null);
   const [sent, setSent] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const me = data?.me;
@@ -21,6 +25,16 @@ export function ProfilePage() {
       setSent(true);
     } catch (failure) {
       setProblem(describeError(failure));
+    }
+  };
+
+  const cancel = async () => {
+    setCancelProblem(null);
+    try {
+      await cancelChange();
+      setCancelled(true);
+    } catch (failure) {
+      setCancelProblem(describeError(failure));
     }
   };
 
@@ -64,6 +78,18 @@ export function ProfilePage() {
               )}
             </div>
           )}
+          {me.pendingEmail && (
+            <div className="panel">
+              <p>
+                We sent a link to {me.pendingEmail}: once it is opened there, that becomes your email address. Until then your address stays {me.email}.
+              </p>
+              <Alert problem={cancelProblem} />
+              <button type="button" className="secondary" onClick={() => void cancel()} aria-disabled={isCancelling}>
+                {isCancelling ? "Cancelling…" : "Cancel the change"}
+              </button>
+            </div>
+          )}
+          {cancelled && !me.pendingEmail && <p role="status">The change is cancelled: the link we sent no longer works.</p>}
           <ul className="actions">
             <li>
               <Link to="/edit-profile">Edit your profile</Link>
