@@ -1,6 +1,7 @@
 import type { BackgroundWork } from "../background";
 import type { UserRow } from "../db/schema";
 import type { MailContext, Mailer } from "../mail/mailer";
+import type { AdminChange } from "../mail/messages";
 import type { ClientInfo } from "./sessions";
 
 export type AccountNotices = ReturnType<typeof createAccountNotices>;
@@ -10,7 +11,8 @@ type Owner = Pick<UserRow, "id" | "email">;
 /**
  * Emails that tell an account's owner of a change they may not have made themselves: a new
  * password (changed while signed in, or reset through an emailed link), a new address (told
- * to the old one) and the account's deletion. NIST SP 800-63B asks for such a notice when an
+ * to the old one, and its return), what an admin changed (a deactivation, a reactivation, a
+ * role) and the account's deletion. NIST SP 800-63B asks for such a notice when an
  * authenticator changes; the owner is the one who can tell a stolen session or mailbox from
  * their own doing. The notice of a new address also carries the one way back for an owner whose
  * password was stolen (the thief's address now gets the reset links): a link that undoes it.
@@ -19,7 +21,7 @@ type Owner = Pick<UserRow, "id" | "email">;
  * ACCOUNT_NOTICES=false leaves them to the deployment (the security events in the log say the
  * same, by account id).
  */
-export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordChanged" | "sendAccountDeleted" | "sendEmailChanged" | "sendEmailChangeReverted">; background: BackgroundWork; enabled: boolean; now?: () => Date }) {
+export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordChanged" | "sendAccountDeleted" | "sendEmailChanged" | "sendEmailChangeReverted" | "sendAccountChangedByAdmin">; background: BackgroundWork; enabled: boolean; now?: () => Date }) {
   const { mailer, background, enabled } = deps;
   const now = deps.now ?? (() => new Date());
 
@@ -46,6 +48,11 @@ export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordC
     /** To the address a revert took from the account (`owner.email`). */
     emailChangeReverted(owner: Owner, client: Pick<ClientInfo, "requestId">): void {
       send(owner, client, (at, context) => mailer.sendEmailChangeReverted(owner.email, at, context));
+    },
+
+    /** What an admin changed: the owner learns of a deactivation, a reactivation or a new role from here. */
+    changedByAdmin(owner: Owner, change: AdminChange, client: Pick<ClientInfo, "requestId">): void {
+      send(owner, client, (at, context) => mailer.sendAccountChangedByAdmin(owner.email, change, at, context));
     },
 
     accountDeleted(owner: Owner, by: "owner" | "admin", client: Pick<ClientInfo, "requestId">): void {

@@ -63,7 +63,7 @@ export function createUserAdmin(deps: {
   passwords: PasswordHasher;
   policy: Config["passwords"];
   events?: Pick<SecurityEvents, "accountDeactivated" | "accountReactivated" | "roleChanged" | "accountDeleted">;
-  notices?: Pick<AccountNotices, "accountDeleted">;
+  notices?: Pick<AccountNotices, "accountDeleted" | "changedByAdmin">;
   now?: () => Date;
 }) {
   const { db, users, passwords, policy } = deps;
@@ -187,7 +187,10 @@ export function createUserAdmin(deps: {
         ends: active ? undefined : "deactivated",
       });
       if (!active && !changed) await endSessionsOf(db, eq(sessionsTable.userId, user.id), "deactivated", now());
-      if (changed) deps.events?.[active ? "accountReactivated" : "accountDeactivated"](user.id, adminId, client);
+      if (changed) {
+        deps.events?.[active ? "accountReactivated" : "accountDeactivated"](user.id, adminId, client);
+        deps.notices?.changedByAdmin(user, active ? "reactivated" : "deactivated", client);
+      }
       return user;
     },
 
@@ -255,7 +258,10 @@ export function createUserAdmin(deps: {
         differs: ne(usersTable.role, role),
         holds: (user) => user.role === role,
       });
-      if (changed) deps.events?.roleChanged(user.id, role, adminId, client);
+      if (changed) {
+        deps.events?.roleChanged(user.id, role, adminId, client);
+        deps.notices?.changedByAdmin(user, role === "ADMIN" ? "promoted" : "demoted", client);
+      }
       return user;
     },
   };

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger";
-import { accountDeletedMessage, emailChangedMessage, emailChangeRevertedMessage, emailChangeMessage, emailVerificationMessage, passwordChangedMessage, passwordResetMessage, type MessageContent } from "./messages";
+import { accountChangedByAdminMessage, accountDeletedMessage, emailChangedMessage, emailChangeRevertedMessage, emailChangeMessage, emailVerificationMessage, passwordChangedMessage, passwordResetMessage, type AdminChange, type MessageContent } from "./messages";
 import type { MailTransport } from "./transports";
 
 export type Mailer = ReturnType<typeof createMailer>;
@@ -74,6 +74,11 @@ export function createMailer(deps: { transport: MailTransport; from: string; fro
     /** A notice, without a link, that the account's password was changed or reset at `at`. */
     sendPasswordChanged(to: string, how: "changed" | "reset", at: Date, context: MailContext = {}): Promise<void> {
       return send("password_changed", to, passwordChangedMessage(how, at), context);
+    },
+
+    /** A notice, without a link, that an admin deactivated, reactivated, promoted or demoted the account at `at`. */
+    sendAccountChangedByAdmin(to: string, change: AdminChange, at: Date, context: MailContext = {}): Promise<void> {
+      return send(`account_${change}`, to, accountChangedByAdminMessage(change, at), context);
     },
 
     /** A notice, without a link, that the account was deleted at `at`, by its owner or by an admin. */

@@ -115,6 +115,37 @@ export function accountDeletedMessage(by: "owner" | "admin", at: Date): MessageC
   });
 }
 
+/** What an admin did to an account: setUserActive or setUserRole, when it changed something. */
+export type AdminChange = "deactivated" | "reactivated" | "promoted" | "demoted";
+
+const ADMIN_CHANGES: Record<AdminChange, { subject: string; what: string; after: string }> = {
+  deactivated: {
+    subject: "Your account was deactivated",
+    what: "deactivated the account registered with this address",
+    after: "It can no longer sign in, and all its sessions were signed out.",
+  },
+  reactivated: { subject: "Your account was reactivated", what: "reactivated the account registered with this address", after: "It can sign in again." },
+  promoted: {
+    subject: "Your account is now an administrator",
+    what: "made the account registered with this address an administrator",
+    after: "It can now see and change other accounts. Its sessions go on, and get the new role with their next refresh.",
+  },
+  demoted: {
+    subject: "Your account is no longer an administrator",
+    what: "made the account registered with this address a user account again",
+    after: "It can no longer see or change other accounts.",
+  },
+};
+
+/** After an admin's setUserActive or setUserRole that changed the account. */
+export function accountChangedByAdminMessage(change: AdminChange, at: Date): MessageContent {
+  const { subject, what, after } = ADMIN_CHANGES[change];
+  return noticeMessage({
+    subject,
+    paragraphs: [`An administrator ${what} on ${describeMoment(at)}. ${after}`, "If you did not expect this, contact the people who run this service."],
+  });
+}
+
 /** To the address an account had, after its owner moved it to `newEmail`, with the link that undoes it. */
 export function emailChangedMessage(newEmail: string, at: Date, revert: { link: string; ttlSeconds: number }): MessageContent {
   return noticeMessage({

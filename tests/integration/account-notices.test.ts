@@ -92,6 +92,29 @@ test("an account deleted by its owner, or by an admin, is notified to the addres
   expect(smtp.mails.filter((m) => m.subject === ACCOUNT_DELETED && m.to.some((to) => to.startsWith("admin-")))).toEqual([]);
 });
 
+test("what an admin changes is notified: a deactivation, a reactivation, a new role; a call that changes nothing is not", async () => {
+  const SET_ACTIVE = `mutation($id: ID!, $active: Boolean!) { setUserActive(id: $id, active: $active) { active } }`;
+  const SET_ROLE = `mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) { role } }`;
+  const { user } = await register(t);
+  const admin = await signedInAdmin();
+  const asAdmin = (query: string, variables: Record<string, unknown>) => t.gql(query, { id: user.id, ...variables }, { token: admin.accessToken });
+
+  expect((await asAdmin(SET_ACTIVE, { active: false })).data).toEqual({ setUserActive: { active: false } });
+  expectNotice(await smtp.waitForMail(user.email, (m) => m.subject === "Your account was deactivated"), /An administrator deactivated the account registered with this address on .*It can no longer sign in/);
+  // Already so: nothing changed, and nobody is told.
+  expect((await asAdmin(SET_ACTIVE, { active: false })).data).toEqual({ setUserActive: { active: false } });
+  expect((await asAdmin(SET_ACTIVE, { active: true })).data).toEqual({ setUserActive: { active: true } });
+  expectNotice(await smtp.waitForMail(user.email, (m) => m.subject === "Your account was reactivated"), /An administrator reactivated the account/);
+
+  expect((await asAdmin(SET_ROLE, { role: "ADMIN" })).data).toEqual({ setUserRole: { role: "ADMIN" } });
+  expectNotice(await smtp.waitForMail(user.email, (m) => m.subject === "Your account is now an administrator"), /made the account registered with this address an administrator/);
+  expect((await asAdmin(SET_ROLE, { role: "USER" })).data).toEqual({ setUserRole: { role: "USER" } });
+  expectNotice(await smtp.waitForMail(user.email, (m) => m.subject === "Your account is no longer an administrator"), /a user account again/);
+  expect(noticesTo(smtp, user.email, "Your account was deactivated")).toHaveLength(1);
+  // The admin is not told of what they did.
+  expect(smtp.mails.filter((m) => m.subject.startsWith("Your account") && m.to.some((to) => to.startsWith("admin-")))).toEqual([]);
+});
+
 test("a mail server that refuses the notice loses nothing: the change stands, and the log says which email failed", async () => {
   const refusing = await startSmtpReceiver({ refuseRecipients: true });
   const logs = captureLogs();
