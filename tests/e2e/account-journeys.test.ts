@@ -94,6 +94,10 @@ test("sign up, confirm the address from the email, sign in elsewhere, see profil
   await heading(page, "Your profile");
   expect(await page.getByRole("status").innerText()).toContain(`We sent a link to ${email}`);
   await page.getByText("Not verified").waitFor();
+  // Another link, asked for from the profile: the newest is the one opened below.
+  await page.getByRole("button", { name: "Send a new link" }).click();
+  await page.getByText(`We sent a new link to ${email}.`).waitFor();
+  expect(await page.getByRole("button", { name: "Send a new link" }).count()).toBe(0);
 
   // A mail scanner fetches the link: that must not spend the token.
   const link = await service.linkFromMail(email, "verify-email");

@@ -7,36 +7,30 @@ import { formatDate } from "../format";
 import { CANCEL_EMAIL_CHANGE, ME, REQUEST_EMAIL_VERIFICATION } from "../graphql/documents";
 import { Link } from "../router";
 
+/** What a button of the page does: whether it has succeeded, and why its last attempt failed. */
+function useButtonAction(action: () => Promise<unknown>): { run: () => Promise<void>; isDone: boolean; problem: Problem | null } {
+  const [isDone, setDone] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const run = async () => {
+    setProblem(null);
+    try {
+      await action();
+      setDone(true);
+    } catch (failure) {
+      setProblem(describeError(failure));
+    }
+  };
+  return { run, isDone, problem };
+}
+
 export function ProfilePage() {
   const { data, error, loading } = useQuery(ME, { fetchPolicy: "cache-and-network" });
   const [requestVerification, { loading: isSending }] = useMutation(REQUEST_EMAIL_VERIFICATION);
   // The profile is read again after a cancel: its pending address is gone.
   const [cancelChange, { loading: isCancelling }] = useMutation(CANCEL_EMAIL_CHANGE, { refetchQueries: [ME], awaitRefetchQueries: true });
-  const [cancelled, setCancelled] = useState(false);
-  const [cancelProblem, setCancelProblem] = useState<Problem | null>(null);
-  const [sent, setSent] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const resend = useButtonAction(requestVerification);
+  const cancel = useButtonAction(cancelChange);
   const me = data?.me;
-
-  const resend = async () => {
-    setProblem(null);
-    try {
-      await requestVerification();
-      setSent(true);
-    } catch (failure) {
-      setProblem(describeError(failure));
-    }
-  };
-
-  const cancel = async () => {
-    setCancelProblem(null);
-    try {
-      await cancelChange();
-      setCancelled(true);
-    } catch (failure) {
-      setCancelProblem(describeError(failure));
-    }
-  };
 
   return (
     <Page title="Your profile">
@@ -68,11 +62,11 @@ export function ProfilePage() {
           {!me.emailVerified && (
             <div className="panel">
               <p>Please confirm your email address with the link we sent you.</p>
-              <Alert problem={problem} />
-              {sent ? (
+              <Alert problem={resend.problem} />
+              {resend.isDone ? (
                 <p role="status">We sent a new link to {me.email}.</p>
               ) : (
-                <button type="button" className="secondary" onClick={() => void resend()} aria-disabled={isSending}>
+                <button type="button" className="secondary" onClick={() => void resend.run()} aria-disabled={isSending}>
                   {isSending ? "Sending…" : "Send a new link"}
                 </button>
               )}
@@ -83,13 +77,13 @@ export function ProfilePage() {
               <p>
                 We sent a link to {me.pendingEmail}: once it is opened there, that becomes your email address. Until then your address stays {me.email}.
               </p>
-              <Alert problem={cancelProblem} />
-              <button type="button" className="secondary" onClick={() => void cancel()} aria-disabled={isCancelling}>
+              <Alert problem={cancel.problem} />
+              <button type="button" className="secondary" onClick={() => void cancel.run()} aria-disabled={isCancelling}>
                 {isCancelling ? "Cancelling…" : "Cancel the change"}
               </button>
             </div>
           )}
-          {cancelled && !me.pendingEmail && <p role="status">The change is cancelled: the link we sent no longer works.</p>}
+          {cancel.isDone && !me.pendingEmail && <p role="status">The change is cancelled: the link we sent no longer works.</p>}
           <ul className="actions">
             <li>
               <Link to="/edit-profile">Edit your profile</Link>
