@@ -33,14 +33,14 @@ export function createAccountNotices(deps: { mailer: Pick<Mailer, "sendPasswordC
   }
 
   return {
+    /** Off, nobody gets the link that undoes an address change: none is made. */
+    enabled,
+
     passwordChanged(owner: Owner, how: "changed" | "reset", client: Pick<ClientInfo, "requestId">): void {
       send(owner, client, (at, context) => mailer.sendPasswordChanged(owner.email, how, at, context));
     },
 
-    /**
-     * To the address the account had (`owner.email`), with the link that undoes the change. With
-     * notices off nobody gets that link: the deployment's own notice has to offer a way back.
-     */
+    /** To the address the account had (`owner.email`), with the link that undoes the change. */
     emailChanged(owner: Owner, newEmail: string, revert: { token: string; ttlSeconds: number }, client: Pick<ClientInfo, "requestId">): void {
       send(owner, client, (at, context) => mailer.sendEmailChanged(owner.email, newEmail, at, revert, context));
     },

@@ -34,7 +34,7 @@ export function createEmailVerification(deps: {
   background: BackgroundWork;
   logger: Logger;
   events: Pick<SecurityEvents, "emailVerified" | "emailChangeRequested" | "emailChanged">;
-  notices: Pick<AccountNotices, "emailChanged">;
+  notices: Pick<AccountNotices, "emailChanged" | "enabled">;
   config: { ttl: number; revertTtl: number };
 }) {
   const { store, users, mailer, background, logger, events, notices, config } = deps;
@@ -56,14 +56,16 @@ export function createEmailVerification(deps: {
    */
   async function change(user: UserRow, email: string, asked: { tokenVersion: number }, hash: string, client: ClientInfo): Promise<UserRow> {
     if ((await store.get(latestChangeKey(user.id))) !== hash) throw invalidToken();
-    const revertToken = generateToken();
-    const revert = { tokenHash: hashToken(revertToken), ttlSeconds: config.revertTtl };
+    // With notices off nobody would get the link: none is made (the deployment's own notice has
+    // to offer a way back), and nothing holds the account's deletion back (Accounts.deleteAccount).
+    const revertToken = notices.enabled ? generateToken() : null;
+    const revert = revertToken ? { tokenHash: hashToken(revertToken), ttlSeconds: config.revertTtl } : null;
     const changed = await users.changeEmail({ id: user.id, email: user.email, tokenVersion: asked.tokenVersion }, email, revert);
     if (changed === "taken") throw emailTaken();
     if (!changed) throw invalidToken();
     // The record of the newest link is left to expire: the token it names is spent.
     events.emailChanged(user.id, client);
-    notices.emailChanged(user, changed.email, { token: revertToken, ttlSeconds: config.revertTtl }, client);
+    if (revertToken) notices.emailChanged(user, changed.email, { token: revertToken, ttlSeconds: config.revertTtl }, client);
     return changed;
   }
 

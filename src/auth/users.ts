@@ -148,12 +148,13 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
      * account is active at the version the link was issued at: a password change, a reset, a
      * deactivation or a role change since stands. Null when one did; "taken" when another
      * account holds the address by now. The same transaction records the change with the hash of
-     * the token that reverts it (revertEmailChange), valid for `revert.ttlSeconds`.
+     * the token that reverts it (revertEmailChange), valid for `revert.ttlSeconds`; without
+     * `revert` (no notice would carry its link) the change is not recorded.
      */
     async changeEmail(
       user: Pick<UserRow, "id" | "email" | "tokenVersion">,
       email: string,
-      revert: { tokenHash: string; ttlSeconds: number },
+      revert: { tokenHash: string; ttlSeconds: number } | null,
     ): Promise<UserRow | "taken" | null> {
       const at = now();
       const values = { email, emailVerified: true, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: at };
@@ -164,7 +165,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
             .set(values)
             .where(and(eq(users.id, user.id), eq(users.tokenVersion, user.tokenVersion), eq(users.active, true)))
             .returning();
-          if (!row) return null;
+          if (!row || !revert) return row ?? null;
           // At the version read, the address was the one read with it: a change takes a new version.
           await tx.insert(emailChanges).values({
             userId: row.id,

@@ -140,12 +140,19 @@ test("ACCOUNT_NOTICES=false sends none: the deployment notifies its users itself
     expect((await app.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: NEW_PASSWORD }, { token: auth.accessToken })).data).toEqual({ changePassword: true });
     // The change retired the access token it was made with.
     const { accessToken } = await signIn(app, auth.user.email, NEW_PASSWORD);
-    expect((await app.gql(DELETE_ACCOUNT, { password: NEW_PASSWORD }, { token: accessToken })).data).toEqual({ deleteAccount: true });
+    // An address change: no notice, so no link to undo it, and nothing holds the deletion back.
+    const movedTo = uniqueEmail("moved");
+    await app.gql(`mutation($email: String!, $password: String!) { requestEmailChange(newEmail: $email, password: $password) }`, { email: movedTo, password: NEW_PASSWORD }, { token: accessToken });
+    const link = await receiver.waitForMail(movedTo, (mail) => mail.text.includes("verify-email?token="));
+    const token = /verify-email\?token=([\w-]+)/.exec(link.text)![1]!;
+    expect((await app.gql(`mutation($token: String!) { verifyEmail(token: $token) { email } }`, { token })).data).toEqual({ verifyEmail: { email: movedTo } });
+    const moved = await signIn(app, movedTo, NEW_PASSWORD);
+    expect((await app.gql(DELETE_ACCOUNT, { password: NEW_PASSWORD }, { token: moved.accessToken })).data).toEqual({ deleteAccount: true });
     // Emails still go: a reset link asked for after them arrives, and a notice sent would have come first.
     const other = await register(app);
     await app.gql(REQUEST_RESET, { email: other.user.email });
     await receiver.waitForMail(other.user.email, (mail) => mail.text.includes("reset-password?token="));
-    expect(receiver.mails.filter((mail) => [PASSWORD_CHANGED, ACCOUNT_DELETED].includes(mail.subject))).toEqual([]);
+    expect(receiver.mails.filter((mail) => [PASSWORD_CHANGED, ACCOUNT_DELETED, "Your email address was changed"].includes(mail.subject))).toEqual([]);
   } finally {
     await app.close();
     await receiver.close();
