@@ -7,9 +7,9 @@ import { Role, User } from "../types/user.type";
 
 /**
  * email, role, emailVerified and pendingEmail are for the account itself and for admins only
- * (the contract says so of the first three). The rest, active among them, is for anyone who knows the id: a gateway showing
- * another subgraph's authors may ask for them, and a FORBIDDEN on a non-null field would null
- * the whole entity.
+ * (the contract says so of the first three). The rest, active among them, is for anyone who
+ * knows the id: a gateway showing another subgraph's authors may ask for them, and a FORBIDDEN
+ * on a non-null field would null the whole entity.
  */
 async function assertSelfOrAdmin(ctx: Context, user: UserView): Promise<void> {
   if (ctx.provenOwnerOf.has(user.id)) return;
