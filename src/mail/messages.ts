@@ -146,12 +146,24 @@ export function accountChangedByAdminMessage(change: AdminChange, at: Date): Mes
   });
 }
 
-/** To the address an account had, after its owner moved it to `newEmail`, with the link that undoes it. */
+/**
+ * "m***@example.com": enough of an address for its owner to know it, and not all of it for
+ * whoever else reads the mailbox it is shown in (an address given up, a mailbox taken over).
+ */
+export function maskAddress(email: string): string {
+  const at = email.lastIndexOf("@");
+  return `${[...email.slice(0, at)][0] ?? ""}***${email.slice(at)}`;
+}
+
+/**
+ * To the address an account had, after its owner moved it to `newEmail` (masked: the old
+ * mailbox may be one the owner gave up), with the link that undoes it.
+ */
 export function emailChangedMessage(newEmail: string, at: Date, revert: { link: string; ttlSeconds: number }): MessageContent {
   return noticeMessage({
     subject: "Your email address was changed",
     paragraphs: [
-      `The account registered with this address moved to ${newEmail} on ${describeMoment(at)}, after its password was confirmed and the new address opened the link sent to it. Emails about the account now go there, and this address can no longer reset its password.`,
+      `The account registered with this address moved to ${maskAddress(newEmail)} on ${describeMoment(at)}, after its password was confirmed and the new address opened the link sent to it. Emails about the account now go there, and this address can no longer reset its password.`,
       "If it was you, there is nothing more to do.",
       "If it was not, someone else has your password. The link below takes your account back: it gives the account this address again, lets you choose a new password and signs out every session.",
     ],
