@@ -88,7 +88,8 @@ export function createAccounts(deps: {
       const name = checkName(input.name);
       const password = checkPassword(config, input.password, "password", email, name);
       const user = await users.create({ email, name, passwordHash: await passwords.hash(password) });
-      if (!user) throw emailTaken();
+      // A reserved address reads as taken: it was an account's a moment ago, and may be again.
+      if (typeof user === "string") throw emailTaken();
       await emailVerification.sendAfterRegistration(user, client);
       // Null only if an admin deactivated the account in the instant since it was made.
       const result = await signIn(user, client);

@@ -240,7 +240,10 @@ export function createUserAdmin(deps: {
         if (promoted) return { user: promoted, outcome: "promoted" };
         const passwordHash = await passwords.hash(checkPassword(policy, password, "password", address));
         const user = await users.create({ email: address, passwordHash, role: "ADMIN" });
-        if (user) return { user, outcome: "created" };
+        if (user === "reserved") {
+          throw badInput("email", "This address was an account's until recently, and that account can still take it back (revertEmailChange). Use another, or run this again once its link has expired");
+        }
+        if (user !== "taken") return { user, outcome: "created" };
         // Someone registered the address in between (or it vanished): look at it again.
       }
     },

@@ -1,4 +1,4 @@
-import { and, eq, gt, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, eq, gt, gte, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
 import { emailChanges, sessions, users, userViewColumns, type EmailChangeRow, type Role, type UserRow, type UserView } from "../db/schema";
@@ -39,6 +39,34 @@ export async function updateUser(
 /** For a write to the users row: the session is the account's, and has not ended. */
 const isLiveSessionOfUser = (sessionId: string) =>
   sql`exists (select 1 from ${sessions} where ${sessions.id} = ${sessionId}::uuid and ${sessions.userId} = ${users.id} and ${sessions.endedAt} is null)`;
+
+/**
+ * Serialises, per address, the transactions that claim one (Users.create, changeEmail) or give
+ * one up (changeEmail): each reads the reservations (isReserved) only after the others committed.
+ * Without it a registration could read no reservation, then wait on the unique index for the
+ * change freeing the address, and take it the moment that committed.
+ */
+async function lockAddresses(tx: Db, emails: string[]): Promise<void> {
+  // In one order everywhere: two changes swapping addresses wait for each other, never deadlock.
+  for (const key of [...new Set(emails.map((email) => email.toLowerCase()))].sort()) {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+  }
+}
+
+/**
+ * An address an account left while the link that gives it back still works (revertEmailChange):
+ * no other account may take it meanwhile, or whoever moved the account could register it and
+ * leave the owner's link nothing to restore. `except` is the account that left it.
+ */
+async function isReserved(tx: Db, email: string, at: Date, except?: string): Promise<boolean> {
+  const open = and(eq(sql`lower(${emailChanges.previousEmail})`, email.toLowerCase()), isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, at));
+  const [row] = await tx
+    .select({ userId: emailChanges.userId })
+    .from(emailChanges)
+    .where(except ? and(open, ne(emailChanges.userId, except)) : open)
+    .limit(1);
+  return row !== undefined;
+}
 
 /** PostgreSQL's unique_violation, however the driver or Drizzle wrapped it. */
 function isUniqueViolation(error: unknown): boolean {
@@ -96,15 +124,22 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       return Promise.all(ids.map((id) => shown.load(id)));
     },
 
-    /** Returns null when the address already has an account. */
-    async create(user: NewUser): Promise<UserRow | null> {
+    /**
+     * "taken" when the address already has an account; "reserved" when an account left it and
+     * can still take it back (isReserved).
+     */
+    async create(user: NewUser): Promise<UserRow | "taken" | "reserved"> {
       const at = now();
-      const [row] = await db
-        .insert(users)
-        .values({ ...user, createdAt: at, updatedAt: at })
-        .onConflictDoNothing()
-        .returning();
-      return row ?? null;
+      return db.transaction(async (tx) => {
+        await lockAddresses(tx, [user.email]);
+        if (await isReserved(tx, user.email, at)) return "reserved";
+        const [row] = await tx
+          .insert(users)
+          .values({ ...user, createdAt: at, updatedAt: at })
+          .onConflictDoNothing()
+          .returning();
+        return row ?? "taken";
+      });
     },
 
     /**
@@ -147,7 +182,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
      * tokens issued so far; their sessions go on, and a refresh gets new ones). Only while the
      * account is active at the version the link was issued at: a password change, a reset, a
      * deactivation or a role change since stands. Null when one did; "taken" when another
-     * account holds the address by now. The same transaction records the change with the hash of
+     * account holds the address by now, or left it and can still take it back. The same transaction records the change with the hash of
      * the token that reverts it (revertEmailChange), valid for `revert.ttlSeconds`; without
      * `revert` (no notice would carry its link) the change is not recorded.
      */
@@ -160,6 +195,8 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       const values = { email, emailVerified: true, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: at };
       try {
         return await db.transaction(async (tx) => {
+          await lockAddresses(tx, [user.email, email]);
+          if (await isReserved(tx, email, at, user.id)) return "taken";
           const [row] = await tx
             .update(users)
             .set(values)

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { PURGE_GRACE_MS } from "../../src/auth/sessions";
-import { emailChanges } from "../../src/db/schema";
+import { emailChanges, users } from "../../src/db/schema";
 import { captureLogs } from "../helpers/log-capture";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { AUTH_FIELDS, during, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
@@ -12,6 +12,7 @@ const REVERT = `mutation($token: String!, $password: String!) { revertEmailChang
 const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { ${AUTH_FIELDS} } }`;
 const REFRESH = `mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken } }`;
 const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) }`;
+const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { accessToken } }`;
 const DELETE_ACCOUNT = `mutation($password: String!) { deleteAccount(password: $password) }`;
 const ME = `{ me { id email emailVerified } }`;
 const OWNERS_PASSWORD = "owner-takes-it-back-7";
@@ -164,17 +165,42 @@ test("a use of the link that lost the race cannot close a change made after the 
   expect((await revert(movedOn!.revertToken)).data).toEqual({ revertEmailChange: true });
 });
 
-test("an address another account took meanwhile is EMAIL_TAKEN, and the link works once the address is free", async () => {
+test("while its link works, the address the account left is kept for it: registering it, or moving another account to it, is EMAIL_TAKEN", async () => {
+  const auth = await register(t);
+  const owner = auth.user.email;
+  const { revertToken } = await moveAccount(auth, owner);
+  // Else whoever moved the account could take the address, and leave the owner's link nothing to restore.
+  expect(errorCode(await t.gql(REGISTER, { input: { email: owner, password: STRONG_PASSWORD } }))).toBe("EMAIL_TAKEN");
+  await expect(t.app.services.userAdmin.provisionAdmin(owner, STRONG_PASSWORD)).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringContaining("can still take it back") });
+  const other = await register(t);
+  const earlierLinks = smtp.mails.filter((m) => m.to.includes(owner) && m.text.includes("/verify-email?token=")).length;
+  expect((await t.gql(REQUEST_CHANGE, { email: owner, password: STRONG_PASSWORD }, { token: other.accessToken })).data).toEqual({ requestEmailChange: true });
+  expect(errorCode(await t.gql(VERIFY, { token: await tokenFromMail(owner, "verify-email", earlierLinks) }))).toBe("EMAIL_TAKEN");
+
+  expect((await revert(revertToken)).data).toEqual({ revertEmailChange: true });
+  expect((await login(owner, OWNERS_PASSWORD)).data?.login.user.id).toBe(auth.user.id);
+});
+
+test("the account itself may move back to the address it left (a change of mind)", async () => {
+  const auth = await register(t);
+  const owner = auth.user.email;
+  const { accessToken } = await moveAccount(auth, owner);
+  const earlierLinks = smtp.mails.filter((m) => m.to.includes(owner) && m.text.includes("/verify-email?token=")).length;
+  expect((await t.gql(REQUEST_CHANGE, { email: owner, password: STRONG_PASSWORD }, { token: accessToken })).data).toEqual({ requestEmailChange: true });
+  expect((await t.gql(VERIFY, { token: await tokenFromMail(owner, "verify-email", earlierLinks) })).data?.verifyEmail.email).toBe(owner);
+  expect((await login(owner, STRONG_PASSWORD)).data?.login.user.id).toBe(auth.user.id);
+});
+
+test("should another account hold the address all the same (a row written by hand), the revert is EMAIL_TAKEN and writes nothing; the link works once it is free", async () => {
   const auth = await register(t);
   const owner = auth.user.email;
   const { to: thief, revertToken } = await moveAccount(auth, owner);
-  const squatter = await register(t, { email: owner });
+  const [squatter] = await t.app.database.db.insert(users).values({ email: owner, passwordHash: "written by hand" }).returning({ id: users.id });
 
   expect((await revert(revertToken)).errors?.[0]?.extensions).toEqual({ code: "EMAIL_TAKEN", field: "token" });
-  // Nothing was written: the thief's address still signs in.
   expect((await login(thief, STRONG_PASSWORD)).data?.login.user.id).toBe(auth.user.id);
 
-  expect((await t.gql(DELETE_ACCOUNT, { password: STRONG_PASSWORD }, { token: squatter.accessToken })).data).toEqual({ deleteAccount: true });
+  await t.app.database.db.delete(users).where(eq(users.id, squatter!.id));
   expect((await revert(revertToken)).data).toEqual({ revertEmailChange: true });
   expect((await login(owner, OWNERS_PASSWORD)).data?.login.user.id).toBe(auth.user.id);
 });
@@ -187,6 +213,8 @@ test("an unknown or expired link, or one of an account deactivated since, is INV
   clockOffsetMs = 259_200_000 + 1000;
   try {
     expect(errorCode(await revert(expired))).toBe("INVALID_TOKEN");
+    // The address it left is free again.
+    expect(errorCode(await t.gql(REGISTER, { input: { email: expiring.user.email, password: STRONG_PASSWORD } }))).toBeUndefined();
   } finally {
     clockOffsetMs = 0;
   }
