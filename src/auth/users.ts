@@ -59,7 +59,8 @@ async function lockAddresses(tx: Db, emails: string[]): Promise<void> {
  * leave the owner's link nothing to restore. `except` is the account that left it.
  */
 async function isReserved(tx: Db, email: string, at: Date, except?: string): Promise<boolean> {
-  const open = and(eq(sql`lower(${emailChanges.previousEmail})`, email.toLowerCase()), isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, at));
+  // Both sides normalised in JavaScript (emails.ts): compared as they are, not by PostgreSQL's locale-bound lower().
+  const open = and(eq(emailChanges.previousEmail, email), isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, at));
   const [row] = await tx
     .select({ userId: emailChanges.userId })
     .from(emailChanges)
