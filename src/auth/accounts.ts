@@ -164,8 +164,9 @@ export function createAccounts(deps: {
       if (email === viewer.user.email) throw badInput("newEmail", "This is already your email address");
       const check = await passwords.verify(viewer.user.passwordHash, password);
       if (!check.ok) throw badInput("password", "Password is incorrect");
-      // Told now rather than once the link is opened; register tells as much to anyone.
-      if (await users.findByEmail(email)) throw emailTaken("newEmail");
+      // Told now rather than once the link is opened; register tells as much to anyone. An address
+      // another account left and can still take back is refused when opened too (Users.changeEmail).
+      if ((await users.findByEmail(email)) || (await users.isAddressReserved(email, viewer.user.id))) throw emailTaken("newEmail");
       await emailVerification.sendChange(viewer.user, email, client);
       return true;
     },

@@ -222,6 +222,11 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       }
     },
 
+    /** Whether an account other than `except` left `email` and can still take it back (isReserved). */
+    isAddressReserved(email: string, except?: string): Promise<boolean> {
+      return isReserved(db, email, now(), except);
+    },
+
     /** The address change whose revert token hashes to `tokenHash`, while its link works, with its account. */
     async findRevertableEmailChange(tokenHash: string): Promise<{ change: EmailChangeRow; user: UserRow } | null> {
       const [found] = await db
