@@ -47,11 +47,15 @@ const isLiveSessionOfUser = (sessionId: string) =>
  * change freeing the address, and take it the moment that committed.
  */
 async function lockAddresses(tx: Db, emails: string[]): Promise<void> {
-  // In one order everywhere: two changes swapping addresses wait for each other, never deadlock.
-  for (const key of [...new Set(emails.map((email) => email.toLowerCase()))].sort()) {
+  // Addresses arrive normalised (emails.ts). In one order everywhere: two changes swapping
+  // addresses wait for each other, never deadlock.
+  for (const key of [...new Set(emails)].sort()) {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
   }
 }
+
+/** A change whose revert link still works at `at`: not spent, not closed by another's, not expired. */
+const isOpenChange = (at: Date) => and(isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, at));
 
 /**
  * An address an account left while the link that gives it back still works (revertEmailChange):
@@ -60,11 +64,10 @@ async function lockAddresses(tx: Db, emails: string[]): Promise<void> {
  */
 async function isReserved(tx: Db, email: string, at: Date, except?: string): Promise<boolean> {
   // Both sides normalised in JavaScript (emails.ts): compared as they are, not by PostgreSQL's locale-bound lower().
-  const open = and(eq(emailChanges.previousEmail, email), isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, at));
   const [row] = await tx
     .select({ userId: emailChanges.userId })
     .from(emailChanges)
-    .where(except ? and(open, ne(emailChanges.userId, except)) : open)
+    .where(and(eq(emailChanges.previousEmail, email), isOpenChange(at), except ? ne(emailChanges.userId, except) : undefined))
     .limit(1);
   return row !== undefined;
 }
@@ -183,9 +186,10 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
      * tokens issued so far; their sessions go on, and a refresh gets new ones). Only while the
      * account is active at the version the link was issued at: a password change, a reset, a
      * deactivation or a role change since stands. Null when one did; "taken" when another
-     * account holds the address by now, or left it and can still take it back. The same transaction records the change with the hash of
-     * the token that reverts it (revertEmailChange), valid for `revert.ttlSeconds`; without
-     * `revert` (no notice would carry its link) the change is not recorded.
+     * account holds the address by now, or left it and can still take it back. The same
+     * transaction records the change with the hash of the token that reverts it
+     * (revertEmailChange), valid for `revert.ttlSeconds`; without `revert` (no notice would carry
+     * its link) the change is not recorded.
      */
     async changeEmail(
       user: Pick<UserRow, "id" | "email" | "tokenVersion">,
@@ -233,7 +237,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
         .select({ change: emailChanges, user: users })
         .from(emailChanges)
         .innerJoin(users, eq(users.id, emailChanges.userId))
-        .where(and(eq(emailChanges.revertTokenHash, tokenHash), isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, now())))
+        .where(and(eq(emailChanges.revertTokenHash, tokenHash), isOpenChange(now())))
         .limit(1);
       return found ?? null;
     },
@@ -243,7 +247,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       const [row] = await db
         .select({ until: sql<Date | null>`max(${emailChanges.revertExpiresAt})`.mapWith(emailChanges.revertExpiresAt) })
         .from(emailChanges)
-        .where(and(eq(emailChanges.userId, userId), isNull(emailChanges.closedAt), gt(emailChanges.revertExpiresAt, now())));
+        .where(and(eq(emailChanges.userId, userId), isOpenChange(now())));
       return row?.until ?? null;
     },
 
