@@ -44,7 +44,7 @@ export async function createServices(deps: ServiceDeps) {
   const sessions = createSessions({ db, config: config.sessions, events, now });
   const passwords = await createPasswordHasher(config.passwords);
   const accessTokens = createAccessTokens({ key: signingKey, config: config.jwt, now });
-  const notices = createAccountNotices({ mailer, background, enabled: config.mail.notices, now });
+  const notices = createAccountNotices({ mailer, store, background, enabled: config.mail.notices, now });
   const emailVerification = createEmailVerification({ store, users, mailer, background, logger, events, notices, config: { ttl: config.tokens.emailVerificationTtl, revertTtl: config.tokens.emailChangeRevertTtl } });
   const accounts = createAccounts({ users, sessions, passwords, accessTokens, emailVerification, events, notices, config: config.passwords });
   const rateLimits = createRateLimits({ store, config: config.rateLimits, logger });

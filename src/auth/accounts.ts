@@ -77,9 +77,9 @@ export function createAccounts(deps: {
   }
 
   /** A new session for the account as read; null when it changed meanwhile (see Sessions.start). */
-  async function signIn(user: UserRow, client: ClientInfo): Promise<AuthResult | null> {
-    const issued = await sessions.start(user, client);
-    return issued && issue(user, issued);
+  async function signIn(user: UserRow, client: ClientInfo): Promise<{ result: AuthResult; newDevice: boolean } | null> {
+    const started = await sessions.start(user, client);
+    return started && { result: issue(user, started), newDevice: started.newDevice };
   }
 
   return {
@@ -92,9 +92,9 @@ export function createAccounts(deps: {
       if (typeof user === "string") throw emailTaken();
       await emailVerification.sendAfterRegistration(user, client);
       // Null only if an admin deactivated the account in the instant since it was made.
-      const result = await signIn(user, client);
-      if (!result) throw wrongCredentials();
-      return result;
+      const signedIn = await signIn(user, client);
+      if (!signedIn) throw wrongCredentials();
+      return signedIn.result;
     },
 
     async login(input: Credentials, client: ClientInfo): Promise<AuthResult> {
@@ -115,13 +115,14 @@ export function createAccounts(deps: {
         });
         if (upgraded) await users.upgradePasswordHash(user.id, user.passwordHash, upgraded);
       }
-      const result = await signIn(user, client);
-      if (!result) {
+      const signedIn = await signIn(user, client);
+      if (!signedIn) {
         events.loginFailed(user.id, "account_changed", client);
         throw wrongCredentials();
       }
-      events.loginSucceeded(user.id, client);
-      return result;
+      events.loginSucceeded(user.id, signedIn.newDevice, client);
+      if (signedIn.newDevice) notices.newSignIn(user, client);
+      return signedIn.result;
     },
 
     async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResult> {

@@ -20,9 +20,10 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics })
   const origin = (client: ClientInfo) => ({ ip: client.ip, requestId: client.requestId });
 
   return {
-    loginSucceeded(userId: string, client: ClientInfo): void {
+    /** `newDevice`: from a device the account had not signed in from (Sessions.start). */
+    loginSucceeded(userId: string, newDevice: boolean, client: ClientInfo): void {
       metrics.logins.inc({ outcome: "success" });
-      logger.info({ event: "login_succeeded", userId, ...origin(client) }, "login succeeded");
+      logger.info({ event: "login_succeeded", userId, newDevice, ...origin(client) }, "login succeeded");
     },
 
     /** `userId` is null for an address without an account. */

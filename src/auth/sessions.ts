@@ -27,6 +27,11 @@ export interface IssuedRefreshToken {
   refreshToken: string;
 }
 
+/** A sign-in's session, and whether it came from a device the account had not signed in from. */
+export interface StartedSession extends IssuedRefreshToken {
+  newDevice: boolean;
+}
+
 /** A refresh's successor, with the account as the refresh read it. */
 export interface RotatedRefreshToken extends IssuedRefreshToken {
   user: UserRow;
@@ -123,7 +128,19 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     insert into refresh_tokens (token_hash, session_id, created_at)
     select ${sql.placeholder("tokenHash")}, id, ${timestamp("at")} from opened
     returning session_id`);
-  const sessionStart = db.with(account, opened, firstToken).select({ sessionId: firstToken.sessionId }).from(firstToken).prepare("start_session");
+  // A device is its user agent without version numbers, so a browser's update is not a new
+  // device. The account's earlier sessions, ended ones too until purged, are read as the
+  // statement began, without the one it opens; an account that had none (its registration's is
+  // its first) has no new device.
+  const device = (userAgent: SQL) => sql`regexp_replace(${userAgent}, '[0-9]+', '', 'g')`;
+  const newDevice = sql<boolean>`(
+    exists (select 1 from sessions where user_id = ${sql.placeholder("userId")}::uuid)
+    and not exists (
+      select 1 from sessions
+      where user_id = ${sql.placeholder("userId")}::uuid
+        and ${device(sql`user_agent`)} is not distinct from ${device(sql`${sql.placeholder("userAgent")}::text`)}
+    ))`;
+  const sessionStart = db.with(account, opened, firstToken).select({ sessionId: firstToken.sessionId, newDevice }).from(firstToken).prepare("start_session");
 
   // A refresh: one statement, one round trip, prepared once. The conditional UPDATE retires the
   // token only while it is current and its session live (of racing requests PostgreSQL lets
@@ -211,12 +228,12 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
      * landed between the read and now (a login's argon2 check takes tens of milliseconds), and
      * a session started after it had ended every other one would outlive it.
      */
-    async start(account: Pick<UserRow, "id" | "tokenVersion">, client: ClientInfo): Promise<IssuedRefreshToken | null> {
+    async start(account: Pick<UserRow, "id" | "tokenVersion">, client: ClientInfo): Promise<StartedSession | null> {
       const at = now().toISOString();
       const refreshToken = generateToken();
       const { ip, userAgent } = clientColumns(client);
       const [row] = await sessionStart.execute({ userId: account.id, tokenVersion: account.tokenVersion, at, expiresAt: expiresAt(at), ip, userAgent, tokenHash: hashToken(refreshToken) });
-      return row ? { sessionId: row.sessionId, userId: account.id, refreshToken } : null;
+      return row ? { sessionId: row.sessionId, userId: account.id, refreshToken, newDevice: row.newDevice } : null;
     },
 
     /** Retires the presented token and returns its successor, or settles a retry or a replay. */

@@ -181,3 +181,18 @@ export function emailChangeRevertedMessage(at: Date): MessageContent {
     ],
   });
 }
+
+/**
+ * After a sign-in from a browser or app the account had not been signed in from (the device's
+ * name from describeDevice, the IP address when the service could read one).
+ */
+export function newSignInMessage(device: string, ip: string | null, at: Date): MessageContent {
+  return noticeMessage({
+    subject: "New sign-in to your account",
+    paragraphs: [
+      `The account registered with this address was signed in to on ${describeMoment(at)} with its password, from ${device}${ip ? ` at the IP address ${ip}` : ""}: a browser or app it had not been signed in from lately.`,
+      "If it was you, there is nothing more to do.",
+      "If it was not, someone else has your password: choose a new password with “Forgot your password?” on the sign-in page, which signs out every session.",
+    ],
+  });
+}

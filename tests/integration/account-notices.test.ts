@@ -2,6 +2,7 @@ import { captureLogs } from "../helpers/log-capture";
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
+import { NEW_SIGN_IN_NOTICES_PER_HOUR } from "../../src/auth/account-notices";
 
 const FRONTEND = "http://frontend.test/account";
 const NEW_PASSWORD = "fresh-harbor-lamp-9";
@@ -115,6 +116,63 @@ test("what an admin changes is notified: a deactivation, a reactivation, a new r
   expect(smtp.mails.filter((m) => m.subject.startsWith("Your account") && m.to.some((to) => to.startsWith("admin-")))).toEqual([]);
 });
 
+const NEW_SIGN_IN = "New sign-in to your account";
+const CHROME_156 = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+const CHROME_157 = CHROME_156.replace("156", "157");
+const FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0 (call +1-555-0100 or visit evil.example to keep your account)";
+const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { user { id email } } }`;
+
+const loginAs = (app: TestApp, email: string, userAgent: string) => app.gql(LOGIN, { email, password: STRONG_PASSWORD }, { headers: { "user-agent": userAgent } });
+
+/** Waits for a reset link asked for now: a notice sent before it was asked for has arrived by then. */
+async function afterNoticesSettle(email: string): Promise<void> {
+  await resetToken(email);
+}
+
+test("a sign-in from a browser the account had not been signed in from is notified, once; a browser's update is no new device", async () => {
+  const email = uniqueEmail("devices");
+  expect(errorCode(await t.gql(REGISTER, { input: { email, password: STRONG_PASSWORD } }, { headers: { "user-agent": CHROME_156 } }))).toBeUndefined();
+  // The browser it registered with, and the same one a version later.
+  expect(errorCode(await loginAs(t, email, CHROME_156))).toBeUndefined();
+  expect(errorCode(await loginAs(t, email, CHROME_157))).toBeUndefined();
+  await afterNoticesSettle(email);
+  expect(noticesTo(smtp, email, NEW_SIGN_IN)).toEqual([]);
+
+  expect(errorCode(await loginAs(t, email, FIREFOX_LINUX))).toBeUndefined();
+  const mail = await smtp.waitForMail(email, (m) => m.subject === NEW_SIGN_IN);
+  expectNotice(mail, /signed in to on .* from Firefox on Linux at the IP address 127\.0\.0\.1/);
+  expect(mail.text).toMatch(/If it was not, .*Forgot your password/);
+  // The device is named from a fixed list: nothing the client sent is copied into the email.
+  for (const body of [mail.text, mail.html]) expect(body).not.toMatch(/evil|555|rv:140/);
+
+  // Known from now on; and a wrong password is no sign-in.
+  expect(errorCode(await loginAs(t, email, FIREFOX_LINUX))).toBeUndefined();
+  expect(errorCode(await t.gql(LOGIN, { email, password: "not-my-password-at-all" }, { headers: { "user-agent": "Opera/9.80 (Windows NT 6.1) Presto/2.12" } }))).toBe("UNAUTHENTICATED");
+  await afterNoticesSettle(email);
+  expect(noticesTo(smtp, email, NEW_SIGN_IN)).toHaveLength(1);
+});
+
+test("an account's first session is no new device: an admin made from the command line signs in for the first time", async () => {
+  const email = uniqueEmail("first");
+  await t.app.services.userAdmin.provisionAdmin(email, STRONG_PASSWORD);
+  expect(errorCode(await loginAs(t, email, FIREFOX_LINUX))).toBeUndefined();
+  expect(errorCode(await loginAs(t, email, CHROME_156))).toBeUndefined();
+  const mail = await smtp.waitForMail(email, (m) => m.subject === NEW_SIGN_IN);
+  expectNotice(mail, /from Chrome on Windows/);
+  await afterNoticesSettle(email);
+  expect(noticesTo(smtp, email, NEW_SIGN_IN)).toHaveLength(1);
+});
+
+test(`new-device notices stop at ${NEW_SIGN_IN_NOTICES_PER_HOUR} an hour per account: a password holder cannot mail its owner without end`, async () => {
+  const auth = await register(t);
+  const { email } = auth.user;
+  for (let i = 0; i < NEW_SIGN_IN_NOTICES_PER_HOUR + 2; i++) expect(errorCode(await loginAs(t, email, `Device${"X".repeat(i + 1)}/1.0`))).toBeUndefined();
+  await waitFor(async () => (noticesTo(smtp, email, NEW_SIGN_IN).length >= NEW_SIGN_IN_NOTICES_PER_HOUR ? true : Promise.reject(new Error("not yet"))), 5000);
+  await afterNoticesSettle(email);
+  expect(noticesTo(smtp, email, NEW_SIGN_IN)).toHaveLength(NEW_SIGN_IN_NOTICES_PER_HOUR);
+  for (const mail of noticesTo(smtp, email, NEW_SIGN_IN)) expectNotice(mail, /from an unrecognised browser or app/);
+});
+
 test("a mail server that refuses the notice loses nothing: the change stands, and the log says which email failed", async () => {
   const refusing = await startSmtpReceiver({ refuseRecipients: true });
   const logs = captureLogs();
@@ -147,12 +205,13 @@ test("ACCOUNT_NOTICES=false sends none: the deployment notifies its users itself
     const token = /verify-email\?token=([\w-]+)/.exec(link.text)![1]!;
     expect((await app.gql(`mutation($token: String!) { verifyEmail(token: $token) { email } }`, { token })).data).toEqual({ verifyEmail: { email: movedTo } });
     const moved = await signIn(app, movedTo, NEW_PASSWORD);
+    expect(errorCode(await app.gql(LOGIN, { email: movedTo, password: NEW_PASSWORD }, { headers: { "user-agent": FIREFOX_LINUX } }))).toBeUndefined();
     expect((await app.gql(DELETE_ACCOUNT, { password: NEW_PASSWORD }, { token: moved.accessToken })).data).toEqual({ deleteAccount: true });
     // Emails still go: a reset link asked for after them arrives, and a notice sent would have come first.
     const other = await register(app);
     await app.gql(REQUEST_RESET, { email: other.user.email });
     await receiver.waitForMail(other.user.email, (mail) => mail.text.includes("reset-password?token="));
-    expect(receiver.mails.filter((mail) => [PASSWORD_CHANGED, ACCOUNT_DELETED, "Your email address was changed"].includes(mail.subject))).toEqual([]);
+    expect(receiver.mails.filter((mail) => [PASSWORD_CHANGED, ACCOUNT_DELETED, "Your email address was changed", NEW_SIGN_IN].includes(mail.subject))).toEqual([]);
   } finally {
     await app.close();
     await receiver.close();

@@ -189,7 +189,7 @@ describe("security events", () => {
         expect.objectContaining({ userId: null, reason: "unknown_email" }),
       ]),
     );
-    expect(events("login_succeeded")).toEqual(expect.arrayContaining([expect.objectContaining({ userId: user.user.id })]));
+    expect(events("login_succeeded")).toEqual(expect.arrayContaining([expect.objectContaining({ userId: user.user.id, newDevice: false })]));
   });
 
   test("refresh token reuse, password reset and deactivation", () => {

@@ -1,0 +1,33 @@
+import { describeDevice, readableIp } from "../../src/mail/device-names";
+
+describe("describeDevice", () => {
+  test.each([
+    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36", "Chrome on Windows"],
+    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 Edg/156.0.0.0", "Edge on Windows"],
+    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 OPR/120.0.0.0", "Opera on macOS"],
+    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Safari/605.1.15", "Safari on macOS"],
+    ["Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Mobile/15E148 Safari/604.1", "Safari on iPhone"],
+    ["Mozilla/5.0 (iPad; CPU OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/156.0.0.0 Mobile/15E148 Safari/604.1", "Chrome on iPad"],
+    ["Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36", "Chrome on Android"],
+    ["Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/27.0 Chrome/125.0.0.0 Mobile Safari/537.36", "Samsung Internet on Android"],
+    ["Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0", "Firefox on Linux"],
+    ["Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36", "Chrome on ChromeOS"],
+    ["okhttp/4.12.0 (Linux; Android 14)", "an app on Android"],
+    ["curl/8.5.0", "an unrecognised browser or app"],
+    ["", "an unrecognised browser or app"],
+  ])("%s", (userAgent, name) => {
+    expect(describeDevice(userAgent)).toBe(name);
+  });
+
+  test("a client that sent none", () => {
+    expect(describeDevice(null)).toBe("a program that sent no user agent");
+  });
+});
+
+test("readableIp: an IPv4 or IPv6 address, and nothing else a proxy header could carry", () => {
+  expect(readableIp("203.0.113.7")).toBe("203.0.113.7");
+  expect(readableIp("2001:db8::1")).toBe("2001:db8::1");
+  expect(readableIp("203.0.113.7:51234")).toBeNull();
+  expect(readableIp("visit evil.example")).toBeNull();
+  expect(readableIp(null)).toBeNull();
+});
