@@ -1,6 +1,5 @@
 import type { Logger } from "../logger";
 import { accountChangedByAdminMessage, accountDeletedMessage, emailChangedMessage, emailChangeRevertedMessage, emailChangeMessage, emailVerificationMessage, newSignInMessage, passwordChangedMessage, passwordResetMessage, type AdminChange, type MessageContent } from "./messages";
-import { describeDevice, readableIp } from "./device-names";
 import type { MailTransport } from "./transports";
 
 export type Mailer = ReturnType<typeof createMailer>;
@@ -84,7 +83,7 @@ export function createMailer(deps: { transport: MailTransport; from: string; fro
 
     /** A notice, without a link, of a sign-in at `at` from a device the account had not been signed in from. */
     sendNewSignIn(to: string, client: { userAgent: string | null; ip: string | null }, at: Date, context: MailContext = {}): Promise<void> {
-      return send("new_sign_in", to, newSignInMessage(describeDevice(client.userAgent), readableIp(client.ip), at), context);
+      return send("new_sign_in", to, newSignInMessage(client, at), context);
     },
 
     /** A notice, without a link, that the account was deleted at `at`, by its owner or by an admin. */

@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { deviceOf } from "../device-names";
 import { escapeHtml } from "../html";
 
 export interface MessageContent {
@@ -183,14 +185,28 @@ export function emailChangeRevertedMessage(at: Date): MessageContent {
 }
 
 /**
- * After a sign-in from a browser or app the account had not been signed in from (the device's
- * name from describeDevice, the IP address when the service could read one).
+ * "Firefox on Linux", "an app on Android": the device as the notice of a new one names it, from
+ * the fixed lists of device-names.ts. Nothing of the user agent itself is copied into an email:
+ * it is whatever the client sent, and a thief holding the password could make it read as
+ * instructions to the account's owner.
  */
-export function newSignInMessage(device: string, ip: string | null, at: Date): MessageContent {
+export function describeDevice(userAgent: string | null): string {
+  if (userAgent === null) return "a program that sent no user agent";
+  const { browser, system } = deviceOf(userAgent);
+  if (browser) return system ? `${browser} on ${system}` : browser;
+  return system ? `an app on ${system}` : "an unrecognised browser or app";
+}
+
+/**
+ * After a sign-in from a browser or app the account had not been signed in from, with the IP
+ * address when the client's is one (behind a misconfigured proxy it is whatever a header said).
+ */
+export function newSignInMessage(client: { userAgent: string | null; ip: string | null }, at: Date): MessageContent {
+  const from = client.ip !== null && isIP(client.ip) ? ` at the IP address ${client.ip}` : "";
   return noticeMessage({
     subject: "New sign-in to your account",
     paragraphs: [
-      `The account registered with this address was signed in to on ${describeMoment(at)} with its password, from ${device}${ip ? ` at the IP address ${ip}` : ""}: a browser or app it had not been signed in from lately.`,
+      `The account registered with this address was signed in to on ${describeMoment(at)} with its password, from ${describeDevice(client.userAgent)}${from}: a browser or app it had not been signed in from lately.`,
       "If it was you, there is nothing more to do.",
       "If it was not, someone else has your password: choose a new password with “Forgot your password?” on the sign-in page, which signs out every session.",
     ],

@@ -1,6 +1,7 @@
-import { describeDevice, readableIp } from "../../src/mail/device-names";
+import { deviceName } from "../../src/device-names";
+import { describeDevice, newSignInMessage } from "../../src/mail/messages";
 
-describe("describeDevice", () => {
+describe("describeDevice: the device as the notice of a new one names it", () => {
   test.each([
     ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36", "Chrome on Windows"],
     ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 Edg/156.0.0.0", "Edge on Windows"],
@@ -24,10 +25,22 @@ describe("describeDevice", () => {
   });
 });
 
-test("readableIp: an IPv4 or IPv6 address, and nothing else a proxy header could carry", () => {
-  expect(readableIp("203.0.113.7")).toBe("203.0.113.7");
-  expect(readableIp("2001:db8::1")).toBe("2001:db8::1");
-  expect(readableIp("203.0.113.7:51234")).toBeNull();
-  expect(readableIp("visit evil.example")).toBeNull();
-  expect(readableIp(null)).toBeNull();
+test("the account pages name a device alike, without the email's phrasing", () => {
+  expect(deviceName("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36")).toBe("Chrome on Linux");
+  expect(deviceName("Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Mobile/15E148 Safari/604.1")).toBe("Safari on iPhone");
+  expect(deviceName("okhttp/4.12.0 (Linux; Android 14)")).toBe("Android");
+  expect(deviceName("curl/8.5.0")).toBeNull();
+  expect(deviceName(null)).toBeNull();
+});
+
+test("the notice gives the client's IP address only when it is one: behind a misconfigured proxy it is whatever a header said", () => {
+  const at = new Date("2026-12-02T13:05:00Z");
+  const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
+  expect(newSignInMessage({ userAgent: firefox, ip: "203.0.113.7" }, at).text).toContain("from Firefox on Linux at the IP address 203.0.113.7:");
+  expect(newSignInMessage({ userAgent: firefox, ip: "2001:db8::1" }, at).text).toContain("at the IP address 2001:db8::1:");
+  for (const ip of ["203.0.113.7:51234", "visit evil.example", null]) {
+    const { text, html } = newSignInMessage({ userAgent: firefox, ip }, at);
+    expect(text).toContain("from Firefox on Linux: a browser or app");
+    expect(`${text}${html}`).not.toMatch(/IP address|evil|51234/);
+  }
 });

@@ -4,11 +4,12 @@ import { useSignOut } from "../auth/auth-context";
 import { Alert } from "../components/form";
 import { Page } from "../components/page";
 import { describeError, type Problem } from "../errors";
-import { describeUserAgent, formatDateTime } from "../format";
+import { deviceName } from "../../../src/device-names";
+import { formatDateTime } from "../format";
 import { LOGOUT_ALL, MY_SESSIONS, REVOKE_SESSION, type SessionInfo } from "../graphql/documents";
 
 function SessionItem({ session, onRevoke }: { session: SessionInfo; onRevoke(session: SessionInfo): void }) {
-  const device = describeUserAgent(session.userAgent) ?? "Unknown device";
+  const device = deviceName(session.userAgent) ?? "Unknown device";
   return (
     <li className="session">
       <div>
@@ -43,7 +44,7 @@ export function SessionsPage() {
     setProblem(null);
     try {
       await revokeSession({ variables: { id: session.id } });
-      setStatus(`Signed out ${describeUserAgent(session.userAgent) ?? "that device"}.`);
+      setStatus(`Signed out ${deviceName(session.userAgent) ?? "that device"}.`);
     } catch (failure) {
       setProblem(describeError(failure, { FORBIDDEN: "That session has already ended." }));
     }
