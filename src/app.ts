@@ -117,7 +117,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     await apollo.start();
     registerRoutes(http, { config, apollo, services, database, store, signingKey, logger });
-    const sessionPurge = scheduleSessionPurge({ sessions: services.sessions, emailChanges: services.users, logger, isReady: () => database.isMigrated });
+    const sessionPurge = scheduleSessionPurge({ sessions: services.sessions, emailChanges: services.users, knownDevices: services.sessions, logger, isReady: () => database.isMigrated });
 
     return {
       config,

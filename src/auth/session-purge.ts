@@ -18,7 +18,8 @@ export interface SessionPurge {
 
 /**
  * Deletes ended and expired sessions (Sessions.purgeEnded), then the address changes whose
- * revert link expired (Users.purgeExpiredEmailChanges), shortly after the start and then
+ * revert link expired (Users.purgeExpiredEmailChanges) and the devices accounts were not signed
+ * in from for KNOWN_DEVICE_DAYS (Sessions.purgeForgottenDevices), shortly after the start and then
  * every hour. Each run is scheduled when the previous one ends, so runs never overlap; a failed
  * one is logged and the next tries again. Every instance runs it: the deletes are idempotent.
  */
@@ -26,6 +27,8 @@ export function scheduleSessionPurge(deps: {
   sessions: Pick<Sessions, "purgeEnded">;
   /** Address changes whose revert link expired: they keep the address left, and serve nothing more. */
   emailChanges?: Pick<Users, "purgeExpiredEmailChanges">;
+  /** Devices not signed in from for KNOWN_DEVICE_DAYS: a sign-in from one is notified again. */
+  knownDevices?: Pick<Sessions, "purgeForgottenDevices">;
   logger: Logger;
   /** False while the database's migrations are pending (it may be down): the run is skipped, not failed. */
   isReady?: () => boolean;
@@ -52,6 +55,8 @@ export function scheduleSessionPurge(deps: {
     await purgeRows("ended and expired sessions", () => sessions.purgeEnded({ signal: stopping.signal }));
     const { emailChanges } = deps;
     if (emailChanges && !stopping.signal.aborted) await purgeRows("address changes past their revert link", () => emailChanges.purgeExpiredEmailChanges());
+    const { knownDevices } = deps;
+    if (knownDevices && !stopping.signal.aborted) await purgeRows("devices not signed in from lately", () => knownDevices.purgeForgottenDevices());
   }
 
   const schedule = (delayMs: number) => {

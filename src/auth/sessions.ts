@@ -2,7 +2,7 @@ import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql, type SQL } from "d
 import { alias } from "drizzle-orm/pg-core";
 import type { Config } from "../config";
 import type { Db } from "../db/client";
-import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "../db/schema";
+import { knownDevices, refreshTokens, sessions, users, type SessionRow, type UserRow } from "../db/schema";
 import { sharedLookup } from "../db/shared-lookup";
 import { invalidRefreshToken } from "../errors";
 import { generateToken, hashToken } from "./opaque-tokens";
@@ -54,6 +54,9 @@ export function endSessionsOf(db: Db, owner: SQL, reason: EndReason, at: Date, e
 }
 
 const MAX_USER_AGENT = 512;
+
+/** A device the account was not signed in from for this long is new again. */
+export const KNOWN_DEVICE_DAYS = 90;
 
 /**
  * How long an ended or expired session is kept before purgeEnded deletes it. Instances' clocks
@@ -128,19 +131,27 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
     insert into refresh_tokens (token_hash, session_id, created_at)
     select ${sql.placeholder("tokenHash")}, id, ${timestamp("at")} from opened
     returning session_id`);
-  // A device is its user agent without version numbers, so a browser's update is not a new
-  // device. The account's earlier sessions, ended ones too until purged, are read as the
-  // statement began, without the one it opens; an account that had none (its registration's is
-  // its first) has no new device.
-  const device = (userAgent: SQL) => sql`regexp_replace(${userAgent}, '[0-9]+', '', 'g')`;
+  // A device is its user agent without version numbers (a browser's update is no new device),
+  // hashed to one size. It is new to an account that had been signed in before (an account's
+  // first session, its registration's, is none) when no session still kept has it and the
+  // account was not signed in from it within KNOWN_DEVICE_DAYS. Both are read as the statement
+  // began, without what it writes.
+  const device = (userAgent: SQL) => sql`md5(coalesce(regexp_replace(${userAgent}, '[0-9]+', '', 'g'), ''))`;
+  const signingInDevice = device(sql`${sql.placeholder("userAgent")}::text`);
+  const since = sql`${timestamp("at")} - make_interval(days => ${KNOWN_DEVICE_DAYS})`;
   const newDevice = sql<boolean>`(
-    exists (select 1 from sessions where user_id = ${sql.placeholder("userId")}::uuid)
+    (exists (select 1 from sessions where user_id = ${sql.placeholder("userId")}::uuid)
+      or exists (select 1 from known_devices where user_id = ${sql.placeholder("userId")}::uuid))
+    and not exists (select 1 from sessions where user_id = ${sql.placeholder("userId")}::uuid and ${device(sql`user_agent`)} = ${signingInDevice})
     and not exists (
-      select 1 from sessions
-      where user_id = ${sql.placeholder("userId")}::uuid
-        and ${device(sql`user_agent`)} is not distinct from ${device(sql`${sql.placeholder("userAgent")}::text`)}
+      select 1 from known_devices
+      where user_id = ${sql.placeholder("userId")}::uuid and device = ${signingInDevice} and last_signed_in_at > ${since}
     ))`;
-  const sessionStart = db.with(account, opened, firstToken).select({ sessionId: firstToken.sessionId, newDevice }).from(firstToken).prepare("start_session");
+  const seen = db.$with("seen", {}).as(sql`
+    insert into known_devices (user_id, device, last_signed_in_at)
+    select id, ${signingInDevice}, ${timestamp("at")} from account
+    on conflict (user_id, device) do update set last_signed_in_at = excluded.last_signed_in_at`);
+  const sessionStart = db.with(account, opened, firstToken, seen).select({ sessionId: firstToken.sessionId, newDevice }).from(firstToken).prepare("start_session");
 
   // A refresh: one statement, one round trip, prepared once. The conditional UPDATE retires the
   // token only while it is current and its session live (of racing requests PostgreSQL lets
@@ -300,6 +311,12 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
      * them again), or once `signal` aborts (after the batch under way). Returns how many
      * sessions were deleted.
      */
+    /** Deletes the devices an account was not signed in from for KNOWN_DEVICE_DAYS: they are new again. */
+    async purgeForgottenDevices(at: Date = now()): Promise<number> {
+      const cutoff = new Date(at.getTime() - KNOWN_DEVICE_DAYS * 24 * 60 * 60 * 1000);
+      return (await db.delete(knownDevices).where(lt(knownDevices.lastSignedInAt, cutoff)).returning({ userId: knownDevices.userId })).length;
+    },
+
     async purgeEnded(options: { at?: Date; signal?: AbortSignal } = {}): Promise<number> {
       // As text: placeholder values skip the column's own mapping of a Date.
       const cutoff = new Date((options.at ?? now()).getTime() - PURGE_GRACE_MS).toISOString();

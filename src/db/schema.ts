@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -100,6 +100,25 @@ export const emailChanges = pgTable(
     closedAt: timestamptz("closed_at"),
   },
   (t) => [uniqueIndex("email_changes_revert_token_hash_key").on(t.revertTokenHash), index("email_changes_user_id_idx").on(t.userId)],
+);
+
+/**
+ * The devices an account was signed in to with its password, and when last: a login from none
+ * of them (nor from any of its sessions still kept) is notified to the owner (Sessions.start).
+ * Kept apart from the sessions, which are deleted a day after they end: a device signed out
+ * every evening is still known the next week.
+ */
+export const knownDevices = pgTable(
+  "known_devices",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    // md5 of the user agent without its version numbers (sessions.ts): one size whatever was sent.
+    device: text("device").notNull(),
+    lastSignedInAt: timestamptz("last_signed_in_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.device] })],
 );
 
 export type UserRow = typeof users.$inferSelect;

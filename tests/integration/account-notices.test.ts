@@ -3,6 +3,7 @@ import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from "../help
 import { errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
 import { NEW_SIGN_IN_NOTICES_PER_HOUR } from "../../src/auth/account-notices";
+import { KNOWN_DEVICE_DAYS } from "../../src/auth/sessions";
 
 const FRONTEND = "http://frontend.test/account";
 const NEW_PASSWORD = "fresh-harbor-lamp-9";
@@ -117,6 +118,7 @@ test("what an admin changes is notified: a deactivation, a reactivation, a new r
 });
 
 const NEW_SIGN_IN = "New sign-in to your account";
+const DAY_MS = 24 * 60 * 60 * 1000;
 const CHROME_156 = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
 const CHROME_157 = CHROME_156.replace("156", "157");
 const FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0 (call +1-555-0100 or visit evil.example to keep your account)";
@@ -125,8 +127,11 @@ const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { u
 const loginAs = (app: TestApp, email: string, userAgent: string) => app.gql(LOGIN, { email, password: STRONG_PASSWORD }, { headers: { "user-agent": userAgent } });
 
 /** Waits for a reset link asked for now: a notice sent before it was asked for has arrived by then. */
-async function afterNoticesSettle(email: string): Promise<void> {
-  await resetToken(email);
+async function afterNoticesSettle(email: string, app: TestApp = t): Promise<void> {
+  const resets = () => smtp.mails.filter((mail) => mail.to.includes(email) && mail.text.includes("reset-password?token=")).length;
+  const before = resets();
+  await app.gql(REQUEST_RESET, { email });
+  await waitFor(async () => (resets() > before ? true : Promise.reject(new Error("no reset link yet"))), 5000);
 }
 
 test("a sign-in from a browser the account had not been signed in from is notified, once; a browser's update is no new device", async () => {
@@ -161,6 +166,37 @@ test("an account's first session is no new device: an admin made from the comman
   expectNotice(mail, /from Chrome on Windows/);
   await afterNoticesSettle(email);
   expect(noticesTo(smtp, email, NEW_SIGN_IN)).toHaveLength(1);
+});
+
+test(`a device stays known for ${KNOWN_DEVICE_DAYS} days after its last sign-in, after its sessions are purged too; then it is new again`, async () => {
+  let offsetMs = 0;
+  const app = await startTestApp({ SMTP_URL: smtp.url, FRONTEND_URL: FRONTEND }, { now: () => new Date(Date.now() + offsetMs) });
+  try {
+    const email = uniqueEmail("kept");
+    expect(errorCode(await app.gql(REGISTER, { input: { email, password: STRONG_PASSWORD } }, { headers: { "user-agent": CHROME_156 } }))).toBeUndefined();
+    const { accessToken } = (await loginAs(app, email, FIREFOX_LINUX)).data!.login;
+    await smtp.waitForMail(email, (m) => m.subject === NEW_SIGN_IN);
+
+    // Signed out everywhere, and two days on every session is purged: Firefox is still known.
+    expect((await app.gql(`mutation { logoutAll }`, {}, { token: accessToken })).data).toEqual({ logoutAll: true });
+    offsetMs += 2 * DAY_MS;
+    expect(await app.app.services.sessions.purgeEnded()).toBeGreaterThanOrEqual(2);
+    expect(errorCode(await loginAs(app, email, FIREFOX_LINUX))).toBeUndefined();
+    await afterNoticesSettle(email, app);
+    expect(noticesTo(smtp, email, NEW_SIGN_IN)).toHaveLength(1);
+
+    // Past the window (its sessions expired and purged too), it is new again.
+    offsetMs += (KNOWN_DEVICE_DAYS + 1) * DAY_MS;
+    await app.app.services.sessions.purgeEnded();
+    expect(errorCode(await loginAs(app, email, FIREFOX_LINUX))).toBeUndefined();
+    await waitFor(async () => (noticesTo(smtp, email, NEW_SIGN_IN).length === 2 ? true : Promise.reject(new Error("not yet"))), 5000);
+
+    // The purge forgets what the window no longer counts: Chrome, last seen at registration.
+    expect(await app.app.services.sessions.purgeForgottenDevices()).toBe(1);
+    expect(await app.app.services.sessions.purgeForgottenDevices()).toBe(0);
+  } finally {
+    await app.close();
+  }
 });
 
 test(`new-device notices stop at ${NEW_SIGN_IN_NOTICES_PER_HOUR} an hour per account: a password holder cannot mail its owner without end`, async () => {

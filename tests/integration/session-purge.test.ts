@@ -210,20 +210,22 @@ describe("scheduleSessionPurge", () => {
     expect(await storedFor(auth.user.id)).toMatchObject({ sessionIds: [expect.any(String)], tokens: 1 });
   });
 
-  test("then purges the address changes past their revert link, even when the sessions' purge failed", async () => {
+  test("then purges the address changes past their revert link and the devices not signed in from lately, even when the sessions' purge failed", async () => {
     const logs = captureLogs();
     const failing = {
       purgeEnded: () => Promise.reject(new Error("sessions locked")),
     };
     const emailChanges = { purgeExpiredEmailChanges: () => Promise.resolve(2) };
-    const scheduled = scheduleSessionPurge({ sessions: failing, emailChanges, logger: logs.logger, firstDelayMs: 0, intervalMs: HOUR });
+    const knownDevices = { purgeForgottenDevices: () => Promise.resolve(4) };
+    const scheduled = scheduleSessionPurge({ sessions: failing, emailChanges, knownDevices, logger: logs.logger, firstDelayMs: 0, intervalMs: HOUR });
     try {
       const line = await waitFor(async () => {
-        const found = logs.records().find((record) => record.msg === "address changes past their revert link purged");
+        const found = logs.records().find((record) => record.msg === "devices not signed in from lately purged");
         if (!found) throw new Error("no purge logged yet");
         return found;
       }, 5_000);
-      expect(line).toMatchObject({ level: 30, deleted: 2 });
+      expect(line).toMatchObject({ level: 30, deleted: 4 });
+      expect(logs.records().find((record) => record.msg === "address changes past their revert link purged")).toMatchObject({ level: 30, deleted: 2 });
       expect(logs.records()[0]).toMatchObject({ level: 50, err: { message: "sessions locked" } });
     } finally {
       await scheduled.stop();
