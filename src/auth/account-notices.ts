@@ -21,8 +21,8 @@ const newSignInKey = (userId: string) => `notice-new-sign-in:${userId}`;
  * Emails that tell an account's owner of a change they may not have made themselves: a new
  * password (changed while signed in, or reset through an emailed link), a new address (told
  * to the old one, and its return), what an admin changed (a deactivation, a reactivation, a
- * role), the account's deletion, and a sign-in from a device it had not been signed in from. NIST SP 800-63B asks for such a notice when an
- * authenticator changes; the owner is the one who can tell a stolen session or mailbox from
+ * role), the account's deletion, and a sign-in from a device it had not been signed in from.
+ * NIST SP 800-63B asks for such a notice when an authenticator changes; the owner is the one who can tell a stolen session or mailbox from
  * their own doing. The notice of a new address also carries the one way back for an owner whose
  * password was stolen (the thief's address now gets the reset links): a link that undoes it.
  * Each is sent once the change is written, in the background: a slow or failing mail server

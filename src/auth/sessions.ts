@@ -311,12 +311,6 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
      * them again), or once `signal` aborts (after the batch under way). Returns how many
      * sessions were deleted.
      */
-    /** Deletes the devices an account was not signed in from for KNOWN_DEVICE_DAYS: they are new again. */
-    async purgeForgottenDevices(at: Date = now()): Promise<number> {
-      const cutoff = new Date(at.getTime() - KNOWN_DEVICE_DAYS * 24 * 60 * 60 * 1000);
-      return (await db.delete(knownDevices).where(lt(knownDevices.lastSignedInAt, cutoff)).returning({ userId: knownDevices.userId })).length;
-    },
-
     async purgeEnded(options: { at?: Date; signal?: AbortSignal } = {}): Promise<number> {
       // As text: placeholder values skip the column's own mapping of a Date.
       const cutoff = new Date((options.at ?? now()).getTime() - PURGE_GRACE_MS).toISOString();
@@ -331,6 +325,12 @@ export function createSessions(deps: { db: Db; config: Config["sessions"]; event
         }
         if (found.length < PURGE_SCAN_LIMIT || deleted === deletedBefore) return deleted;
       }
+    },
+
+    /** Deletes the devices an account was not signed in from for KNOWN_DEVICE_DAYS: they are new again. */
+    async purgeForgottenDevices(at: Date = now()): Promise<number> {
+      const cutoff = new Date(at.getTime() - KNOWN_DEVICE_DAYS * 24 * 60 * 60 * 1000);
+      return (await db.delete(knownDevices).where(lt(knownDevices.lastSignedInAt, cutoff)).returning({ userId: knownDevices.userId })).length;
     },
 
     /** The user behind a live session, in one query; null when the session has ended or expired. */
