@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { sessions, users } from "../../src/db/schema";
+import { knownDevices, sessions, users } from "../../src/db/schema";
 import { captureLogs } from "../helpers/log-capture";
 import { AUTH_FIELDS, during, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
 
@@ -21,11 +21,14 @@ const signIn = async (email: string, password = STRONG_PASSWORD) => (await t.gql
 const rowsOf = async (id: string) => ({
   users: await t.app.database.db.select({ id: users.id }).from(users).where(eq(users.id, id)),
   sessions: await t.app.database.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, id)),
+  knownDevices: await t.app.database.db.select({ device: knownDevices.device }).from(knownDevices).where(eq(knownDevices.userId, id)),
 });
 
 test("deletes the account and every session of it: its tokens stop working at once, and the address may register again", async () => {
   const first = await register(t);
   const second = await signIn(first.user.email);
+  // The device both signed in from (Sessions.start) goes with the account too.
+  expect((await rowsOf(first.user.id)).knownDevices).toHaveLength(1);
 
   expect((await deleteAccount(first, STRONG_PASSWORD)).data).toEqual({ deleteAccount: true });
 
@@ -34,7 +37,7 @@ test("deletes the account and every session of it: its tokens stop working at on
     expect(errorCode(await t.gql(REFRESH, { token: session.refreshToken }))).toBe("UNAUTHENTICATED");
   }
   expect(errorCode(await t.gql(LOGIN, { email: first.user.email, password: STRONG_PASSWORD }))).toBe("UNAUTHENTICATED");
-  expect(await rowsOf(first.user.id)).toEqual({ users: [], sessions: [] });
+  expect(await rowsOf(first.user.id)).toEqual({ users: [], sessions: [], knownDevices: [] });
   // A gateway resolving the id learns it is gone.
   const entities = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }`, { r: [{ __typename: "User", id: first.user.id }] });
   expect(entities.data).toEqual({ _entities: [null] });
