@@ -42,11 +42,17 @@ function expectNotice(mail: ReceivedMail, says: RegExp): void {
   }
 }
 
-/** The reset link emailed to `email`, asked for now. */
-async function resetToken(email: string): Promise<string> {
-  await t.gql(REQUEST_RESET, { email });
+/**
+ * The reset link emailed to `email`, asked for now: the first to arrive after the call, not one
+ * asked for before. A notice sent before it was asked for has arrived by then.
+ */
+async function resetToken(email: string, app: TestApp = t): Promise<string> {
   const pattern = /reset-password\?token=([A-Za-z0-9_-]+)/;
-  return pattern.exec((await smtp.waitForMail(email, (mail) => pattern.test(mail.text))).text)![1]!;
+  const links = () => smtp.mails.filter((mail) => mail.to.includes(email) && pattern.test(mail.text));
+  const before = links().length;
+  await app.gql(REQUEST_RESET, { email });
+  const mail = await waitFor(async () => links()[before] ?? Promise.reject(new Error("no reset link yet")), 5000);
+  return pattern.exec(mail.text)![1]!;
 }
 
 /** A new admin's id, and an access token of theirs. */
@@ -126,12 +132,9 @@ const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { u
 
 const loginAs = (app: TestApp, email: string, userAgent: string) => app.gql(LOGIN, { email, password: STRONG_PASSWORD }, { headers: { "user-agent": userAgent } });
 
-/** Waits for a reset link asked for now: a notice sent before it was asked for has arrived by then. */
+/** Returns once the notices sent so far have arrived (resetToken). */
 async function afterNoticesSettle(email: string, app: TestApp = t): Promise<void> {
-  const resets = () => smtp.mails.filter((mail) => mail.to.includes(email) && mail.text.includes("reset-password?token=")).length;
-  const before = resets();
-  await app.gql(REQUEST_RESET, { email });
-  await waitFor(async () => (resets() > before ? true : Promise.reject(new Error("no reset link yet"))), 5000);
+  await resetToken(email, app);
 }
 
 test("a sign-in from a browser the account had not been signed in from is notified, once; a browser's update is no new device", async () => {
