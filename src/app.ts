@@ -56,7 +56,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const onQuery = options.onQuery ?? (logger.isLevelEnabled("trace") ? (sql: string) => logger.trace({ sql }, "sql") : undefined);
   const metrics = createMetrics();
-  const database = openDatabase({ ...config.database, onQuery, embeddedImage: options.embeddedDatabaseImage });
+  const database = openDatabase({
+    ...config.database,
+    onQuery,
+    embeddedImage: options.embeddedDatabaseImage,
+    onConnectionsLost: (waitedMs) =>
+      logger.error({ waitedMs: Math.round(waitedMs) }, "PostgreSQL left a query unanswered past its statement timeout: its connections were given up and new ones are opened"),
+  });
   const { redis } = config;
   const tokenStore = redis.url ? createRedisStore({ ...redis, url: redis.url, logger }) : createMemoryStore({ now: options.now });
   const store = countStoreErrors(tokenStore, (operation) => metrics.tokenStoreErrors.inc({ operation }));

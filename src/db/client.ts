@@ -11,6 +11,7 @@ import { ConfigError } from "../config";
 import { ownDataDir } from "../data-dir";
 import { migratePglite, migratePostgres } from "./migrate";
 import * as schema from "./schema";
+import { watchedPool } from "./watched-pool";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -41,7 +42,8 @@ export interface DatabaseOptions {
   /**
    * PostgreSQL cancels a statement that runs longer (statement_timeout, sent as a startup
    * parameter of each of the pool's connections; migrations have a connection of their own
-   * and no limit). 0 or unset sends none.
+   * and no limit). 0 or unset sends none. It also bounds how long the pool waits for an
+   * answer before it gives its connections up for lost (db/watched-pool.ts).
    * The embedded database serves one statement at a time in this process, so it has none.
    */
   statementTimeoutMs?: number;
@@ -58,6 +60,11 @@ export interface DatabaseOptions {
   embeddedImage?: Blob;
   /** The embedded database's lock on DATA_DIR went to another process; by default this process exits. */
   onLockLost?: (error: Error) => void;
+  /**
+   * PostgreSQL left a query unanswered for `waitedMs`, past its statement timeout: the pool's
+   * connections were given up for lost and new ones are opened (db/watched-pool.ts).
+   */
+  onConnectionsLost?: (waitedMs: number) => void;
 }
 
 /** The rows of db.execute(): postgres.js answers an array of them, PGlite `{ rows }`. */
@@ -115,18 +122,22 @@ function preparingEveryStatement(client: postgres.Sql): postgres.Sql {
 }
 
 function openPostgres(options: DatabaseOptions & { url: string }): Database {
-  const { url } = options;
-  const client = postgres(url, {
-    max: options.maxConnections ?? 10,
-    connect_timeout: 5,
-    idle_timeout: 60,
-    onnotice: () => {},
-    connection: { application_name: "auth-service", ...(options.statementTimeoutMs && { statement_timeout: options.statementTimeoutMs }) },
-  });
-  const db = drizzlePostgres(preparingEveryStatement(client), { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
+  const { url, statementTimeoutMs = 0 } = options;
+  const pool = watchedPool(
+    () =>
+      postgres(url, {
+        max: options.maxConnections ?? 10,
+        connect_timeout: 5,
+        idle_timeout: 60,
+        onnotice: () => {},
+        connection: { application_name: "auth-service", ...(statementTimeoutMs && { statement_timeout: statementTimeoutMs }) },
+      }),
+    { statementTimeoutMs, onLost: options.onConnectionsLost ?? (() => {}) },
+  );
+  const db = drizzlePostgres(preparingEveryStatement(pool.sql), { schema, logger: queryLogger(options.onQuery) }) as unknown as Db;
   return databaseOf(db, "postgres", {
     migrate: (options) => migratePostgres(url, options),
-    close: () => client.end({ timeout: 5 }),
+    close: () => pool.close(),
   });
 }
 

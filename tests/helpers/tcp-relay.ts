@@ -11,6 +11,11 @@ export interface TcpRelay {
   /** Delivers what was held and relays again. */
   thaw(): void;
   /**
+   * Drops every byte, both ways, of the connections open now, for good, and relays new ones: a
+   * firewall that forgot the flows, or a failover that moved the server's address.
+   */
+  strand(): void;
+  /**
    * Chunks the clients have sent the server so far. A client that waits for an answer before
    * it writes again sends one chunk per round trip.
    */
@@ -23,12 +28,13 @@ export interface TcpRelay {
  */
 export async function startTcpRelay(target: { host: string; port: number }, options: { listening?: boolean } = {}): Promise<TcpRelay> {
   const sockets = new Set<net.Socket>();
+  const stranded = new WeakSet<net.Socket>();
   let held: Array<() => void> | null = null;
   let chunksToServer = 0;
   const deliver = (send: () => void) => (held ? held.push(send) : send());
   const relay = (from: net.Socket, to: net.Socket) => {
-    from.on("data", (chunk) => deliver(() => to.write(chunk)));
-    from.on("end", () => deliver(() => to.end()));
+    from.on("data", (chunk) => stranded.has(from) || deliver(() => to.write(chunk)));
+    from.on("end", () => stranded.has(from) || deliver(() => to.end()));
   };
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
@@ -65,6 +71,9 @@ export async function startTcpRelay(target: { host: string; port: number }, opti
       const writes = held ?? [];
       held = null;
       for (const write of writes) write();
+    },
+    strand: () => {
+      for (const socket of sockets) stranded.add(socket);
     },
     get chunksToServer() {
       return chunksToServer;

@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import { MIGRATION_LOCK } from "../../src/db/migrate";
+import { LOST_AFTER_TIMEOUT_MS, watchedPool } from "../../src/db/watched-pool";
 import { captureLogs } from "../helpers/log-capture";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
@@ -97,6 +98,70 @@ describeWithPostgres("PostgreSQL outage", () => {
     await relay.restart();
     await waitFor(async () => expect((await t.gql(LOGIN, { email: user.user.email, password: STRONG_PASSWORD })).data?.login.accessToken).toEqual(expect.any(String)), 10_000);
   });
+});
+
+describeWithPostgres("PostgreSQL lost on its open connections", () => {
+  test("the pool that replaces a lost one reads and writes values as the lost one did", async () => {
+    const database = await createTestDatabase();
+    const direct = new URL(database.url!);
+    const relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const viaRelay = new URL(database.url!);
+    viaRelay.host = `127.0.0.1:${relay.port}`;
+    const lost: number[] = [];
+    const pool = watchedPool(() => postgres(viaRelay.toString(), { max: 1, onnotice: () => {} }), { statementTimeoutMs: 200, marginMs: 0, onLost: (waitedMs) => lost.push(waitedMs) });
+    try {
+      // As drizzle-orm does to the pool it is given: its own parsing of some types.
+      pool.sql.options.parsers[1184] = (value: string) => `as sent: ${value}`;
+      pool.sql.options.serializers[25] = (value: string) => `as given: ${value}`;
+      await pool.sql.unsafe("select 1");
+
+      relay.strand();
+      await expect(pool.sql.unsafe("select 2")).rejects.toMatchObject({ code: "CONNECTION_DESTROYED" });
+      expect(lost).toEqual([expect.any(Number)]);
+      const [row] = await pool.sql.unsafe("select '2026-12-03 10:00:00+00'::timestamptz as at");
+      expect(row).toEqual({ at: "as sent: 2026-12-03 10:00:00+00" });
+      const [text] = await pool.sql.unsafe("select $1::text as value", ["a"]);
+      expect(text).toEqual({ value: "as given: a" });
+    } finally {
+      await pool.close();
+      await relay.stop();
+      await database.drop();
+    }
+  });
+
+  test("a query unanswered past the statement timeout fails, and new connections serve what follows while the lost ones stay silent", async () => {
+    const logs = captureLogs();
+    const database = await createTestDatabase();
+    const direct = new URL(database.url!);
+    const relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const viaRelay = new URL(database.url!);
+    viaRelay.host = `127.0.0.1:${relay.port}`;
+    let t: TestApp | undefined;
+    try {
+      t = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" }, { database: { ...database, url: viaRelay.toString() }, logger: logs.logger });
+      const registered = await t.gql(REGISTER, { email: uniqueEmail(), password: STRONG_PASSWORD });
+      const token = registered.data?.register.accessToken as string;
+      expect(token).toEqual(expect.any(String));
+
+      // The server's answers stop reaching the service's connections, which stay open.
+      relay.strand();
+      const lost = await t.gql(`{ me { id } }`, {}, { token });
+      expect(lost.errors?.[0]).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } });
+      const given = logs.records().filter((record) => /connections were given up/.test(record.msg));
+      expect(given).toEqual([expect.objectContaining({ level: 50 })]);
+      // It waited past the statement timeout (1 s) and the margin: no slow statement is taken for a lost server.
+      expect(given[0]!.waitedMs).toBeGreaterThan(1_000 + LOST_AFTER_TIMEOUT_MS);
+
+      // The new connections read rows as the first did (drizzle's own date parsing included).
+      const me = await t.gql(`{ me { id createdAt } }`, {}, { token });
+      expect(me.data?.me).toEqual({ id: registered.data?.register.user.id, createdAt: registered.data?.register.user.createdAt });
+      expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+    } finally {
+      await t?.close();
+      await relay.stop();
+      await database.drop();
+    }
+  }, 30_000);
 });
 
 describeWithPostgres("the migration lock held by another session", () => {
