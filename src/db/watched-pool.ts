@@ -18,12 +18,14 @@ export interface WatchedPool {
  * and the pool keeps handing new queries to the same connections.
  *
  * PostgreSQL ends a statement at `statementTimeoutMs` itself, so a query still unanswered
- * LOST_AFTER_TIMEOUT_MS later has lost its server. Then `open` makes a new pool, which takes every
- * query from then on, and the old one is ended at once: the queries it held fail
- * (CONNECTION_DESTROYED) and their requests end with an error instead of waiting. A server that
- * refuses connections needs none of this (its queries fail at once, and the pool reconnects by
- * itself); without a statement timeout nothing tells a slow statement from a lost server, and
- * nothing is watched.
+ * LOST_AFTER_TIMEOUT_MS later has lost its server. Then `open` makes a new pool, which takes
+ * every query from then on, and the old one is ended at once: the queries it held fail
+ * (CONNECTION_DESTROYED) and their requests end with an error instead of waiting. A query that
+ * waited that long for a free connection counts too: a pool so backed up is no better kept.
+ *
+ * A server that refuses connections needs none of this (its queries fail at once, and the pool
+ * reconnects by itself). Without a statement timeout nothing tells a slow statement from a lost
+ * server, and nothing is watched.
  */
 export function watchedPool(
   open: () => postgres.Sql,

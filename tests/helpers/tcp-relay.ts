@@ -81,6 +81,14 @@ export async function startTcpRelay(target: { host: string; port: number }, opti
   };
 }
 
+/** A relay in front of the PostgreSQL server `url` names, and that URL through the relay. */
+export async function relayPostgres(url: string, options: { listening?: boolean } = {}): Promise<{ relay: TcpRelay; url: string }> {
+  const direct = new URL(url);
+  const relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) }, options);
+  direct.host = `127.0.0.1:${relay.port}`;
+  return { relay, url: direct.toString() };
+}
+
 /** A port nothing listens on right now (another process could still take it: use it at once). */
 export async function freePort(): Promise<number> {
   const server = net.createServer();

@@ -4,7 +4,7 @@ import { LOST_AFTER_TIMEOUT_MS, watchedPool } from "../../src/db/watched-pool";
 import { captureLogs } from "../helpers/log-capture";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
-import { startTcpRelay, type TcpRelay } from "../helpers/tcp-relay";
+import { relayPostgres, type TcpRelay } from "../helpers/tcp-relay";
 import { AUTH_FIELDS, startTestApp, STRONG_PASSWORD, uniqueEmail, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 import { waitFor } from "../helpers/wait-for";
 import { describeWithPostgres } from "../helpers/with-postgres";
@@ -41,11 +41,9 @@ describeWithPostgres("PostgreSQL outage", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const direct = new URL(database.url!);
-    relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) }, { listening: false });
-    const viaRelay = new URL(database.url!);
-    viaRelay.host = `127.0.0.1:${relay.port}`;
-    t = await startTestApp({}, { database: { ...database, url: viaRelay.toString() }, logger: logs.logger });
+    const relayed = await relayPostgres(database.url!, { listening: false });
+    relay = relayed.relay;
+    t = await startTestApp({}, { database: { ...database, url: relayed.url }, logger: logs.logger });
   });
   afterAll(async () => {
     await t?.close();
@@ -103,12 +101,9 @@ describeWithPostgres("PostgreSQL outage", () => {
 describeWithPostgres("PostgreSQL lost on its open connections", () => {
   test("the pool that replaces a lost one reads and writes values as the lost one did", async () => {
     const database = await createTestDatabase();
-    const direct = new URL(database.url!);
-    const relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const viaRelay = new URL(database.url!);
-    viaRelay.host = `127.0.0.1:${relay.port}`;
+    const { relay, url } = await relayPostgres(database.url!);
     const lost: number[] = [];
-    const pool = watchedPool(() => postgres(viaRelay.toString(), { max: 1, onnotice: () => {} }), { statementTimeoutMs: 200, marginMs: 0, onLost: (waitedMs) => lost.push(waitedMs) });
+    const pool = watchedPool(() => postgres(url, { max: 1, onnotice: () => {} }), { statementTimeoutMs: 200, marginMs: 0, onLost: (waitedMs) => lost.push(waitedMs) });
     try {
       // As drizzle-orm does to the pool it is given: its own parsing of some types.
       pool.sql.options.parsers[1184] = (value: string) => `as sent: ${value}`;
@@ -132,13 +127,10 @@ describeWithPostgres("PostgreSQL lost on its open connections", () => {
   test("a query unanswered past the statement timeout fails, and new connections serve what follows while the lost ones stay silent", async () => {
     const logs = captureLogs();
     const database = await createTestDatabase();
-    const direct = new URL(database.url!);
-    const relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const viaRelay = new URL(database.url!);
-    viaRelay.host = `127.0.0.1:${relay.port}`;
+    const { relay, url } = await relayPostgres(database.url!);
     let t: TestApp | undefined;
     try {
-      t = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" }, { database: { ...database, url: viaRelay.toString() }, logger: logs.logger });
+      t = await startTestApp({ DATABASE_STATEMENT_TIMEOUT: "1" }, { database: { ...database, url }, logger: logs.logger });
       const registered = await t.gql(REGISTER, { email: uniqueEmail(), password: STRONG_PASSWORD });
       const token = registered.data?.register.accessToken as string;
       expect(token).toEqual(expect.any(String));

@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from "../helpers/databases";
-import { startTcpRelay, type TcpRelay } from "../helpers/tcp-relay";
+import { relayPostgres, type TcpRelay } from "../helpers/tcp-relay";
 import { register, startTestApp, STRONG_PASSWORD, type TestApp } from "../helpers/test-app";
 import { describeWithPostgres } from "../helpers/with-postgres";
 
@@ -15,11 +15,9 @@ describeWithPostgres("round trips to PostgreSQL", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const direct = new URL(database.url!);
-    relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const viaRelay = new URL(database.url!);
-    viaRelay.host = `127.0.0.1:${relay.port}`;
-    t = await startTestApp({}, { database: { ...database, url: viaRelay.toString() } });
+    const relayed = await relayPostgres(database.url!);
+    relay = relayed.relay;
+    t = await startTestApp({}, { database: { ...database, url: relayed.url } });
   });
   afterAll(async () => {
     await t?.close();
