@@ -60,8 +60,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...config.database,
     onQuery,
     embeddedImage: options.embeddedDatabaseImage,
-    onConnectionsLost: (waitedMs) =>
-      logger.error({ waitedMs: Math.round(waitedMs) }, "PostgreSQL left a query unanswered past its statement timeout: its connections were given up and new ones are opened"),
+    onConnectionsLost: (waitedMs) => {
+      metrics.databaseConnectionsLost.inc();
+      logger.error({ waitedMs: Math.round(waitedMs) }, "PostgreSQL left a query unanswered past its statement timeout: its connections were given up and new ones are opened");
+    },
   });
   const { redis } = config;
   const tokenStore = redis.url ? createRedisStore({ ...redis, url: redis.url, logger }) : createMemoryStore({ now: options.now });

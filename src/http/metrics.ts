@@ -74,6 +74,11 @@ export function createMetrics() {
       help: "GraphQL operations that failed on the database, or were refused while its migrations were pending",
       registers,
     }),
+    databaseConnectionsLost: new Counter({
+      name: "auth_database_connections_lost_total",
+      help: "Times the PostgreSQL pool gave up its connections: a query went unanswered past the statement timeout",
+      registers,
+    }),
   };
   // Series that exist from the start, so rate() and ratios have something to work on at 0.
   for (const outcome of ["success", "failure"]) metrics.logins.inc({ outcome }, 0);

@@ -143,6 +143,7 @@ describeWithPostgres("PostgreSQL lost on its open connections", () => {
       expect(given).toEqual([expect.objectContaining({ level: 50 })]);
       // It waited past the statement timeout (1 s) and the margin: no slow statement is taken for a lost server.
       expect(given[0]!.waitedMs).toBeGreaterThan(1_000 + LOST_AFTER_TIMEOUT_MS);
+      expect(sampleValue(await fetchMetrics(t.url), "auth_database_connections_lost_total")).toBe(1);
 
       // The new connections read rows as the first did (drizzle's own date parsing included).
       const me = await t.gql(`{ me { id createdAt } }`, {}, { token });

@@ -30,7 +30,7 @@ test("every metric the dashboard queries is one the service serves", async () =>
     const metric = served.has(name) ? name : name.replace(HISTOGRAM_SERIES, "");
     expect({ name, served: served.has(metric) }).toEqual({ name, served: true });
   }
-  for (const name of ["auth_graphql_requests_total", "auth_logins_total", "auth_rate_limit_hits_total", "auth_refresh_token_reuse_total", "auth_token_store_errors_total", "auth_database_errors_total"]) {
+  for (const name of ["auth_graphql_requests_total", "auth_logins_total", "auth_rate_limit_hits_total", "auth_refresh_token_reuse_total", "auth_token_store_errors_total", "auth_database_errors_total", "auth_database_connections_lost_total"]) {
     expect(queried).toContain(name);
   }
 });
