@@ -15,6 +15,8 @@ export type EmailVerification = ReturnType<typeof createEmailVerification>;
 const tokenKey = (hash: string) => `verify:${hash}`;
 // The hash of an account's newest address-change token: only that one makes the change.
 const latestChangeKey = (userId: string) => `email-change-latest:${userId}`;
+// The hash of an account's newest verification token: only that one verifies the address.
+const latestVerificationKey = (userId: string) => `verify-latest:${userId}`;
 
 /**
  * What a token stands for: the account and the address its link was sent to. A change also
@@ -39,11 +41,18 @@ export function createEmailVerification(deps: {
 }) {
   const { store, users, mailer, background, logger, events, notices, config } = deps;
 
-  /** Stores a token bound to the account and its current address, and emails the link. */
+  /**
+   * Stores a token bound to the account and its current address, and emails the link. It
+   * replaces the account's previous verification link, as a new reset link replaces the last
+   * (password-reset.ts): of concurrent requests, the last swapped in stays usable.
+   */
   async function send(user: Pick<UserRow, "id" | "email" | "emailVerified">, client: Pick<ClientInfo, "requestId">): Promise<boolean> {
     if (user.emailVerified) return true;
     const token = generateToken();
-    await store.set(tokenKey(hashToken(token)), JSON.stringify({ userId: user.id, email: user.email } satisfies Grant), config.ttl);
+    const hash = hashToken(token);
+    await store.set(tokenKey(hash), JSON.stringify({ userId: user.id, email: user.email } satisfies Grant), config.ttl);
+    const previous = await store.swap(latestVerificationKey(user.id), hash, config.ttl);
+    if (previous) await store.delete(tokenKey(previous));
     // Sent in the background: a slow or failing mail server (logged by the mailer) never fails the caller.
     const context = { userId: user.id, requestId: client.requestId };
     background.run(() => mailer.sendEmailVerification(user.email, token, config.ttl, context), () => {});
@@ -131,7 +140,9 @@ export function createEmailVerification(deps: {
       const user = await users.findById(grant.userId);
       if (!user?.active) throw invalidToken();
       if (grant.change) return change(user, grant.email, grant.change, hash, client);
-      if (user.email !== grant.email) throw invalidToken();
+      // Only the newest link: should the record of which one that is be lost (a Redis that
+      // evicts keys), an earlier link, which the next request could not delete, must not work.
+      if (user.email !== grant.email || (await store.get(latestVerificationKey(user.id))) !== hash) throw invalidToken();
       const verified = user.emailVerified ? user : await users.markEmailVerified(user.id);
       events.emailVerified(user.id, client);
       return verified ?? user;

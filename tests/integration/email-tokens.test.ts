@@ -1,4 +1,5 @@
 import jwt from "jsonwebtoken";
+import { hashToken } from "../../src/auth/opaque-tokens";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type GraphQLResponse, type TestApp } from "../helpers/test-app";
 
@@ -50,10 +51,23 @@ describe("email verification", () => {
     expect(jwt.decode(auth.accessToken)).toMatchObject({ email_verified: false });
   });
 
-  test("requestEmailVerification sends a fresh link to the caller, and needs authentication", async () => {
+  test("requestEmailVerification sends a fresh link to the caller, which replaces the one before, and needs authentication", async () => {
     const auth = await register(t);
-    await tokenFromMail(auth.user.email, "verify-email");
+    const first = await tokenFromMail(auth.user.email, "verify-email");
     expect(errorCode(await t.gql(`mutation { requestEmailVerification }`))).toBe("UNAUTHENTICATED");
+    expect((await t.gql(`mutation { requestEmailVerification }`, {}, { token: auth.accessToken })).data).toEqual({ requestEmailVerification: true });
+    const second = await tokenFromMail(auth.user.email, "verify-email", 1);
+    // Deleted, not merely refused: the store keeps one live link per account.
+    expect(await t.app.store.get(`verify:${hashToken(first)}`)).toBeNull();
+    expect(errorCode(await t.gql(VERIFY, { token: first }))).toBe("INVALID_TOKEN");
+    expect((await t.gql(VERIFY, { token: second })).data?.verifyEmail.emailVerified).toBe(true);
+  });
+
+  test("a verification link works only while the store records it as the newest: with that record lost (evicted, say), it fails closed", async () => {
+    const auth = await register(t);
+    const first = await tokenFromMail(auth.user.email, "verify-email");
+    await t.app.store.delete(`verify-latest:${auth.user.id}`);
+    expect(errorCode(await t.gql(VERIFY, { token: first }))).toBe("INVALID_TOKEN");
     expect((await t.gql(`mutation { requestEmailVerification }`, {}, { token: auth.accessToken })).data).toEqual({ requestEmailVerification: true });
     const second = await tokenFromMail(auth.user.email, "verify-email", 1);
     expect((await t.gql(VERIFY, { token: second })).data?.verifyEmail.emailVerified).toBe(true);
