@@ -253,6 +253,7 @@ test("change the email address: a change asked for shows on the profile and can 
   await page.goto(await service.linkFromMail(typo, "verify-email"));
   await page.getByRole("button", { name: "Confirm my email address" }).click();
   expect(await alertText(page)).toContain("This link is invalid, has expired or has already been used.");
+  expect(await alertText(page)).toContain("Only the newest link we sent works.");
 
   await page.goto(`${service.pages}/change-email`);
   await heading(page, "Change your email address");

@@ -50,11 +50,11 @@ export function VerifyEmailPage() {
             {form.code === "INVALID_TOKEN" &&
               (state === "signed-in" ? (
                 <p>
-                  Your <Link to="/profile">profile page</Link> can send a new link.
+                  Only the newest link we sent works. Your <Link to="/profile">profile page</Link> can send a new one.
                 </p>
               ) : (
                 <p>
-                  <Link to="/sign-in?next=/profile">Sign in</Link>, and your profile page can send a new link.
+                  Only the newest link we sent works. <Link to="/sign-in?next=/profile">Sign in</Link>, and your profile page can send a new one.
                 </p>
               ))}
           </Alert>
