@@ -83,10 +83,11 @@ export async function startTcpRelay(target: { host: string; port: number }, opti
 
 /** A relay in front of the PostgreSQL server `url` names, and that URL through the relay. */
 export async function relayPostgres(url: string, options: { listening?: boolean } = {}): Promise<{ relay: TcpRelay; url: string }> {
-  const direct = new URL(url);
-  const relay = await startTcpRelay({ host: direct.hostname, port: Number(direct.port || 5432) }, options);
-  direct.host = `127.0.0.1:${relay.port}`;
-  return { relay, url: direct.toString() };
+  const server = new URL(url);
+  const relay = await startTcpRelay({ host: server.hostname, port: Number(server.port || 5432) }, options);
+  const through = new URL(url);
+  through.host = `127.0.0.1:${relay.port}`;
+  return { relay, url: through.toString() };
 }
 
 /** A port nothing listens on right now (another process could still take it: use it at once). */

@@ -47,16 +47,20 @@ export function VerifyEmailPage() {
       {token ? (
         <form onSubmit={form.onSubmit}>
           <Alert problem={form.problem}>
-            {form.code === "INVALID_TOKEN" &&
-              (state === "signed-in" ? (
-                <p>
-                  Only the newest link we sent works. Your <Link to="/profile">profile page</Link> can send a new one.
-                </p>
-              ) : (
-                <p>
-                  Only the newest link we sent works. <Link to="/sign-in?next=/profile">Sign in</Link>, and your profile page can send a new one.
-                </p>
-              ))}
+            {form.code === "INVALID_TOKEN" && (
+              <p>
+                Only the newest link we sent works.{" "}
+                {state === "signed-in" ? (
+                  <>
+                    Your <Link to="/profile">profile page</Link> can send a new one.
+                  </>
+                ) : (
+                  <>
+                    <Link to="/sign-in?next=/profile">Sign in</Link>, and your profile page can send a new one.
+                  </>
+                )}
+              </p>
+            )}
           </Alert>
           <p>Press the button to confirm that this address is yours.</p>
           <SubmitButton form={form} label="Confirm my email address" busyLabel="Confirming…" />
