@@ -85,10 +85,18 @@ export function createSecurityEvents(deps: { logger: Logger; metrics: Metrics })
       logger.warn({ event: "role_changed", userId, role, adminId, ...origin(client) }, "role changed");
     },
 
-    /** The rule says what it counts by; an address or an email is not logged, only the caller's id of a rule by user. */
-    rateLimited(operation: string, rule: RateLimitRule, userId: string | undefined, client: ClientInfo): void {
-      metrics.rateLimitHits.inc({ operation });
-      logger.warn({ event: "rate_limited", operation, by: rule.by, userId, ...origin(client) }, "rate limit hit");
+    /**
+     * One refused call: counted once, however many of its rules refused it, and logged once per
+     * rule that did. `operation` is the root field called, `limit` the rule set it was counted
+     * against (deleteAccount counts against changePassword's, to share one budget of password
+     * guesses). Each rule says what it counts by; an address or an email is not logged, only the
+     * caller's id of a rule by user.
+     */
+    rateLimited(call: { operation: string; limit: string }, refused: readonly { rule: RateLimitRule; userId?: string }[], client: ClientInfo): void {
+      metrics.rateLimitHits.inc({ operation: call.operation });
+      for (const { rule, userId } of refused) {
+        logger.warn({ event: "rate_limited", operation: call.operation, limit: call.limit, by: rule.by, userId, ...origin(client) }, "rate limit hit");
+      }
     },
   };
 }

@@ -1,3 +1,4 @@
+import { captureLogs } from "../helpers/log-capture";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { errorCode, register, SERVICE_ARGON2, startTestApp, STRONG_PASSWORD, type TestApp } from "../helpers/test-app";
 
@@ -70,6 +71,37 @@ test("rate-limit hits are counted by operation", async () => {
     for (let i = 0; i < 3; i++) codes.push(errorCode(await limited.gql(LOGIN, { email: user.user.email, password: "not-the-password-1" })));
     expect(codes).toEqual(["UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"]);
     expect(sampleValue(await fetchMetrics(limited.url), "auth_rate_limit_hits_total", { operation: "login" })).toBe(1);
+  } finally {
+    await limited.close();
+  }
+});
+
+test("a rate-limit hit counts once per refused call, under the root field called, however many rules refused it", async () => {
+  const logs = captureLogs();
+  const limited = await startTestApp({ RATE_LIMIT_LOGIN_ACCOUNT: "1/1h", RATE_LIMIT_LOGIN_IP: "2/1h", RATE_LIMIT_CHANGE_PASSWORD_USER: "1/1h" }, { logger: logs.logger });
+  try {
+    const user = await register(limited);
+    const codes = [];
+    // The second is refused by the account's rule, the third by both (a refusal gives its count by email back).
+    for (let i = 0; i < 3; i++) codes.push(errorCode(await limited.gql(LOGIN, { email: user.user.email, password: "not-the-password-1" })));
+    expect(codes).toEqual(["UNAUTHENTICATED", "RATE_LIMITED", "RATE_LIMITED"]);
+    // deleteAccount spends changePassword's budget of password guesses, but is counted as itself.
+    const deleteAccount = () => limited.gql(`mutation { deleteAccount(password: "not-the-password-1") }`, {}, { token: user.accessToken });
+    expect(errorCode(await deleteAccount())).not.toBe("RATE_LIMITED");
+    expect(errorCode(await deleteAccount())).toBe("RATE_LIMITED");
+
+    const samples = await fetchMetrics(limited.url);
+    expect(sampleValue(samples, "auth_rate_limit_hits_total", { operation: "login" })).toBe(2);
+    expect(sampleValue(samples, "auth_rate_limit_hits_total", { operation: "deleteAccount" })).toBe(1);
+    expect(sampleValue(samples, "auth_rate_limit_hits_total", { operation: "changePassword" })).toBe(0);
+    // The log names each rule that refused.
+    const events = logs.records().filter((record) => record.event === "rate_limited");
+    expect(events.map(({ operation, limit, by }) => ({ operation, limit, by }))).toEqual([
+      { operation: "login", limit: "login", by: "email" },
+      { operation: "login", limit: "login", by: "email" },
+      { operation: "login", limit: "login", by: "ip" },
+      { operation: "deleteAccount", limit: "changePassword", by: "user" },
+    ]);
   } finally {
     await limited.close();
   }

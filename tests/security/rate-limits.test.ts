@@ -116,7 +116,7 @@ test("a refusal is a rate_limited event with the refused request's id, naming wh
     const refused = await app.gql(LOGIN, { email: user.email, password: "wrong-password-guess" }, { headers: { "x-request-id": "refused-login-1" } });
     expect(errorCode(refused)).toBe("RATE_LIMITED");
     const events = logs.records().filter((record) => record.event === "rate_limited");
-    expect(events).toEqual([expect.objectContaining({ operation: "login", by: "email", requestId: "refused-login-1", ip: "127.0.0.1", level: 40 })]);
+    expect(events).toEqual([expect.objectContaining({ operation: "login", limit: "login", by: "email", requestId: "refused-login-1", ip: "127.0.0.1", level: 40 })]);
     expect(JSON.stringify(events)).not.toContain(user.email);
   } finally {
     await app.close();

@@ -86,7 +86,7 @@ export function RateLimit(operation: RateLimitedOperation): MiddlewareFn<Context
     const refused = counted.filter((c) => c.limited);
     if (refused.length > 0) {
       await giveBack(isUnspent);
-      for (const { rule, userId } of refused) context.services.events.rateLimited(operation, rule, userId, context.client);
+      context.services.events.rateLimited({ operation: info.fieldName, limit: operation }, refused, context.client);
       throw new AppError("RATE_LIMITED", "Too many attempts; try again later", { retryAfter: Math.max(...refused.map((c) => c.hit.retryAfter)) });
     }
     let result: unknown;
