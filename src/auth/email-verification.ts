@@ -67,7 +67,9 @@ export function createEmailVerification(deps: {
     if ((await store.get(latestChangeKey(user.id))) !== hash) throw invalidToken();
     // With notices off nobody would get the link: none is made (the deployment's own notice has
     // to offer a way back), and nothing holds the account's deletion back (Accounts.deleteAccount).
-    const revertToken = notices.enabled ? generateToken() : null;
+    // Nor for an address never verified: whoever reads it never proved it theirs (a mistyped
+    // address on someone else's domain, say), so it is told nothing and keeps no way in.
+    const revertToken = notices.enabled && user.emailVerified ? generateToken() : null;
     const revert = revertToken ? { tokenHash: hashToken(revertToken), ttlSeconds: config.revertTtl } : null;
     const changed = await users.changeEmail({ id: user.id, email: user.email, tokenVersion: asked.tokenVersion }, email, revert);
     if (changed === "taken") throw emailTaken();

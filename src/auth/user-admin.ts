@@ -83,11 +83,16 @@ export function createUserAdmin(deps: {
   /**
    * No values: the row is written as it is, which locks it like a change would and leaves
    * updated_at alone. With `ends`, the account's sessions end in the same transaction.
+   *
+   * Making an account an ADMIN closes its open address changes in the same transaction. Their
+   * take-back links go to addresses the account left, which are not what the admin (or
+   * create-admin) vouched for: whoever reads one (a recycled mailbox, a former employer's)
+   * could otherwise take the new admin account with a password of their own.
    */
   async function update(id: string, values: Change, onlyIf?: SQL, ends?: EndReason): Promise<UserRow | undefined> {
     const at = now();
     const set = Object.keys(values).length ? { ...values, updatedAt: at } : { updatedAt: sql`${usersTable.updatedAt}` };
-    return updateUser(db, set, and(eq(usersTable.id, id), onlyIf), ends && { reason: ends, at });
+    return updateUser(db, set, and(eq(usersTable.id, id), onlyIf), { at, endsSessions: ends && { reason: ends }, closesEmailChanges: values.role === "ADMIN" });
   }
 
   async function existingUser(id: string): Promise<UserRow> {

@@ -11,27 +11,33 @@ export type Users = ReturnType<typeof createUsers>;
 const MAX_SHOWN_PER_QUERY = 1000;
 
 /**
- * Writes `values` to the accounts `where` selects and returns them as written. With `ends`, the
- * same transaction then ends their live sessions (but `ends.except`): the sessions end with the
- * change or not at all. A change that retires tokens (a new password, a deactivation) must not
- * leave a session live should its second step fail: its refresh token would hand out access
- * tokens of the new version, or revive with a reactivated account.
+ * Writes `values` to the accounts `where` selects and returns them as written. The same
+ * transaction then applies `effects` to each: with `endsSessions`, its live sessions end (but
+ * `except`), so that they end with the change or not at all; a change that retires tokens (a new
+ * password, a deactivation) must not leave a session live should its second step fail: its
+ * refresh token would hand out access tokens of the new version, or revive with a reactivated
+ * account. With `closesEmailChanges`, its open address changes are closed: their take-back
+ * links stop working, and the addresses they kept are free.
  *
  * Two statements, not one: a sign-in holds the account's row FOR SHARE while it starts its
  * session (Sessions.start), so the write waits for it, and only a statement begun after the
  * write, with a snapshot of its own, sees that session to end it. (A CTE beside the write shares
- * the snapshot taken before the wait, and missed it.)
+ * the snapshot taken before the wait, and missed it.) A revert locks the row before it closes
+ * its change (revertEmailChange), so of a revert and a change that closes it, one waits for the other.
  */
 export async function updateUser(
   db: Db,
   values: PgUpdateSetSource<typeof users>,
   where: SQL | undefined,
-  ends?: { reason: EndReason; at: Date; except?: string },
+  effects?: { at: Date; endsSessions?: { reason: EndReason; except?: string }; closesEmailChanges?: boolean },
 ): Promise<UserRow | undefined> {
-  if (!ends) return (await db.update(users).set(values).where(where).returning())[0];
+  if (!effects?.endsSessions && !effects?.closesEmailChanges) return (await db.update(users).set(values).where(where).returning())[0];
+  const { at, endsSessions, closesEmailChanges } = effects;
   return db.transaction(async (tx) => {
     const [row] = await tx.update(users).set(values).where(where).returning();
-    if (row) await endSessionsOf(tx, eq(sessions.userId, row.id), ends.reason, ends.at, ends.except);
+    if (!row) return row;
+    if (endsSessions) await endSessionsOf(tx, eq(sessions.userId, row.id), endsSessions.reason, at, endsSessions.except);
+    if (closesEmailChanges) await tx.update(emailChanges).set({ closedAt: at }).where(and(eq(emailChanges.userId, row.id), isNull(emailChanges.closedAt)));
     return row;
   });
 }
@@ -176,7 +182,7 @@ export function createUsers(deps: { db: Db; now?: () => Date }) {
       const values = { passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, passwordChangedAt: at, updatedAt: at, ...(as.verifiesEmail ? { emailVerified: true } : {}) };
       const where = and(eq(users.id, id), eq(users.tokenVersion, as.tokenVersion), eq(users.active, true), liveSession);
       // A login with the new password reads it only once this has committed: its session is not among those ended.
-      const row = await updateUser(db, values, where, { reason: as.reason, at, except: as.sessionId });
+      const row = await updateUser(db, values, where, { at, endsSessions: { reason: as.reason, except: as.sessionId } });
       return row ?? null;
     },
 

@@ -3,7 +3,7 @@ import { PURGE_GRACE_MS } from "../../src/auth/sessions";
 import { emailChanges, users } from "../../src/db/schema";
 import { captureLogs } from "../helpers/log-capture";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
-import { AUTH_FIELDS, during, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+import { AUTH_FIELDS, during, errorCode, register, registerVerified, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
 
 const FRONTEND = "http://frontend.test/account";
 const REQUEST_CHANGE = `mutation($email: String!, $password: String!) { requestEmailChange(newEmail: $email, password: $password) }`;
@@ -60,7 +60,7 @@ async function moveAccount(auth: AuthPayload, from: string, password = STRONG_PA
 }
 
 test("the notice to the old address carries a link that takes the account back: that address, verified, a new password, and every session ended", async () => {
-  const auth = await register(t);
+  const auth = await registerVerified(t);
   const owner = auth.user.email;
   const otherDevice = (await login(owner, STRONG_PASSWORD)).data!.login;
   const { to: thief, revertToken } = await moveAccount(auth, owner);
@@ -96,7 +96,7 @@ test("the notice to the old address carries a link that takes the account back: 
 });
 
 test("the link outlives a password the thief changed after the move", async () => {
-  const auth = await register(t);
+  const auth = await registerVerified(t);
   const owner = auth.user.email;
   const { to: thief, revertToken, accessToken } = await moveAccount(auth, owner);
   expect((await t.gql(CHANGE_PASSWORD, { current: STRONG_PASSWORD, next: THIEFS_PASSWORD }, { token: accessToken })).data).toEqual({ changePassword: true });
@@ -109,7 +109,7 @@ test("the link outlives a password the thief changed after the move", async () =
 
 describe("after two moves (owner → first → second), each address left holds a link", () => {
   async function twoMoves() {
-    const auth = await register(t);
+    const auth = await registerVerified(t);
     const owner = auth.user.email;
     const first = await moveAccount(auth, owner);
     const second = await moveAccount(auth, first.to);
@@ -142,7 +142,7 @@ describe("after two moves (owner → first → second), each address left holds 
 });
 
 test("raced, one link: exactly one revert spends it", async () => {
-  const auth = await register(t);
+  const auth = await registerVerified(t);
   const { revertToken } = await moveAccount(auth, auth.user.email);
   const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => revert(revertToken, `${OWNERS_PASSWORD}-${i}`)));
   expect(answers.filter((answer) => answer.data?.revertEmailChange === true)).toHaveLength(1);
@@ -150,7 +150,7 @@ test("raced, one link: exactly one revert spends it", async () => {
 });
 
 test("a use of the link that lost the race cannot close a change made after the winner's revert", async () => {
-  const auth = await register(t);
+  const auth = await registerVerified(t);
   const owner = auth.user.email;
   const { revertToken } = await moveAccount(auth, owner);
   // While a first use of the link hashes its password, a second one spends it, and the owner
@@ -168,10 +168,10 @@ test("a use of the link that lost the race cannot close a change made after the 
 test("while its link works, the address the account left is kept for it: registering it, or moving another account to it, is EMAIL_TAKEN", async () => {
   // Another account asked for the address while it was free: its link is still live when the owner leaves it.
   const address = uniqueEmail("contested");
-  const other = await register(t);
+  const other = await registerVerified(t);
   expect((await t.gql(REQUEST_CHANGE, { email: address, password: STRONG_PASSWORD }, { token: other.accessToken })).data).toEqual({ requestEmailChange: true });
   const earlierLink = await tokenFromMail(address, "verify-email");
-  const auth = await register(t, { email: address });
+  const auth = await registerVerified(t, { email: address });
   const { revertToken } = await moveAccount(auth, address);
 
   // Else whoever moved the account could take the address, and leave the owner's link nothing to restore.
@@ -185,7 +185,7 @@ test("while its link works, the address the account left is kept for it: registe
 });
 
 test("the account itself may move back to the address it left (a change of mind)", async () => {
-  const auth = await register(t);
+  const auth = await registerVerified(t);
   const owner = auth.user.email;
   const { accessToken } = await moveAccount(auth, owner);
   const earlierLinks = smtp.mails.filter((m) => m.to.includes(owner) && m.text.includes("/verify-email?token=")).length;
@@ -195,7 +195,7 @@ test("the account itself may move back to the address it left (a change of mind)
 });
 
 test("should another account hold the address all the same (a row written by hand), the revert is EMAIL_TAKEN and writes nothing; the link works once it is free", async () => {
-  const auth = await register(t);
+  const auth = await registerVerified(t);
   const owner = auth.user.email;
   const { to: thief, revertToken } = await moveAccount(auth, owner);
   const [squatter] = await t.app.database.db.insert(users).values({ email: owner, passwordHash: "written by hand" }).returning({ id: users.id });
@@ -211,7 +211,7 @@ test("should another account hold the address all the same (a row written by han
 test("an unknown or expired link, or one of an account deactivated since, is INVALID_TOKEN and changes nothing", async () => {
   expect(errorCode(await revert("not-a-token-we-ever-sent"))).toBe("INVALID_TOKEN");
 
-  const expiring = await register(t);
+  const expiring = await registerVerified(t);
   const { to: expiredAt, revertToken: expired } = await moveAccount(expiring, expiring.user.email);
   clockOffsetMs = 259_200_000 + 1000;
   try {
@@ -223,7 +223,7 @@ test("an unknown or expired link, or one of an account deactivated since, is INV
   }
   expect((await login(expiredAt, STRONG_PASSWORD)).data?.login.user.id).toBe(expiring.user.id);
 
-  const deactivated = await register(t);
+  const deactivated = await registerVerified(t);
   const { revertToken } = await moveAccount(deactivated, deactivated.user.email);
   const admin = await t.app.services.userAdmin.provisionAdmin(uniqueEmail("admin"), STRONG_PASSWORD);
   await t.app.services.userAdmin.setActive(admin.user.id, deactivated.user.id, false, client);
@@ -232,8 +232,44 @@ test("an unknown or expired link, or one of an account deactivated since, is INV
   expect((await revert(revertToken)).data).toEqual({ revertEmailChange: true });
 });
 
-test("a change is kept while its link may be spent, and deleted once that link expired a day ago (the purge's grace)", async () => {
+test("a change away from an address never verified sends it no link and keeps nothing for it: whoever reads it never proved it theirs", async () => {
+  // A typo at sign-up, on a domain someone else holds; the owner moves the account to the right address.
   const auth = await register(t);
+  const mistyped = auth.user.email;
+  const to = uniqueEmail("corrected");
+  expect((await t.gql(REQUEST_CHANGE, { email: to, password: STRONG_PASSWORD }, { token: auth.accessToken })).data).toEqual({ requestEmailChange: true });
+  expect((await t.gql(VERIFY, { token: await tokenFromMail(to, "verify-email") })).data?.verifyEmail.email).toBe(to);
+
+  // No change is recorded, so the address is free at once and the owner may delete the account.
+  expect(await t.app.database.db.select().from(emailChanges).where(eq(emailChanges.userId, auth.user.id))).toEqual([]);
+  expect(errorCode(await t.gql(REGISTER, { input: { email: mistyped, password: STRONG_PASSWORD } }))).toBeUndefined();
+  // The address got the first account's verification link and then the new one's, and nothing between them.
+  await tokenFromMail(mistyped, "verify-email", 1);
+  const subjects = smtp.mails.filter((m) => m.to.includes(mistyped)).map((m) => m.subject);
+  expect(subjects).toHaveLength(2);
+  expect(subjects[0]).toBe(subjects[1]);
+});
+
+test("making the account an ADMIN closes its take-back links: the address it left is no way into an admin account", async () => {
+  const admin = await t.app.services.userAdmin.provisionAdmin(uniqueEmail("admin"), STRONG_PASSWORD);
+  const promoted = await registerVerified(t);
+  const { to, revertToken } = await moveAccount(promoted, promoted.user.email);
+  await t.app.services.userAdmin.setRole(admin.user.id, promoted.user.id, "ADMIN", client);
+  expect(errorCode(await revert(revertToken))).toBe("INVALID_TOKEN");
+  expect((await login(to, STRONG_PASSWORD)).data?.login.user).toMatchObject({ id: promoted.user.id, role: "ADMIN" });
+  // Nothing keeps the address it left any more.
+  expect(errorCode(await t.gql(REGISTER, { input: { email: promoted.user.email, password: STRONG_PASSWORD } }))).toBeUndefined();
+
+  // create-admin's promotion too.
+  const provisioned = await registerVerified(t);
+  const moved = await moveAccount(provisioned, provisioned.user.email);
+  expect((await t.app.services.userAdmin.provisionAdmin(moved.to, STRONG_PASSWORD)).outcome).toBe("promoted");
+  expect(errorCode(await revert(moved.revertToken))).toBe("INVALID_TOKEN");
+  expect((await login(moved.to, STRONG_PASSWORD)).data?.login.user).toMatchObject({ id: provisioned.user.id, role: "ADMIN" });
+});
+
+test("a change is kept while its link may be spent, and deleted once that link expired a day ago (the purge's grace)", async () => {
+  const auth = await registerVerified(t);
   await moveAccount(auth, auth.user.email);
   const changes = () => t.app.database.db.select().from(emailChanges).where(eq(emailChanges.userId, auth.user.id));
   const [change] = await changes();
@@ -247,7 +283,7 @@ test("a change is kept while its link may be spent, and deleted once that link e
 });
 
 test("while the change can be undone the account cannot be deleted (its mover knows the password); once taken back, or past the link, it can", async () => {
-  const moved = await register(t);
+  const moved = await registerVerified(t);
   const { to, accessToken } = await moveAccount(moved, moved.user.email);
   const refused = await t.gql(DELETE_ACCOUNT, { password: STRONG_PASSWORD }, { token: accessToken });
   expect(refused.errors?.[0]?.extensions).toEqual({ code: "FORBIDDEN" });
@@ -262,7 +298,7 @@ test("while the change can be undone the account cannot be deleted (its mover kn
     clockOffsetMs = 0;
   }
 
-  const takenBack = await register(t);
+  const takenBack = await registerVerified(t);
   const { revertToken } = await moveAccount(takenBack, takenBack.user.email);
   await revert(revertToken);
   const owner = (await login(takenBack.user.email, OWNERS_PASSWORD)).data!.login;

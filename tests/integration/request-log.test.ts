@@ -3,7 +3,7 @@ import { captureLogs, type CapturedLogs } from "../helpers/log-capture";
 import { fetchMetrics, sampleValue } from "../helpers/metrics";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp-receiver";
 import { waitFor } from "../helpers/wait-for";
-import { AUTH_FIELDS, errorCode, register, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
+import { AUTH_FIELDS, errorCode, register, registerVerified, startTestApp, STRONG_PASSWORD, uniqueEmail, type AuthPayload, type TestApp } from "../helpers/test-app";
 
 // The whole log of one app, at trace level (SQL statements included), while it goes through
 // every flow that handles a secret. SMTP_URL is set: without it the log transport writes
@@ -57,7 +57,7 @@ beforeAll(async () => {
   secrets.push(issued.data?.issueOneTimeToken.token);
 
   // An address change, and the link that takes it back with a new password.
-  const mover = await register(t);
+  const mover = await registerVerified(t);
   secrets.push(mover.accessToken, mover.refreshToken, REVERT_PASSWORD);
   const movedTo = uniqueEmail("moved");
   const requested = await t.gql(`mutation($email: String!, $password: String!) { requestEmailChange(newEmail: $email, password: $password) }`, { email: movedTo, password: STRONG_PASSWORD }, { token: mover.accessToken });
